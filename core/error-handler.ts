@@ -1,0 +1,33 @@
+/**
+ * The one error plugin, registered first with global scope: every thrown catalogue error
+ * becomes its status and OpenAI error JSON; Elysia's own errors (unknown route, unparsable body,
+ * schema validation) get the same shape; anything else is a bug: logged, answered with a
+ * generic 500 that leaks nothing.
+ */
+import { Elysia } from 'elysia'
+import { BadRequestError, GatewayError, InternalError, NotFoundError } from './errors.ts'
+import type { Logger } from './log.ts'
+
+export const errorHandler = (log: Logger) =>
+	new Elysia({ name: 'error-handler' }).onError({ as: 'global' }, function renderError({ code, error, request, path }) {
+		if (error instanceof GatewayError) return error.toResponse()
+		switch (code) {
+			case 'NOT_FOUND':
+				return new NotFoundError(`Unknown route: ${request.method} ${path}`, 'unknown_route').toResponse()
+			case 'PARSE':
+				return new BadRequestError('Request body could not be parsed.', null, 'invalid_body').toResponse()
+			case 'VALIDATION': {
+				const first = (error as { all?: { path?: string; summary?: string; message?: string }[] }).all?.[0]
+				const param = first?.path ? first.path.replace(/^\//, '').replace(/\//g, '.') : null
+				return new BadRequestError(
+					`Invalid request${param ? ` at ${param}` : ''}: ${first?.summary ?? first?.message ?? 'validation failed'}`,
+					param,
+					'invalid_request',
+				).toResponse()
+			}
+			case 'INVALID_COOKIE_SIGNATURE':
+				return new BadRequestError('Invalid cookie.', null, 'invalid_cookie').toResponse()
+		}
+		log.error({ err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error), path }, 'unhandled error')
+		return new InternalError().toResponse()
+	})

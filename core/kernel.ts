@@ -1,0 +1,178 @@
+/**
+ * The kernel: reads configuration, opens storage, creates the services, and composes the
+ * plugins into one Elysia app. It never listens (core/main.ts does, for Bun; main.deno.ts for
+ * Deno) and holds no feature logic.
+ *
+ * `buildApp` takes the environment rather than a finished config because stored settings take
+ * part in the precedence rule, and they can only be read once storage is open.
+ */
+import { Elysia } from 'elysia'
+import { AdminAuth } from '../plugins/admin-auth.ts'
+import { admin } from '../plugins/admin.ts'
+import { AssemblyClient, type UsageRecorder } from '../plugins/assembly-client.ts'
+import { docs } from '../plugins/docs.ts'
+import { health } from '../plugins/health.ts'
+import { KeyPool } from '../plugins/key-pool.ts'
+import { ModelCatalog } from '../plugins/model-catalog.ts'
+import { type ApiAuthenticator, openaiRouter, type Principal } from '../plugins/openai-router.ts'
+import { panel } from '../plugins/panel.ts'
+import { type Config, type Env, resolveConfig } from './config.ts'
+import { errorHandler } from './error-handler.ts'
+import { createLogger, type Logger, type LogRing, type SecretRegistry } from './log.ts'
+import { openStorage } from './registry.ts'
+import { requestLog } from './request-log.ts'
+import { generatePassword, hashPassword, PasswordCheck } from './secrets.ts'
+import type { Storage } from './storage.ts'
+import { withResilience } from './storage-resilient.ts'
+
+export const VERSION = '0.1.0'
+
+export interface AppDeps {
+	/** An already open storage backend (tests); otherwise the configured one is opened. */
+	storage?: Storage
+	/** The upstream `fetch` (tests hand in the fake gateway's). */
+	fetch?: typeof fetch
+	now?: () => number
+	/** Where generated passwords are printed, once. @default console.log */
+	print?: (line: string) => void
+	/** Logger options for tests: no stdout, no file, extra capture. */
+	log?: { stdout?: boolean; file?: string | null; extra?: { write(line: string): void } }
+}
+
+export interface Gateway {
+	app: Elysia
+	config: Config
+	storage: Storage
+	pool: KeyPool
+	log: Logger
+	secrets: SecretRegistry
+	ring: LogRing
+	/** Flushes and closes storage. */
+	close(): Promise<void>
+}
+
+interface PanelSecrets {
+	api: PasswordCheck
+	panel: PasswordCheck
+	sessionSecret: string
+}
+
+/**
+ * Passwords: the environment's (or the stored hash, by the precedence rule); when none is
+ * configured, a strong one is generated, stored as a hash, and printed once to the console.
+ */
+async function ensureSecrets(config: Config, storage: Storage, stored: Record<string, unknown>, print: (line: string) => void): Promise<PanelSecrets> {
+	const generated: string[] = []
+	const check = async (plain: string | null, field: string, label: string): Promise<PasswordCheck> => {
+		const hash = typeof stored[field] === 'string' ? (stored[field] as string) : null
+		if (plain && (config.overrideEnv || !hash)) return PasswordCheck.plain(plain)
+		if (hash) return PasswordCheck.hashed(hash)
+		const password = generatePassword()
+		await storage.saveSettings({ [field]: hashPassword(password) })
+		generated.push(`  ${label}: ${password}`)
+		return PasswordCheck.plain(password, 'stored')
+	}
+	const api = await check(config.secrets.apiPassword, 'api_password_hash', 'API password (clients, /v1)')
+	const panel = await check(config.secrets.panelPassword, 'panel_password_hash', 'Panel password (/ui, /admin)')
+	if (generated.length) {
+		print(
+			['No password was configured, so these were generated and stored (as hashes). They are shown only this once:', ...generated, 'Set API_PASSWORD / PANEL_PASSWORD to choose your own.'].join(
+				'\n',
+			),
+		)
+	}
+	let sessionSecret = typeof stored.session_secret === 'string' ? stored.session_secret : null
+	if (!sessionSecret) {
+		sessionSecret = generatePassword() + generatePassword()
+		await storage.saveSettings({ session_secret: sessionSecret })
+	}
+	return { api, panel, sessionSecret }
+}
+
+/** The configured backend; shared backends get the resilience layer (serve on while they restart). */
+async function openConfiguredStorage(config: Config, log: Logger, now: () => number): Promise<Storage> {
+	const backend = await openStorage(config.storage, now)
+	if (backend.kind === 'file' || backend.kind === 'memory') return backend
+	return withResilience(backend, {
+		onDown: (err: Error) => log.error({ backend: backend.kind, err: err.message }, 'storage backend unreachable; serving from memory until it returns'),
+		onUp: () => log.warn({ backend: backend.kind }, 'storage backend is back; pending changes replayed'),
+		now,
+	})
+}
+
+export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
+	const now = deps.now ?? Date.now
+	// Environment first: storage location and log settings cannot come from storage.
+	const bootConfig = resolveConfig(env)
+	const { log, secrets, ring } = createLogger({
+		level: bootConfig.log.level,
+		file: deps.log?.file !== undefined ? deps.log.file : bootConfig.log.file,
+		stdout: deps.log?.stdout,
+		extra: deps.log?.extra,
+	})
+
+	const storage: Storage = deps.storage ?? (await openConfiguredStorage(bootConfig, log, now))
+	const stored = await storage.loadSettings()
+	const config = resolveConfig(env, stored)
+	if (config.log.level !== bootConfig.log.level) log.level = config.log.level === 'warning' ? 'warn' : config.log.level
+
+	for (const secret of [config.secrets.apiPassword, config.secrets.panelPassword]) secrets.add(secret, '[redacted]')
+	for (const key of config.envKeys) secrets.add(key)
+	const passwords = await ensureSecrets(config, storage, stored, deps.print ?? ((line) => console.log(line)))
+
+	const upstreamFetch = deps.fetch ?? fetch
+	const catalog = new ModelCatalog({ fetch: upstreamFetch, log, now }, { modelsUrl: config.upstream.modelsUrl, ttlMs: config.upstream.modelsCacheTtlMs })
+	const pool = new KeyPool(
+		{ storage, log, now, onSecret: (key) => secrets.add(key) },
+		{
+			callsPerRotation: config.pool.callsPerRotation,
+			autoBan: config.pool.autoBan,
+			autoBanCodes: config.pool.autoBanCodes,
+			maxWaitMs: config.pool.maxWaitMs,
+			probeTtlMs: config.upstream.timeoutMs,
+		},
+	)
+	await pool.init(config.envKeys)
+
+	const recorder: UsageRecorder | undefined = undefined
+	const client = new AssemblyClient(
+		{ fetch: upstreamFetch, pool, catalog, log, recorder, now },
+		{
+			endpoint: config.upstream.endpoint,
+			timeoutMs: config.upstream.timeoutMs,
+			retryEnabled: config.pool.retryEnabled,
+			maxRetries: config.pool.maxRetries,
+			retryIntervalMs: config.pool.retryIntervalMs,
+			modelRegion: config.upstream.modelRegion,
+		},
+	)
+	const apiAuth: ApiAuthenticator = {
+		async authenticate(token): Promise<Principal | null> {
+			return passwords.api.verify(token) ? { kind: 'password' } : null
+		},
+	}
+	const adminAuth = new AdminAuth({ panel: passwords.panel, sessionSecret: passwords.sessionSecret, now })
+	const selectedModels = async () => {
+		const selection = (await storage.loadSettings()).available_models_selected
+		return Array.isArray(selection) && selection.length ? selection.filter((m): m is string => typeof m === 'string') : null
+	}
+
+	const app = new Elysia({ name: 'amb2api' })
+		.use(errorHandler(log))
+		.use(requestLog(log))
+		.get('/', ({ redirect }) => redirect('/ui'), { detail: { hide: true } })
+		.use(health({ storage, version: VERSION }))
+		.use(docs({ version: VERSION }))
+		.use(openaiRouter({ client, catalog, auth: apiAuth, selectedModels }))
+		.use(admin({ auth: adminAuth, pool, storage }))
+		.use(panel({ auth: adminAuth, pool, storage }))
+
+	let closed = false
+	const close = async () => {
+		if (closed) return
+		closed = true
+		await storage.close()
+		log.flush?.()
+	}
+	return { app: app as unknown as Elysia, config, storage, pool, log, secrets, ring, close }
+}

@@ -1,0 +1,113 @@
+/**
+ * Logging: pino NDJSON to stdout and to LOG_FILE, plus a bounded in-memory ring that the
+ * panel's live view reads (clearing the ring never loses the file).
+ *
+ * Secrets are removed where an entry is made: fields named like secrets are redacted by pino,
+ * upstream keys are logged masked by the code that logs them, and as a last guard every line is
+ * scrubbed of the exact secret strings registered here (keys, passwords) before it is written.
+ */
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import pino, { type Logger } from 'pino'
+import type { LogLevel } from './config.ts'
+import { maskKey } from './secrets.ts'
+
+export type { Logger }
+
+const PINO_LEVEL: Record<LogLevel, pino.Level> = { debug: 'debug', info: 'info', warning: 'warn', error: 'error' }
+
+/** Exact strings that must never be written; each is replaced by its mask. */
+export class SecretRegistry {
+	private readonly secrets = new Map<string, string>()
+
+	add(secret: string | null | undefined, mask = maskKey(secret ?? '')): void {
+		if (secret && secret.length >= 6) this.secrets.set(secret, mask)
+	}
+
+	scrub(line: string): string {
+		for (const [secret, mask] of this.secrets) {
+			if (line.includes(secret)) line = line.split(secret).join(mask)
+		}
+		return line
+	}
+}
+
+/** The last N log lines, newest last. */
+export class LogRing {
+	private lines: string[] = []
+	constructor(readonly capacity = 2000) {}
+
+	write(line: string): void {
+		this.lines.push(line.endsWith('\n') ? line.slice(0, -1) : line)
+		if (this.lines.length > this.capacity) this.lines.splice(0, this.lines.length - this.capacity)
+	}
+
+	entries(): Record<string, unknown>[] {
+		return this.lines.map((line) => {
+			try {
+				return JSON.parse(line)
+			} catch {
+				return { msg: line }
+			}
+		})
+	}
+
+	clear(): void {
+		this.lines = []
+	}
+}
+
+export interface LogOptions {
+	level: LogLevel
+	/** NDJSON file; null disables it (tests). */
+	file: string | null
+	/** Also write to stdout (default true). */
+	stdout?: boolean
+	secrets?: SecretRegistry
+	ring?: LogRing
+	/** Extra destination, e.g. a test capture. */
+	extra?: { write(line: string): void }
+}
+
+export function createLogger(options: LogOptions): { log: Logger; secrets: SecretRegistry; ring: LogRing } {
+	const secrets = options.secrets ?? new SecretRegistry()
+	const ring = options.ring ?? new LogRing()
+	const level = PINO_LEVEL[options.level]
+	const streams: pino.StreamEntry[] = [{ level, stream: ring }]
+	if (options.stdout !== false) streams.push({ level, stream: pino.destination({ dest: 1, sync: false }) })
+	if (options.file) {
+		mkdirSync(dirname(options.file), { recursive: true })
+		streams.push({ level, stream: pino.destination({ dest: options.file, sync: false, mkdir: true }) })
+	}
+	if (options.extra) streams.push({ level, stream: options.extra })
+	const log = pino(
+		{
+			level,
+			base: undefined,
+			timestamp: pino.stdTimeFunctions.isoTime,
+			formatters: { level: (label) => ({ level: label === 'warn' ? 'warning' : label }) },
+			redact: {
+				paths: [
+					'password',
+					'*.password',
+					'authorization',
+					'*.authorization',
+					'headers.authorization',
+					'headers.cookie',
+					'apiKey',
+					'*.apiKey',
+					'secret',
+				],
+				censor: '[redacted]',
+			},
+			hooks: { streamWrite: (line) => secrets.scrub(line) },
+		},
+		pino.multistream(streams),
+	)
+	return { log, secrets, ring }
+}
+
+/** A logger that writes nowhere, for unit tests that do not look at logs. */
+export function silentLogger(): Logger {
+	return pino({ level: 'silent' })
+}

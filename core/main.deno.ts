@@ -1,0 +1,31 @@
+/**
+ * Deno entry: the same app, served by Deno.serve. Run with
+ * `deno run -A --unstable-sloppy-imports core/main.deno.ts` (npm packages come from node_modules).
+ */
+import { ConfigError, type Env } from './config.ts'
+import { buildApp } from './kernel.ts'
+
+declare const Deno: {
+	env: { toObject(): Env }
+	serve(options: { hostname: string; port: number; onListen?: (addr: { port: number }) => void }, handler: (r: Request) => Response | Promise<Response>): { shutdown(): Promise<void> }
+	addSignalListener(signal: string, handler: () => void): void
+	exit(code: number): never
+}
+
+try {
+	const gateway = await buildApp(Deno.env.toObject())
+	const server = Deno.serve(
+		{ hostname: gateway.config.host, port: gateway.config.port, onListen: ({ port }) => console.log(`amb2api (Deno) listening on port ${port}`) },
+		(request) => gateway.app.fetch(request),
+	)
+	const stop = async () => {
+		await server.shutdown()
+		await gateway.close()
+		Deno.exit(0)
+	}
+	Deno.addSignalListener('SIGTERM', stop)
+	Deno.addSignalListener('SIGINT', stop)
+} catch (err) {
+	console.error(`amb2api: ${err instanceof ConfigError ? 'invalid configuration: ' : 'cannot start: '}${err instanceof Error ? err.message : String(err)}`)
+	Deno.exit(1)
+}

@@ -1,0 +1,55 @@
+/**
+ * Bun entry: environment (+ .env) -> buildApp -> listen. SIGTERM/SIGINT stop the server and flush
+ * storage. A bad setting ends start-up with one line naming it.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { ConfigError, type Env, mergeEnv, parseDotenv } from './config.ts'
+import { buildApp } from './kernel.ts'
+
+function readEnv(): Env {
+	const dotenv = existsSync('.env') ? parseDotenv(readFileSync('.env', 'utf8')) : {}
+	return mergeEnv(dotenv, process.env)
+}
+
+/** Bun's fetch takes a `proxy` option; PROXY applies to upstream calls only. */
+function upstreamFetch(proxy: string | null): typeof fetch {
+	if (!proxy) return fetch
+	return ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, { ...init, proxy } as RequestInit)) as typeof fetch
+}
+
+async function main(): Promise<void> {
+	const env = readEnv()
+	let gateway: Awaited<ReturnType<typeof buildApp>>
+	try {
+		gateway = await buildApp(env, { fetch: upstreamFetch(env.PROXY || null) })
+	} catch (err) {
+		if (err instanceof ConfigError) {
+			console.error(`amb2api: invalid configuration: ${err.message}`)
+		} else {
+			console.error(`amb2api: cannot start: ${err instanceof Error ? err.message : String(err)}`)
+		}
+		process.exit(1)
+	}
+	const { app, config, log } = gateway
+	// Long reasoning answers can be silent for minutes: keep idle connections up to Bun's cap.
+	const server = Bun.serve({ hostname: config.host, port: config.port, fetch: app.fetch, idleTimeout: 255, reusePort: false })
+	const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host
+	const base = `http://${shown}:${server.port}`
+	console.log(`amb2api ${gateway.pool.size ? `serving ${gateway.pool.size} upstream key(s)` : 'started without upstream keys (set ASSEMBLY_API_KEYS)'}`)
+	console.log(`  OpenAI base URL: ${base}/v1\n  Panel:           ${base}/ui\n  API docs:        ${base}/swagger\n  Storage:         ${gateway.storage.kind} (${gateway.storage.where})`)
+	log.info({ host: config.host, port: server.port, storage: gateway.storage.kind, keys: gateway.pool.size }, 'amb2api listening')
+
+	let stopping = false
+	const stop = async (signal: string) => {
+		if (stopping) return
+		stopping = true
+		log.info({ signal }, 'shutting down')
+		await server.stop()
+		await gateway.close()
+		process.exit(0)
+	}
+	process.on('SIGTERM', () => void stop('SIGTERM'))
+	process.on('SIGINT', () => void stop('SIGINT'))
+}
+
+await main()

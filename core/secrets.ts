@@ -1,0 +1,63 @@
+/**
+ * Secrets: masking of upstream keys, password hashing and constant-time checks.
+ * Passwords are stored only as salted SHA-256 hashes; upstream keys only ever leave masked.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+
+/** `abcd...wxyz`; keys of 12 characters or fewer show only their first 2. */
+export function maskKey(key: string): string {
+	if (key.length <= 12) return `${key.slice(0, 2)}***`
+	return `${key.slice(0, 4)}...${key.slice(-4)}`
+}
+
+/** Stable identity of an upstream key or client key: never its position in a list. */
+export function keyId(key: string): string {
+	return createHash('sha256').update(key).digest('hex').slice(0, 24)
+}
+
+/** A strong random password: 32 URL-safe characters (192 bits). */
+export function generatePassword(): string {
+	return randomBytes(24).toString('base64url')
+}
+
+export function hashPassword(password: string, salt = randomBytes(16).toString('hex')): string {
+	return `sha256$${salt}$${createHash('sha256').update(`${salt}:${password}`).digest('hex')}`
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest()
+
+/** Constant-time equality of two strings (compares digests, so lengths leak nothing). */
+export function safeEqual(a: string, b: string): boolean {
+	return timingSafeEqual(digest(a), digest(b))
+}
+
+/** Checks a candidate against a password held in plain (from the environment) or as a stored hash. */
+export class PasswordCheck {
+	private constructor(
+		private readonly plain: string | null,
+		private readonly hashed: string | null,
+		readonly source: 'env' | 'stored',
+	) {}
+
+	static plain(password: string, source: 'env' | 'stored' = 'env'): PasswordCheck {
+		return new PasswordCheck(password, null, source)
+	}
+
+	static hashed(stored: string): PasswordCheck {
+		return new PasswordCheck(null, stored, 'stored')
+	}
+
+	verify(candidate: string): boolean {
+		if (this.plain !== null) return safeEqual(candidate, this.plain)
+		const [scheme, salt, expected] = (this.hashed as string).split('$')
+		if (scheme !== 'sha256' || !salt || !expected) return false
+		return safeEqual(hashPassword(candidate, salt), this.hashed as string)
+	}
+}
+
+/** Reads `Authorization: Bearer <token>` (or a bare token). */
+export function bearerToken(header: string | null | undefined): string | null {
+	if (!header) return null
+	const match = /^\s*Bearer\s+(.+?)\s*$/i.exec(header)
+	return match ? match[1] : header.trim() || null
+}

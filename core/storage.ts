@@ -1,0 +1,199 @@
+/**
+ * The storage contract every backend implements (memory, file, Redis, PostgreSQL, MongoDB).
+ *
+ * It is shaped around what the features need, not as a generic key-value store:
+ * - settings: the operator's stored configuration, written field by field;
+ * - documents: small JSON records addressed by id (upstream keys, client keys, rate-limit
+ *   windows), with an atomic compare-and-swap update for state that several instances share;
+ * - counters: usage statistics and quotas, incremented atomically in the backend, with a
+ *   bounded `reserveCounter` for "take one if below the limit".
+ *
+ * Every operation that several instances may run at once is atomic in the backend itself
+ * (Lua / `UPDATE ... RETURNING` / `findOneAndUpdate`), never a read-modify-write of a blob.
+ */
+
+export type StorageKind = 'memory' | 'file' | 'redis' | 'postgres' | 'mongodb'
+
+/** Collections of documents. `keys`: upstream keys; `clients`: client API keys; `limits`: per key+model rate-limit windows. */
+export type DocKind = 'keys' | 'clients' | 'limits'
+
+export type Doc = { id: string } & Record<string, unknown>
+
+/** Return the new document, `null` to delete it, or `undefined` to leave it as it is. */
+export type DocMutation<T extends Doc> = (current: T | null) => T | null | undefined
+
+export type Counters = Record<string, number>
+
+export interface ReserveResult {
+	granted: boolean
+	/** The field's value after the call (unchanged when not granted). */
+	value: number
+}
+
+export interface Storage {
+	readonly kind: StorageKind
+	/** Where the data lives, for operators, without credentials (e.g. `redis://127.0.0.1:6379/0 prefix AMB2API`). */
+	readonly where: string
+
+	/** Resolves when the backend answers, rejects otherwise. Used by /health and /admin/storage. */
+	ping(): Promise<void>
+	/** Flushes pending writes and closes what this backend opened (not an injected client). */
+	close(): Promise<void>
+
+	/** Every stored setting. */
+	loadSettings(): Promise<Record<string, unknown>>
+	/** Writes the given fields only; a field whose value is `null` or `undefined` is removed. */
+	saveSettings(patch: Record<string, unknown>): Promise<void>
+
+	listDocs<T extends Doc>(kind: DocKind): Promise<T[]>
+	getDoc<T extends Doc>(kind: DocKind, id: string): Promise<T | null>
+	putDoc<T extends Doc>(kind: DocKind, doc: T): Promise<void>
+	/** Resolves true when a document was removed. */
+	deleteDoc(kind: DocKind, id: string): Promise<boolean>
+	/**
+	 * Atomic update of one document: `mutate` sees the current value and returns the next one.
+	 * When another writer changed the document in between, `mutate` runs again on the fresh
+	 * value (so it must be pure apart from recording its last result). Resolves to the stored
+	 * value afterwards (`null` when absent).
+	 */
+	updateDoc<T extends Doc>(kind: DocKind, id: string, mutate: DocMutation<T>): Promise<T | null>
+
+	/**
+	 * Atomically adds each delta to its field of the counter group `name` (missing fields start
+	 * at 0). `expireAt` (epoch ms) allows the backend to drop the group after that time.
+	 * Resolves to the new values of the touched fields.
+	 */
+	addCounters(name: string, deltas: Counters, expireAt?: number): Promise<Counters>
+	/** Every counter group whose name starts with `prefix`, by name. */
+	readCounters(prefix: string): Promise<Record<string, Counters>>
+	/** Removes every counter group whose name starts with `prefix`; resolves to how many. */
+	deleteCounters(prefix: string): Promise<number>
+	/**
+	 * Adds `by` (default 1) to `field` of group `name` only if the result stays <= `limit`.
+	 * Atomic across instances: N concurrent calls against a limit L grant exactly min(N, L).
+	 */
+	reserveCounter(name: string, field: string, limit: number, by?: number, expireAt?: number): Promise<ReserveResult>
+}
+
+/** Deep copy through JSON, so callers never share mutable state with a backend. */
+export const cloneJson = <T>(value: T): T => (value === undefined ? value : JSON.parse(JSON.stringify(value)))
+
+/**
+ * In-process storage: the reference implementation of the contract, used by tests and as the
+ * state engine behind the file backend (which persists `snapshot()`).
+ */
+export class MemoryStorage implements Storage {
+	readonly kind: StorageKind = 'memory'
+	readonly where: string = 'process memory'
+
+	protected settings: Record<string, unknown> = {}
+	protected docs: Record<DocKind, Map<string, Doc>> = { keys: new Map(), clients: new Map(), limits: new Map() }
+	protected counters = new Map<string, { values: Counters; expireAt?: number }>()
+	/** Called after every change; the file backend schedules a write here. */
+	protected changed(_area: 'settings' | DocKind | 'counters'): void {}
+	/** Injectable for tests of counter expiry. */
+	constructor(protected now: () => number = Date.now) {}
+
+	async ping(): Promise<void> {}
+	async close(): Promise<void> {}
+
+	async loadSettings(): Promise<Record<string, unknown>> {
+		return cloneJson(this.settings)
+	}
+
+	async saveSettings(patch: Record<string, unknown>): Promise<void> {
+		for (const [field, value] of Object.entries(patch)) {
+			if (value === null || value === undefined) delete this.settings[field]
+			else this.settings[field] = cloneJson(value)
+		}
+		this.changed('settings')
+	}
+
+	async listDocs<T extends Doc>(kind: DocKind): Promise<T[]> {
+		return [...this.docs[kind].values()].map((doc) => cloneJson(doc) as T)
+	}
+
+	async getDoc<T extends Doc>(kind: DocKind, id: string): Promise<T | null> {
+		const doc = this.docs[kind].get(id)
+		return doc ? (cloneJson(doc) as T) : null
+	}
+
+	async putDoc<T extends Doc>(kind: DocKind, doc: T): Promise<void> {
+		this.docs[kind].set(doc.id, cloneJson(doc))
+		this.changed(kind)
+	}
+
+	async deleteDoc(kind: DocKind, id: string): Promise<boolean> {
+		const removed = this.docs[kind].delete(id)
+		if (removed) this.changed(kind)
+		return removed
+	}
+
+	async updateDoc<T extends Doc>(kind: DocKind, id: string, mutate: DocMutation<T>): Promise<T | null> {
+		// No await between read and write: atomic within this process.
+		const current = this.docs[kind].get(id)
+		const next = mutate(current ? (cloneJson(current) as T) : null)
+		if (next === undefined) return current ? (cloneJson(current) as T) : null
+		if (next === null) {
+			if (this.docs[kind].delete(id)) this.changed(kind)
+			return null
+		}
+		this.docs[kind].set(id, cloneJson({ ...next, id }))
+		this.changed(kind)
+		return cloneJson({ ...next, id })
+	}
+
+	private liveGroup(name: string): { values: Counters; expireAt?: number } | undefined {
+		const group = this.counters.get(name)
+		if (group?.expireAt !== undefined && group.expireAt <= this.now()) {
+			this.counters.delete(name)
+			return undefined
+		}
+		return group
+	}
+
+	async addCounters(name: string, deltas: Counters, expireAt?: number): Promise<Counters> {
+		let group = this.liveGroup(name)
+		if (!group) {
+			group = { values: {} }
+			this.counters.set(name, group)
+		}
+		if (expireAt !== undefined) group.expireAt = expireAt
+		const result: Counters = {}
+		for (const [field, delta] of Object.entries(deltas)) {
+			group.values[field] = (group.values[field] ?? 0) + delta
+			result[field] = group.values[field]
+		}
+		this.changed('counters')
+		return result
+	}
+
+	async readCounters(prefix: string): Promise<Record<string, Counters>> {
+		const out: Record<string, Counters> = {}
+		for (const name of [...this.counters.keys()]) {
+			if (!name.startsWith(prefix)) continue
+			const group = this.liveGroup(name)
+			if (group) out[name] = { ...group.values }
+		}
+		return out
+	}
+
+	async deleteCounters(prefix: string): Promise<number> {
+		let removed = 0
+		for (const name of [...this.counters.keys()]) {
+			if (name.startsWith(prefix)) {
+				this.counters.delete(name)
+				removed++
+			}
+		}
+		if (removed) this.changed('counters')
+		return removed
+	}
+
+	async reserveCounter(name: string, field: string, limit: number, by = 1, expireAt?: number): Promise<ReserveResult> {
+		const current = this.liveGroup(name)?.values[field] ?? 0
+		if (current + by > limit) return { granted: false, value: current }
+		const after = await this.addCounters(name, { [field]: by }, expireAt)
+		return { granted: true, value: after[field] }
+	}
+}

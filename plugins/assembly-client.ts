@@ -1,0 +1,283 @@
+/**
+ * The upstream call: one client request -> as many attempts on the AssemblyAI gateway as the
+ * retry budget allows, each on a key leased from the pool, ending in an OpenAI completion, an
+ * OpenAI SSE stream, or one catalogue error.
+ *
+ * One retry budget per client request, shared by every phase (reference flaw B19):
+ * attempts = RETRY_429_MAX_RETRIES + 1 when RETRY_429_ENABLED, else 1.
+ * - 429 / rate limit, auth failure, no access to the model: next key at once.
+ * - 5xx / network: next key after RETRY_429_INTERVAL, nobody blamed.
+ * - the client's own bad request: returned as it is, no retry.
+ */
+import {
+	GatewayError,
+	RateLimitError,
+	UpstreamError,
+	UpstreamTimeoutError,
+} from '../core/errors.ts'
+import type { Logger } from '../core/log.ts'
+import { classifyFailure, readUpstreamError, toClientError, type FailureClass } from './assembly-errors.ts'
+import { gatewayHeaders, toGatewayBody } from './assembly-request.ts'
+import { bodyErrorStatus, toChatCompletion, type ChatCompletion, type Usage } from './assembly-response.ts'
+import { completionToStream, translateStream } from './assembly-stream.ts'
+import { KeysExhaustedError, type KeyPool, type Lease, type Outcome } from './key-pool.ts'
+import type { ModelCatalog } from './model-catalog.ts'
+import type { ChatRequest } from './openai-schema.ts'
+import { readLimitHeaders } from './rate-window.ts'
+
+export interface AssemblyClientOptions {
+	endpoint: string
+	timeoutMs: number
+	retryEnabled: boolean
+	maxRetries: number
+	retryIntervalMs: number
+	modelRegion: string | null
+}
+
+/** One upstream attempt, for usage statistics. */
+export interface AttemptEvent {
+	keyId: string
+	model: string
+	status: number | null
+	outcome: Outcome['kind']
+}
+
+/** How a client request ended, for usage statistics and the request log. */
+export interface RequestEvent {
+	keyId: string | null
+	model: string
+	stream: boolean
+	ok: boolean
+	status: number
+	failure: FailureClass | 'aborted' | 'no-key' | null
+	usage: Usage | null
+	attempts: number
+}
+
+export interface UsageRecorder {
+	attempt(event: AttemptEvent): void
+	finished(event: RequestEvent): void
+}
+
+export interface AssemblyClientDeps {
+	fetch: typeof fetch
+	pool: KeyPool
+	catalog: ModelCatalog
+	log: Logger
+	recorder?: UsageRecorder
+	now?: () => number
+}
+
+export interface ChatCall {
+	request: ChatRequest
+	/** The client's abort signal: a client that goes away cancels the upstream request. */
+	signal: AbortSignal
+}
+
+export type ChatResult =
+	| { kind: 'json'; completion: ChatCompletion; masked: string; attempts: number }
+	| { kind: 'stream'; body: ReadableStream<Uint8Array>; masked: string; attempts: number }
+
+/** Thrown when the client went away: nothing is sent back. */
+export class ClientGoneError extends GatewayError {
+	override readonly status = 499
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+	new Promise<void>((resolve) => {
+		if (ms <= 0 || signal.aborted) return resolve()
+		const timer = setTimeout(resolve, ms)
+		signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true })
+	})
+
+export class AssemblyClient {
+	private readonly now: () => number
+
+	constructor(
+		private readonly deps: AssemblyClientDeps,
+		private readonly options: AssemblyClientOptions,
+	) {
+		this.now = deps.now ?? Date.now
+	}
+
+	async chat({ request, signal }: ChatCall): Promise<ChatResult> {
+		const model = request.model
+		const wantsStream = request.stream === true
+		const includeUsage = wantsStream && (request.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true
+		const info = await this.deps.catalog.info(model)
+		// Native streaming only where the catalog lists `stream` (upstream-api.md §5.1); unknown models try it.
+		const native = wantsStream && (info?.supportedParameters ? info.supportedParameters.includes('stream') : true)
+		const body = JSON.stringify(
+			toGatewayBody(request, { model, stream: native, includeUsage, info, defaultModelRegion: this.options.modelRegion ?? undefined }),
+		)
+		const attempts = this.options.retryEnabled ? this.options.maxRetries + 1 : 1
+		const tried = new Set<string>()
+		let lastError: GatewayError | null = null
+		let lastFailure: FailureClass | null = null
+		let attempt = 0
+		const finish = (event: Omit<RequestEvent, 'model' | 'stream' | 'attempts'>) =>
+			this.deps.recorder?.finished({ ...event, model, stream: wantsStream, attempts: attempt })
+
+		while (attempt < attempts) {
+			if (signal.aborted) throw this.gone(finish)
+			let lease: Lease
+			try {
+				lease = await this.deps.pool.acquire(model, { exclude: tried, signal })
+			} catch (err) {
+				if (signal.aborted) throw this.gone(finish)
+				const error = err instanceof KeysExhaustedError ? (lastError ?? new UpstreamError('No upstream key could serve the request.')) : (err as Error)
+				finish({ keyId: null, ok: false, status: (error as GatewayError).status ?? 500, failure: lastFailure ?? 'no-key', usage: null })
+				throw error
+			}
+			attempt++
+			tried.add(lease.keyId)
+			const outcome = await this.attempt(lease, body, { native, wantsStream, includeUsage, model, signal }, finish)
+			if (outcome.result) return { ...outcome.result, masked: lease.masked, attempts: attempt } as ChatResult
+			lastError = outcome.error
+			lastFailure = outcome.failure
+			if (outcome.failure === 'client' || outcome.failure === null) break
+			if (outcome.failure === 'transient' && attempt < attempts) await sleep(this.options.retryIntervalMs, signal)
+		}
+		if (signal.aborted) throw this.gone(finish)
+		const error = lastError ?? new UpstreamError('The upstream request failed.')
+		if (lastFailure !== 'client') finish({ keyId: null, ok: false, status: error.status, failure: lastFailure, usage: null })
+		throw error
+	}
+
+	private gone(finish: (e: Omit<RequestEvent, 'model' | 'stream' | 'attempts'>) => void): ClientGoneError {
+		finish({ keyId: null, ok: false, status: 499, failure: 'aborted', usage: null })
+		return new ClientGoneError('client closed the request')
+	}
+
+	/** One attempt on one key. Resolves to a result, or to the error and its class. */
+	private async attempt(
+		lease: Lease,
+		body: string,
+		ctx: { native: boolean; wantsStream: boolean; includeUsage: boolean; model: string; signal: AbortSignal },
+		finish: (e: Omit<RequestEvent, 'model' | 'stream' | 'attempts'>) => void,
+	): Promise<{ result?: Omit<ChatResult, 'masked' | 'attempts'>; error: GatewayError | null; failure: FailureClass | null }> {
+		const { model, signal } = ctx
+		const record = (status: number | null, outcome: Outcome) => {
+			this.deps.recorder?.attempt({ keyId: lease.keyId, model, status, outcome: outcome.kind })
+			return lease.settle(outcome)
+		}
+		// Timeout covers the wait for the answer's headers; a running stream is not cut.
+		const controller = new AbortController()
+		const onClientAbort = () => controller.abort(signal.reason)
+		signal.addEventListener('abort', onClientAbort, { once: true })
+		let timedOut = false
+		const timer = setTimeout(() => {
+			timedOut = true
+			controller.abort(new Error('upstream timeout'))
+		}, this.options.timeoutMs)
+		const started = this.now()
+
+		let response: Response
+		try {
+			response = await this.deps.fetch(this.options.endpoint, {
+				method: 'POST',
+				headers: gatewayHeaders(lease.key),
+				body,
+				signal: controller.signal,
+			})
+		} catch (err) {
+			clearTimeout(timer)
+			signal.removeEventListener('abort', onClientAbort)
+			if (signal.aborted) {
+				await record(null, { kind: 'aborted' })
+				return { error: null, failure: null }
+			}
+			await record(null, { kind: 'transient', message: timedOut ? 'timeout' : String(err) })
+			this.deps.log.warn({ key: lease.masked, model, err: timedOut ? 'timeout' : String(err), ms: this.now() - started }, 'upstream attempt failed')
+			return timedOut
+				? { error: new UpstreamTimeoutError(`The upstream did not answer within ${Math.round(this.options.timeoutMs / 1000)} s.`), failure: 'transient' }
+				: { error: new UpstreamError('Could not reach the upstream gateway (network error).', 502, 'upstream_unreachable'), failure: 'transient' }
+		}
+		clearTimeout(timer)
+
+		const contentType = response.headers.get('content-type') ?? ''
+		if (response.ok && contentType.includes('text/event-stream') && response.body) {
+			await record(response.status, { kind: 'success', headers: response.headers })
+			const created = Math.floor(this.now() / 1000)
+			let usage: Usage | null = null
+			const stream = translateStream(response.body, {
+				model,
+				created,
+				includeUsage: ctx.includeUsage,
+				onUsage: (u) => {
+					usage = u
+				},
+				onEnd: ({ clean }) => {
+					signal.removeEventListener('abort', onClientAbort)
+					finish({ keyId: lease.keyId, ok: clean, status: clean ? 200 : 502, failure: clean ? null : signal.aborted ? 'aborted' : 'transient', usage })
+				},
+			})
+			return { result: { kind: 'stream', body: stream }, error: null, failure: null }
+		}
+
+		let text: string
+		try {
+			text = await response.text()
+		} catch (err) {
+			signal.removeEventListener('abort', onClientAbort)
+			if (signal.aborted) {
+				await record(response.status, { kind: 'aborted' })
+				return { error: null, failure: null }
+			}
+			await record(response.status, { kind: 'transient', headers: response.headers, message: String(err) })
+			return { error: new UpstreamError('The upstream answer broke off.', 502, 'upstream_broken'), failure: 'transient' }
+		}
+		signal.removeEventListener('abort', onClientAbort)
+
+		let status = response.status
+		let parsed: unknown = null
+		if (response.ok) {
+			try {
+				parsed = JSON.parse(text)
+				status = bodyErrorStatus(parsed) ?? status
+			} catch {
+				await record(status, { kind: 'transient', headers: response.headers, message: 'invalid JSON' })
+				return { error: new UpstreamError('The upstream answered with invalid JSON.', 502, 'upstream_invalid_response'), failure: 'transient' }
+			}
+		}
+		if (status >= 200 && status < 300) {
+			await record(status, { kind: 'success', headers: response.headers })
+			const completion = toChatCompletion(parsed, { model, created: Math.floor(this.now() / 1000) })
+			finish({ keyId: lease.keyId, ok: true, status: 200, failure: null, usage: completion.usage ?? null })
+			if (ctx.wantsStream) {
+				return { result: { kind: 'stream', body: completionToStream(completion, { includeUsage: ctx.includeUsage }) }, error: null, failure: null }
+			}
+			return { result: { kind: 'json', completion }, error: null, failure: null }
+		}
+
+		const info = readUpstreamError(status, text)
+		const failure = classifyFailure(status, info, response.headers)
+		this.deps.log.info({ key: lease.masked, model, status, failure, upstream_request_id: info.requestId, ms: this.now() - started }, 'upstream refused')
+		switch (failure) {
+			case 'rate-limit': {
+				await record(status, { kind: 'rate-limit', headers: response.headers, message: info.message })
+				const h = readLimitHeaders(response.headers, this.now())
+				return {
+					error: new RateLimitError(`Upstream rate limit reached: ${info.message}`, h.retryAfterSeconds ?? h.resetSeconds ?? 60),
+					failure,
+				}
+			}
+			case 'key':
+				await record(status, { kind: 'key', status, headers: response.headers, message: info.message })
+				// The client never sees our key's auth failure as its own: it is our misconfiguration.
+				return { error: new UpstreamError(`An upstream key was refused (HTTP ${status}); no other key could serve the request.`, 502, 'upstream_key_refused'), failure }
+			case 'no-model-access':
+				await record(status, { kind: 'no-model-access', headers: response.headers, message: info.message })
+				return { error: toClientError(status, info, failure), failure }
+			case 'transient':
+				await record(status, { kind: 'transient', headers: response.headers, message: info.message })
+				return { error: toClientError(status, info, failure), failure }
+			case 'client': {
+				await record(status, { kind: 'client', headers: response.headers })
+				const error = toClientError(status, info, failure)
+				finish({ keyId: lease.keyId, ok: false, status: error.status, failure, usage: null })
+				return { error, failure }
+			}
+		}
+	}
+}
