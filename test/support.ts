@@ -1,0 +1,114 @@
+/**
+ * Test harness: builds the real gateway (buildApp) against the fake AssemblyAI gateway, with
+ * in-memory storage unless a test hands in another backend, and captures every log line so
+ * tests can assert that no secret was written.
+ */
+import type { Env } from '../core/config.ts'
+import { buildApp, type Gateway } from '../core/kernel.ts'
+import { MemoryStorage, type Storage } from '../core/storage.ts'
+import { createFakeGateway, type FakeGateway, type FakeGatewayOptions } from './fake-gateway.ts'
+
+export const API_PASSWORD = 'test-api-password-7c1f2e'
+export const PANEL_PASSWORD = 'test-panel-password-9b3d4a'
+export const KEYS = ['aai-key-alpha-000000000001', 'aai-key-bravo-000000000002', 'aai-key-charlie-00000000003']
+
+export interface Harness {
+	gateway: Gateway
+	fake: FakeGateway
+	storage: Storage
+	/** Every log line written, raw. */
+	logs: string[]
+	/** app.handle shortcut with the API password. */
+	call(path: string, init?: RequestInit & { json?: unknown; auth?: string | null }): Promise<Response>
+	chat(body: unknown, auth?: string | null): Promise<Response>
+	admin(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>
+	/** Starts a real HTTP server for the gateway (fake stays in-process unless `listenFake`). */
+	listen(): Promise<string>
+	close(): Promise<void>
+}
+
+export interface HarnessOptions {
+	env?: Env
+	keys?: string[]
+	fake?: FakeGateway
+	fakeOptions?: FakeGatewayOptions
+	storage?: Storage
+	/** Make the fake listen on a real port and point the gateway at its URL. */
+	listenFake?: boolean
+	now?: () => number
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+	const keys = options.keys ?? KEYS
+	const fake =
+		options.fake ??
+		createFakeGateway({ keys: Object.fromEntries(keys.map((k) => [k, {}])), now: options.now, ...options.fakeOptions })
+	const base = options.listenFake ? await fake.listen() : 'http://fake-gateway.test'
+	const storage = options.storage ?? new MemoryStorage(options.now)
+	const logs: string[] = []
+	const env: Env = {
+		API_PASSWORD,
+		PANEL_PASSWORD,
+		ASSEMBLY_API_KEYS: keys.join(','),
+		ASSEMBLY_ENDPOINT: `${base}/v1/chat/completions`,
+		RETRY_429_INTERVAL: '0',
+		LOG_LEVEL: 'debug',
+		...options.env,
+	}
+	const gateway = await buildApp(env, {
+		storage,
+		fetch: options.listenFake ? fetch : ((input: RequestInfo | URL, init?: RequestInit) => fake.fetch(new Request(input, init))) as typeof fetch,
+		now: options.now,
+		print: (line) => logs.push(`[print] ${line}`),
+		log: { stdout: false, file: null, extra: { write: (line: string) => void logs.push(line) } },
+	})
+	let server: ReturnType<typeof Bun.serve> | null = null
+
+	const call = (path: string, init: RequestInit & { json?: unknown; auth?: string | null } = {}) => {
+		const headers = new Headers(init.headers)
+		const auth = init.auth === undefined ? API_PASSWORD : init.auth
+		if (auth !== null && !headers.has('authorization')) headers.set('authorization', `Bearer ${auth}`)
+		let body = init.body
+		if (init.json !== undefined) {
+			body = typeof init.json === 'string' ? init.json : JSON.stringify(init.json)
+			headers.set('content-type', 'application/json')
+		}
+		return gateway.app.handle(new Request(`http://localhost${path}`, { ...init, headers, body }))
+	}
+
+	return {
+		gateway,
+		fake,
+		storage,
+		logs,
+		call,
+		chat: (body, auth) => call('/v1/chat/completions', { method: 'POST', json: body, auth }),
+		admin: (path, init = {}) => call(path, { ...init, auth: PANEL_PASSWORD }),
+		async listen() {
+			server = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: gateway.app.fetch, idleTimeout: 60 })
+			return `http://127.0.0.1:${server.port}`
+		},
+		async close() {
+			await server?.stop(true)
+			if (options.listenFake || !options.fake) await fake.stop().catch(() => {})
+			await gateway.close()
+		},
+	}
+}
+
+/** Every secret the harness configured; none may appear in any log line. */
+export function assertNoSecrets(lines: string[], extra: string[] = []): void {
+	for (const secret of [API_PASSWORD, PANEL_PASSWORD, ...KEYS, ...extra]) {
+		const leak = lines.find((line) => line.includes(secret))
+		if (leak) throw new Error(`secret leaked into the log: ${leak.slice(0, 200)}`)
+	}
+}
+
+/** Reads an SSE body into its `data:` payloads. */
+export async function readSse(response: Response): Promise<string[]> {
+	const text = await response.text()
+	return text
+		.split('\n\n')
+		.map((frame) => frame.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n'))
+		.filter(Boolean)
+}
