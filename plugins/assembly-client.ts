@@ -209,6 +209,8 @@ export class AssemblyClient {
 				},
 				onEnd: ({ clean }) => {
 					signal.removeEventListener('abort', onClientAbort)
+					// Bun's reader.cancel() leaves the upstream socket open; only abort() closes it.
+					if (!clean) controller.abort(new Error('stream ended early'))
 					finish({ keyId: lease.keyId, ok: clean, status: clean ? 200 : 502, failure: clean ? null : signal.aborted ? 'aborted' : 'transient', usage })
 				},
 			})
