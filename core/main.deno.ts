@@ -1,6 +1,9 @@
 /**
  * Deno entry: the same app, served by Deno.serve. Run with
- * `deno run -A --unstable-sloppy-imports core/main.deno.ts` (npm packages come from node_modules).
+ * `deno run -A --node-modules-dir=manual --unstable-no-legacy-abort core/main.deno.ts`
+ * (npm packages come from node_modules, installed by `bun install`). The last flag makes
+ * `request.signal` abort only when the client goes away: with Deno's legacy behaviour it also
+ * aborts once a response is handed over, which would cancel the upstream request of a stream.
  */
 import { ConfigError, type Env } from './config.ts'
 import { buildApp } from './kernel.ts'

@@ -104,6 +104,11 @@ export class AssemblyClient {
 		const model = request.model
 		const wantsStream = request.stream === true
 		const includeUsage = wantsStream && (request.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true
+		// Fail fast (and without touching the upstream) when no key could serve at all.
+		await this.deps.pool.checkServable().catch((err) => {
+			this.deps.recorder?.finished({ keyId: null, model, stream: wantsStream, ok: false, status: 503, failure: 'no-key', usage: null, attempts: 0 })
+			throw err
+		})
 		const info = await this.deps.catalog.info(model)
 		// Native streaming only where the catalog lists `stream` (upstream-api.md §5.1); unknown models try it.
 		const native = wantsStream && (info?.supportedParameters ? info.supportedParameters.includes('stream') : true)

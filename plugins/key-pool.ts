@@ -197,6 +197,20 @@ export class KeyPool {
 		return this.keys.length
 	}
 
+	/** Throws the 503 a request would end with when no key can serve at all (no upstream call needed). */
+	async checkServable(): Promise<void> {
+		const keys = await this.fresh()
+		if (!keys.length) {
+			throw new ServiceUnavailableError(
+				'No AssemblyAI API key is configured. Set ASSEMBLY_API_KEYS (comma-separated) and restart, or add keys with POST /admin/keys.',
+				'no_keys_configured',
+			)
+		}
+		if (!keys.some((k) => k.status === 'active')) {
+			throw new ServiceUnavailableError('Every upstream key is disabled or banned. Re-enable one with POST /admin/keys/{id}/enable.', 'no_available_keys')
+		}
+	}
+
 	/**
 	 * A key with headroom for `model`, reserved. Waits for a reset at most `maxWaitMs` away (and
 	 * for an in-flight probe); otherwise throws 429 with Retry-After, or 503 when no key can serve.
@@ -205,20 +219,9 @@ export class KeyPool {
 		const exclude = options.exclude ?? new Set<string>()
 		const started = this.now()
 		for (;;) {
-			const keys = await this.fresh()
-			if (!keys.length) {
-				throw new ServiceUnavailableError(
-					'No AssemblyAI API key is configured. Set ASSEMBLY_API_KEYS (comma-separated) and restart, or add keys with POST /admin/keys.',
-					'no_keys_configured',
-				)
-			}
+			await this.checkServable()
+			const keys = this.keys
 			const enabled = keys.filter((k) => k.status === 'active')
-			if (!enabled.length) {
-				throw new ServiceUnavailableError(
-					'Every upstream key is disabled or banned. Re-enable one with POST /admin/keys/{id}/enable.',
-					'no_available_keys',
-				)
-			}
 			const now = this.now()
 			const candidates = enabled.filter((k) => !exclude.has(k.id))
 			if (!candidates.length) throw new KeysExhaustedError('every key was tried for this request')

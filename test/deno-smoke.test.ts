@@ -1,0 +1,94 @@
+/**
+ * The same app on Deno: `core/main.deno.ts` run by the `deno` npm package against the fake
+ * gateway; health, one chat and one stream must behave exactly as on Bun.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { createFakeGateway, type FakeGateway } from './fake-gateway.ts'
+import { API_PASSWORD, KEYS, PANEL_PASSWORD, readSse } from './support.ts'
+
+const ROOT = resolve(import.meta.dir, '..')
+const DENO = join(ROOT, 'node_modules/.bin/deno')
+let fake: FakeGateway
+let proc: ReturnType<typeof Bun.spawn>
+let base = ''
+let output = ''
+const dir = mkdtempSync(join(tmpdir(), 'amb2api-deno-'))
+
+beforeAll(async () => {
+	fake = createFakeGateway({ keys: Object.fromEntries(KEYS.map((k) => [k, {}])) })
+	const fakeUrl = await fake.listen()
+	const probe = Bun.serve({ port: 0, fetch: () => new Response() })
+	const port = probe.port as number
+	probe.stop(true)
+	proc = Bun.spawn([DENO, 'run', '-A', '--node-modules-dir=manual', '--unstable-no-legacy-abort', join(ROOT, 'core/main.deno.ts')], {
+		cwd: dir,
+		env: {
+			PATH: process.env.PATH ?? '',
+			HOME: process.env.HOME ?? dir,
+			DENO_NO_UPDATE_CHECK: '1',
+			HOST: '127.0.0.1',
+			PORT: String(port),
+			API_PASSWORD,
+			PANEL_PASSWORD,
+			ASSEMBLY_API_KEYS: KEYS.join(','),
+			ASSEMBLY_ENDPOINT: `${fakeUrl}/v1/chat/completions`,
+			LOG_FILE: join(dir, 'log.txt'),
+		},
+		stdout: 'pipe',
+		stderr: 'pipe',
+	})
+	base = `http://127.0.0.1:${port}`
+	const deadline = Date.now() + 30_000
+	while (Date.now() < deadline) {
+		const ok = await fetch(`${base}/health`).then((r) => r.ok).catch(() => false)
+		if (ok) return
+		await Bun.sleep(100)
+	}
+	proc.kill()
+	output = await new Response(proc.stderr as ReadableStream).text()
+	throw new Error(`Deno gateway did not start: ${output}`)
+})
+
+afterAll(async () => {
+	proc?.kill('SIGTERM')
+	await proc?.exited
+	await fake?.stop()
+	rmSync(dir, { recursive: true, force: true })
+})
+
+const chat = (body: unknown) =>
+	fetch(`${base}/v1/chat/completions`, {
+		method: 'POST',
+		headers: { authorization: `Bearer ${API_PASSWORD}`, 'content-type': 'application/json' },
+		body: JSON.stringify(body),
+	})
+
+describe('Deno runtime smoke test', () => {
+	test('health', async () => {
+		const response = await fetch(`${base}/health`)
+		expect(await response.json()).toMatchObject({ status: 'ok', storage: { backend: 'file', ok: true } })
+	})
+
+	test('one chat', async () => {
+		const response = await chat({ model: 'claude-sonnet-4-6', messages: [{ role: 'user', content: 'hello deno' }] })
+		expect(response.status).toBe(200)
+		const body = await response.json()
+		expect(body.object).toBe('chat.completion')
+		expect(body.choices[0].message.content).toBe('Echo: hello deno')
+	})
+
+	test('one stream', async () => {
+		const response = await chat({ model: 'gpt-5', stream: true, messages: [{ role: 'user', content: 'stream on deno' }] })
+		expect(response.status).toBe(200)
+		const frames = await readSse(response)
+		expect(frames[frames.length - 1]).toBe('[DONE]')
+		const text = frames
+			.slice(0, -1)
+			.map((f) => JSON.parse(f).choices[0]?.delta?.content ?? '')
+			.join('')
+		expect(text).toBe('Echo: stream on deno')
+	})
+})
