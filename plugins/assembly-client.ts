@@ -127,7 +127,11 @@ export class AssemblyClient {
 			if (signal.aborted) throw this.gone(finish)
 			let lease: Lease
 			try {
-				lease = await this.deps.pool.acquire(model, { exclude: tried, signal })
+				// Prefer keys this request has not tried; when all were tried, the pool's own state
+				// (cooldowns, bans, windows) decides whether one may serve again.
+				lease = await this.deps.pool
+					.acquire(model, { exclude: tried, signal })
+					.catch((err) => (err instanceof KeysExhaustedError && !signal.aborted ? this.deps.pool.acquire(model, { signal }) : Promise.reject(err)))
 			} catch (err) {
 				if (signal.aborted) throw this.gone(finish)
 				const error = err instanceof KeysExhaustedError ? (lastError ?? new UpstreamError('No upstream key could serve the request.')) : (err as Error)
