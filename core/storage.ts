@@ -37,7 +37,7 @@ export interface Storage {
 
 	/** Resolves when the backend answers, rejects otherwise. Used by /health and /admin/storage. */
 	ping(): Promise<void>
-	/** Flushes pending writes and closes what this backend opened (not an injected client). */
+	/** Flushes pending writes and closes what this backend opened (not an injected client). Safe to call twice. */
 	close(): Promise<void>
 
 	/** Every stored setting. */
@@ -60,17 +60,21 @@ export interface Storage {
 
 	/**
 	 * Atomically adds each delta to its field of the counter group `name` (missing fields start
-	 * at 0). `expireAt` (epoch ms) allows the backend to drop the group after that time.
+	 * at 0). `expireAt` (epoch ms) allows the backend to drop the group after that time; once
+	 * past it, the group is gone for every read, and a later add starts it afresh from 0.
 	 * Resolves to the new values of the touched fields.
+	 * Counters are integers: the shared backends count in 64-bit integers (HINCRBY, bigint,
+	 * `$inc`) and reject a delta that is not a safe integer with a RangeError.
 	 */
 	addCounters(name: string, deltas: Counters, expireAt?: number): Promise<Counters>
-	/** Every counter group whose name starts with `prefix`, by name. */
+	/** Every live counter group whose name starts with `prefix` (literally: no wildcards), by name. */
 	readCounters(prefix: string): Promise<Record<string, Counters>>
 	/** Removes every counter group whose name starts with `prefix`; resolves to how many. */
 	deleteCounters(prefix: string): Promise<number>
 	/**
-	 * Adds `by` (default 1) to `field` of group `name` only if the result stays <= `limit`.
-	 * Atomic across instances: N concurrent calls against a limit L grant exactly min(N, L).
+	 * Adds `by` (default 1, an integer) to `field` of group `name` only if the result stays
+	 * <= `limit`. Atomic across instances: N concurrent calls against a limit L grant exactly
+	 * min(N, L). `expireAt` is applied only when the reservation is granted.
 	 */
 	reserveCounter(name: string, field: string, limit: number, by?: number, expireAt?: number): Promise<ReserveResult>
 }

@@ -1,0 +1,394 @@
+/**
+ * Keeps the gateway serving while a shared backend (Redis, PostgreSQL, MongoDB) restarts.
+ *
+ * While the backend answers, every call goes to it and its answers are mirrored into an
+ * in-process `MemoryStorage` (last good reads and writes). When a call fails and a `ping` fails
+ * too (so it is a lost connection, not a bad request), the wrapper reports `onDown` once and
+ * answers from the mirror, journaling what changes: settings patches, the final state of each
+ * document written, counter deltas (including granted reservations) and prefix deletes. It
+ * pings every `retryMs`; when the backend answers, it replays the journal, then reports `onUp`
+ * once and goes back to the backend.
+ *
+ * What this cannot give: while down, instances do not share state (each counts on its own and
+ * its quotas start from the last values it saw); a document re-put after the outage overwrites
+ * what another instance wrote meanwhile; a call that failed at the very moment the connection
+ * dropped may have reached the backend and is journaled too (at most a few counts twice);
+ * the journal lives in memory, so a process that exits while the backend is down loses it.
+ */
+import {
+	type Counters,
+	cloneJson,
+	type Doc,
+	type DocKind,
+	type DocMutation,
+	MemoryStorage,
+	type ReserveResult,
+	type Storage,
+	type StorageKind,
+} from './storage.ts'
+
+export interface ResilienceOptions {
+	/** Called once when the backend stops answering (not once per failed call). */
+	onDown: (err: Error) => void
+	/** Called once when it answers again and the journal has been replayed. */
+	onUp: () => void
+	/** Clock of the in-memory fallback (counter expiry). @default Date.now */
+	now?: () => number
+	/** How often to probe a backend that is down. @default 1000 */
+	retryMs?: number
+}
+
+export type ResilientStorage = Storage & { readonly healthy: boolean }
+
+/** The fallback, with setters for values learnt from the backend. */
+class Mirror extends MemoryStorage {
+	replaceSettings(all: Record<string, unknown>): void {
+		this.settings = cloneJson(all)
+	}
+
+	replaceDocs(kind: DocKind, docs: Doc[]): void {
+		this.docs[kind] = new Map(docs.map((doc) => [doc.id, cloneJson(doc)]))
+	}
+
+	setDoc(kind: DocKind, id: string, doc: Doc | null): void {
+		if (doc) this.docs[kind].set(id, cloneJson(doc))
+		else this.docs[kind].delete(id)
+	}
+
+	/** Sets known absolute values; `replace` when they are the whole group (from a read). */
+	setCounters(name: string, values: Counters, replace: boolean, expireAt?: number): void {
+		let group = this.counters.get(name)
+		// A group the mirror thinks expired was started afresh by the backend.
+		if (!group || (group.expireAt !== undefined && group.expireAt <= this.now())) this.counters.set(name, (group = { values: {} }))
+		if (replace) group.values = { ...values }
+		else Object.assign(group.values, values)
+		if (expireAt !== undefined) group.expireAt = expireAt
+	}
+
+	/** Forgets groups under `prefix` that a complete read of that prefix did not return. */
+	keepOnly(prefix: string, names: Set<string>): void {
+		for (const name of [...this.counters.keys()]) {
+			if (name.startsWith(prefix) && !names.has(name)) this.counters.delete(name)
+		}
+	}
+}
+
+type PendingAdd = { deltas: Counters; expireAt?: number }
+
+class Resilient implements ResilientStorage {
+	private up = true
+	private lastError: Error | undefined
+	private probeTimer: ReturnType<typeof setInterval> | undefined
+	private probing: Promise<void> | undefined
+	private closed = false
+	private readonly mirror: Mirror
+	private readonly retryMs: number
+
+	// The journal of changes made while down.
+	private pendingSettings: Record<string, unknown> = {}
+	private readonly pendingDocs = new Map<string, { kind: DocKind; id: string; doc: Doc | null }>()
+	private readonly pendingDeletes: string[] = []
+	private readonly pendingAdds = new Map<string, PendingAdd>()
+	/** The add being replayed: a prefix delete made meanwhile cancels putting it back on failure. */
+	private replayingAdd: { name: string; cancelled: boolean } | undefined
+
+	constructor(
+		private readonly backend: Storage,
+		private readonly options: ResilienceOptions,
+	) {
+		this.mirror = new Mirror(options.now ?? Date.now)
+		this.retryMs = options.retryMs ?? 1000
+	}
+
+	get kind(): StorageKind {
+		return this.backend.kind
+	}
+
+	get where(): string {
+		return this.backend.where
+	}
+
+	get healthy(): boolean {
+		return this.up
+	}
+
+	async ping(): Promise<void> {
+		if (!this.up) throw new Error(`${this.backend.kind} storage is unreachable (${this.lastError?.message ?? 'no answer'}); serving from memory`)
+		try {
+			await this.backend.ping()
+		} catch (err) {
+			this.markDown(err)
+			throw err
+		}
+	}
+
+	async close(): Promise<void> {
+		this.closed = true
+		this.stopProbe()
+		// A last chance for the journal: wait for a running probe, then try once more.
+		await this.probing
+		if (!this.up) await this.probe()
+		await this.backend.close()
+	}
+
+	/**
+	 * Runs `op` on the backend while it is up; on a lost connection, runs `fallback` instead.
+	 * An error while `ping` still succeeds is the backend's answer (bad input, a throwing
+	 * `mutate`), so it is passed on.
+	 */
+	private async call<T>(op: () => Promise<T>, onOk: (value: T) => void, fallback: () => Promise<T>): Promise<T> {
+		if (!this.up) return fallback()
+		let value: T
+		try {
+			value = await op()
+		} catch (err) {
+			if (this.up && (await this.backendAnswers())) throw err
+			this.markDown(err)
+			return fallback()
+		}
+		onOk(value)
+		return value
+	}
+
+	private async backendAnswers(): Promise<boolean> {
+		try {
+			await this.backend.ping()
+			return true
+		} catch {
+			return false
+		}
+	}
+
+	private markDown(err: unknown): void {
+		this.lastError = err instanceof Error ? err : new Error(String(err))
+		if (!this.up) return
+		this.up = false
+		this.options.onDown(this.lastError)
+		if (this.closed) return
+		this.probeTimer = setInterval(() => void this.probe(), this.retryMs)
+		;(this.probeTimer as { unref?: () => void }).unref?.()
+	}
+
+	private stopProbe(): void {
+		if (this.probeTimer) clearInterval(this.probeTimer)
+		this.probeTimer = undefined
+	}
+
+	/** Pings; when the backend answers, replays the journal and goes back up. One at a time. */
+	private probe(): Promise<void> {
+		if (this.up) return Promise.resolve()
+		if (this.probing) return this.probing
+		const run = (async () => {
+			try {
+				await this.backend.ping()
+				await this.replay()
+			} catch (err) {
+				this.lastError = err instanceof Error ? err : new Error(String(err))
+			}
+		})()
+		this.probing = run
+		void run.then(() => {
+			if (this.probing === run) this.probing = undefined
+		})
+		return run
+	}
+
+	/**
+	 * Replays one journal entry at a time, re-checking the journal after each (calls keep
+	 * landing in it while this runs). The switch back to the backend happens in the same
+	 * synchronous step as the check that the journal is empty, so nothing slips between.
+	 */
+	private async replay(): Promise<void> {
+		for (;;) {
+			if (Object.keys(this.pendingSettings).length) {
+				const patch = this.pendingSettings
+				this.pendingSettings = {}
+				try {
+					await this.backend.saveSettings(patch)
+				} catch (err) {
+					this.pendingSettings = { ...patch, ...this.pendingSettings }
+					throw err
+				}
+				continue
+			}
+			const docEntry = this.pendingDocs.entries().next()
+			if (!docEntry.done) {
+				const [key, entry] = docEntry.value
+				this.pendingDocs.delete(key)
+				try {
+					if (entry.doc) await this.backend.putDoc(entry.kind, entry.doc)
+					else await this.backend.deleteDoc(entry.kind, entry.id)
+				} catch (err) {
+					if (!this.pendingDocs.has(key)) this.pendingDocs.set(key, entry)
+					throw err
+				}
+				continue
+			}
+			// Prefix deletes before adds: a delete already dropped the adds journaled before it.
+			if (this.pendingDeletes.length) {
+				await this.backend.deleteCounters(this.pendingDeletes[0])
+				this.pendingDeletes.shift()
+				continue
+			}
+			const addEntry = this.pendingAdds.entries().next()
+			if (!addEntry.done) {
+				const [name, entry] = addEntry.value
+				this.pendingAdds.delete(name)
+				const replaying = (this.replayingAdd = { name, cancelled: false })
+				try {
+					await this.backend.addCounters(name, entry.deltas, entry.expireAt)
+				} catch (err) {
+					if (!replaying.cancelled) this.journalAdd(name, entry.deltas, entry.expireAt)
+					throw err
+				} finally {
+					this.replayingAdd = undefined
+				}
+				continue
+			}
+			this.up = true
+			this.stopProbe()
+			this.options.onUp()
+			return
+		}
+	}
+
+	private journalAdd(name: string, deltas: Counters, expireAt?: number): void {
+		const entry = this.pendingAdds.get(name) ?? { deltas: {} }
+		for (const [field, delta] of Object.entries(deltas)) entry.deltas[field] = (entry.deltas[field] ?? 0) + delta
+		if (expireAt !== undefined) entry.expireAt = expireAt
+		this.pendingAdds.set(name, entry)
+	}
+
+	private journalDoc(kind: DocKind, id: string, doc: Doc | null): void {
+		this.pendingDocs.set(`${kind}\n${id}`, { kind, id, doc: doc && cloneJson(doc) })
+	}
+
+	loadSettings(): Promise<Record<string, unknown>> {
+		return this.call(
+			() => this.backend.loadSettings(),
+			(all) => this.mirror.replaceSettings(all),
+			() => this.mirror.loadSettings(),
+		)
+	}
+
+	saveSettings(patch: Record<string, unknown>): Promise<void> {
+		return this.call(
+			() => this.backend.saveSettings(patch),
+			() => void this.mirror.saveSettings(patch),
+			async () => {
+				await this.mirror.saveSettings(patch)
+				for (const [field, value] of Object.entries(patch)) this.pendingSettings[field] = value === undefined ? null : cloneJson(value)
+			},
+		)
+	}
+
+	listDocs<T extends Doc>(kind: DocKind): Promise<T[]> {
+		return this.call(
+			() => this.backend.listDocs<T>(kind),
+			(docs) => this.mirror.replaceDocs(kind, docs),
+			() => this.mirror.listDocs<T>(kind),
+		)
+	}
+
+	getDoc<T extends Doc>(kind: DocKind, id: string): Promise<T | null> {
+		return this.call(
+			() => this.backend.getDoc<T>(kind, id),
+			(doc) => this.mirror.setDoc(kind, id, doc),
+			() => this.mirror.getDoc<T>(kind, id),
+		)
+	}
+
+	putDoc<T extends Doc>(kind: DocKind, doc: T): Promise<void> {
+		return this.call(
+			() => this.backend.putDoc(kind, doc),
+			() => this.mirror.setDoc(kind, doc.id, doc),
+			async () => {
+				await this.mirror.putDoc(kind, doc)
+				this.journalDoc(kind, doc.id, doc)
+			},
+		)
+	}
+
+	deleteDoc(kind: DocKind, id: string): Promise<boolean> {
+		return this.call(
+			() => this.backend.deleteDoc(kind, id),
+			() => this.mirror.setDoc(kind, id, null),
+			async () => {
+				const removed = await this.mirror.deleteDoc(kind, id)
+				this.journalDoc(kind, id, null)
+				return removed
+			},
+		)
+	}
+
+	updateDoc<T extends Doc>(kind: DocKind, id: string, mutate: DocMutation<T>): Promise<T | null> {
+		return this.call(
+			() => this.backend.updateDoc(kind, id, mutate),
+			(doc) => this.mirror.setDoc(kind, id, doc),
+			async () => {
+				let changed = false
+				const doc = await this.mirror.updateDoc<T>(kind, id, (current) => {
+					const next = mutate(current)
+					changed = next !== undefined
+					return next
+				})
+				if (changed) this.journalDoc(kind, id, doc)
+				return doc
+			},
+		)
+	}
+
+	addCounters(name: string, deltas: Counters, expireAt?: number): Promise<Counters> {
+		return this.call(
+			() => this.backend.addCounters(name, deltas, expireAt),
+			(values) => this.mirror.setCounters(name, values, false, expireAt),
+			async () => {
+				const values = await this.mirror.addCounters(name, deltas, expireAt)
+				this.journalAdd(name, deltas, expireAt)
+				return values
+			},
+		)
+	}
+
+	readCounters(prefix: string): Promise<Record<string, Counters>> {
+		return this.call(
+			() => this.backend.readCounters(prefix),
+			(groups) => {
+				for (const [name, values] of Object.entries(groups)) this.mirror.setCounters(name, values, true)
+				this.mirror.keepOnly(prefix, new Set(Object.keys(groups)))
+			},
+			() => this.mirror.readCounters(prefix),
+		)
+	}
+
+	deleteCounters(prefix: string): Promise<number> {
+		return this.call(
+			() => this.backend.deleteCounters(prefix),
+			() => void this.mirror.deleteCounters(prefix),
+			async () => {
+				const removed = await this.mirror.deleteCounters(prefix)
+				for (const name of [...this.pendingAdds.keys()]) if (name.startsWith(prefix)) this.pendingAdds.delete(name)
+				if (this.replayingAdd?.name.startsWith(prefix)) this.replayingAdd.cancelled = true
+				this.pendingDeletes.push(prefix)
+				return removed
+			},
+		)
+	}
+
+	reserveCounter(name: string, field: string, limit: number, by = 1, expireAt?: number): Promise<ReserveResult> {
+		return this.call(
+			() => this.backend.reserveCounter(name, field, limit, by, expireAt),
+			(result) => this.mirror.setCounters(name, { [field]: result.value }, false, result.granted ? expireAt : undefined),
+			async () => {
+				// Checked against the last values seen plus what was counted while down.
+				const result = await this.mirror.reserveCounter(name, field, limit, by, expireAt)
+				if (result.granted) this.journalAdd(name, { [field]: by }, expireAt)
+				return result
+			},
+		)
+	}
+}
+
+export function withResilience(backend: Storage, options: ResilienceOptions): ResilientStorage {
+	return new Resilient(backend, options)
+}
