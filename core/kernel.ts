@@ -14,7 +14,8 @@ import { docs } from '../plugins/docs.ts'
 import { health } from '../plugins/health.ts'
 import { KeyPool } from '../plugins/key-pool.ts'
 import { ModelCatalog } from '../plugins/model-catalog.ts'
-import { type ApiAuthenticator, openaiRouter, type Principal } from '../plugins/openai-router.ts'
+import { openaiRouter } from '../plugins/openai-router.ts'
+import { passwordAuthenticator } from '../plugins/api-auth.ts'
 import { panel } from '../plugins/panel.ts'
 import { type Config, type Env, resolveConfig } from './config.ts'
 import { errorHandler } from './error-handler.ts'
@@ -146,11 +147,7 @@ export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
 			modelRegion: config.upstream.modelRegion,
 		},
 	)
-	const apiAuth: ApiAuthenticator = {
-		async authenticate(token): Promise<Principal | null> {
-			return passwords.api.verify(token) ? { kind: 'password' } : null
-		},
-	}
+	const apiAuth = passwordAuthenticator(passwords.api)
 	const adminAuth = new AdminAuth({ panel: passwords.panel, sessionSecret: passwords.sessionSecret, now })
 	const selectedModels = async () => {
 		const selection = (await storage.loadSettings()).available_models_selected

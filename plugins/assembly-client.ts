@@ -22,6 +22,7 @@ import { bodyErrorStatus, toChatCompletion, type ChatCompletion, type Usage } fr
 import { completionToStream, translateStream } from './assembly-stream.ts'
 import { KeysExhaustedError, type KeyPool, type Lease, type Outcome } from './key-pool.ts'
 import type { ModelCatalog } from './model-catalog.ts'
+import type { Principal } from './api-auth.ts'
 import type { ChatRequest } from './openai-schema.ts'
 import { readLimitHeaders } from './rate-window.ts'
 
@@ -45,6 +46,8 @@ export interface AttemptEvent {
 /** How a client request ended, for usage statistics and the request log. */
 export interface RequestEvent {
 	keyId: string | null
+	/** Who asked (API password or a client key). */
+	principal: Principal | null
 	model: string
 	stream: boolean
 	ok: boolean
@@ -72,11 +75,12 @@ export interface ChatCall {
 	request: ChatRequest
 	/** The client's abort signal: a client that goes away cancels the upstream request. */
 	signal: AbortSignal
+	principal?: Principal
 }
 
-export type ChatResult =
-	| { kind: 'json'; completion: ChatCompletion; masked: string; attempts: number }
-	| { kind: 'stream'; body: ReadableStream<Uint8Array>; masked: string; attempts: number }
+type Answer = { kind: 'json'; completion: ChatCompletion } | { kind: 'stream'; body: ReadableStream<Uint8Array> }
+
+export type ChatResult = Answer & { masked: string; attempts: number }
 
 /** Thrown when the client went away: nothing is sent back. */
 export class ClientGoneError extends GatewayError {
@@ -100,13 +104,13 @@ export class AssemblyClient {
 		this.now = deps.now ?? Date.now
 	}
 
-	async chat({ request, signal }: ChatCall): Promise<ChatResult> {
+	async chat({ request, signal, principal = { kind: 'password' } }: ChatCall): Promise<ChatResult> {
 		const model = request.model
 		const wantsStream = request.stream === true
 		const includeUsage = wantsStream && (request.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true
 		// Fail fast (and without touching the upstream) when no key could serve at all.
 		await this.deps.pool.checkServable().catch((err) => {
-			this.deps.recorder?.finished({ keyId: null, model, stream: wantsStream, ok: false, status: 503, failure: 'no-key', usage: null, attempts: 0 })
+			this.deps.recorder?.finished({ keyId: null, principal, model, stream: wantsStream, ok: false, status: 503, failure: 'no-key', usage: null, attempts: 0 })
 			throw err
 		})
 		const info = await this.deps.catalog.info(model)
@@ -120,8 +124,8 @@ export class AssemblyClient {
 		let lastError: GatewayError | null = null
 		let lastFailure: FailureClass | null = null
 		let attempt = 0
-		const finish = (event: Omit<RequestEvent, 'model' | 'stream' | 'attempts'>) =>
-			this.deps.recorder?.finished({ ...event, model, stream: wantsStream, attempts: attempt })
+		const finish = (event: Omit<RequestEvent, 'model' | 'stream' | 'attempts' | 'principal'>) =>
+			this.deps.recorder?.finished({ ...event, principal, model, stream: wantsStream, attempts: attempt })
 
 		while (attempt < attempts) {
 			if (signal.aborted) throw this.gone(finish)
@@ -141,7 +145,7 @@ export class AssemblyClient {
 			attempt++
 			tried.add(lease.keyId)
 			const outcome = await this.attempt(lease, body, { native, wantsStream, includeUsage, model, signal }, finish)
-			if (outcome.result) return { ...outcome.result, masked: lease.masked, attempts: attempt } as ChatResult
+			if (outcome.result) return { ...outcome.result, masked: lease.masked, attempts: attempt }
 			lastError = outcome.error
 			lastFailure = outcome.failure
 			if (outcome.failure === 'client' || outcome.failure === null) break
@@ -153,7 +157,7 @@ export class AssemblyClient {
 		throw error
 	}
 
-	private gone(finish: (e: Omit<RequestEvent, 'model' | 'stream' | 'attempts'>) => void): ClientGoneError {
+	private gone(finish: (e: Omit<RequestEvent, 'model' | 'stream' | 'attempts' | 'principal'>) => void): ClientGoneError {
 		finish({ keyId: null, ok: false, status: 499, failure: 'aborted', usage: null })
 		return new ClientGoneError('client closed the request')
 	}
@@ -163,8 +167,8 @@ export class AssemblyClient {
 		lease: Lease,
 		body: string,
 		ctx: { native: boolean; wantsStream: boolean; includeUsage: boolean; model: string; signal: AbortSignal },
-		finish: (e: Omit<RequestEvent, 'model' | 'stream' | 'attempts'>) => void,
-	): Promise<{ result?: Omit<ChatResult, 'masked' | 'attempts'>; error: GatewayError | null; failure: FailureClass | null }> {
+		finish: (e: Omit<RequestEvent, 'model' | 'stream' | 'attempts' | 'principal'>) => void,
+	): Promise<{ result?: Answer; error: GatewayError | null; failure: FailureClass | null }> {
 		const { model, signal } = ctx
 		const record = (status: number | null, outcome: Outcome) => {
 			this.deps.recorder?.attempt({ keyId: lease.keyId, model, status, outcome: outcome.kind })

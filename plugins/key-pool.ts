@@ -63,9 +63,20 @@ export interface KeyPoolOptions {
 	refreshMs?: number
 }
 
+/**
+ * A daily quota per upstream key (and model), checked after the rate window: reserve takes one
+ * request atomically in the backend, release gives it back when the attempt failed.
+ */
+export interface KeyGate {
+	reserve(keyId: string, model: string): Promise<{ granted: true } | { granted: false; until: number; reason: string }>
+	release(keyId: string, model: string): Promise<void>
+}
+
 export interface KeyPoolDeps {
 	storage: Storage
 	log: Logger
+	/** Daily quotas; absent = none. */
+	gate?: KeyGate
 	now?: () => number
 	/** Called for every key the pool learns, so the logger can scrub it. */
 	onSecret?: (key: string) => void
@@ -144,6 +155,8 @@ export class KeyPool {
 	private callsOnCurrent = 0
 	/** Known "not before" times per window, to skip storage round trips for blocked keys. */
 	private blockedUntil = new Map<string, number>()
+	/** Windows whose key spent its daily quota, until the next reset. */
+	private quotaBlockedUntil = new Map<string, { until: number; reason: string }>()
 	private waiters = new Set<() => void>()
 	private readonly now: () => number
 
@@ -228,27 +241,56 @@ export class KeyPool {
 
 			let earliest = Infinity
 			let probing = false
+			let windowBlocked = false
+			let quotaUntil = Infinity
+			let quotaReason = ''
 			for (const [position, record] of this.rotationOrder(keys, candidates)) {
 				if (record.cooldownUntil !== null && record.cooldownUntil > now) {
 					earliest = Math.min(earliest, record.cooldownUntil)
 					continue
 				}
 				const wid = windowId(record.id, model)
+				const quotaBlock = this.quotaBlockedUntil.get(wid)
+				if (quotaBlock !== undefined && quotaBlock.until > now) {
+					quotaUntil = Math.min(quotaUntil, quotaBlock.until)
+					quotaReason = quotaBlock.reason
+					continue
+				}
 				const localBlock = this.blockedUntil.get(wid)
 				if (localBlock !== undefined && localBlock > now) {
 					earliest = Math.min(earliest, localBlock)
+					windowBlocked = true
 					continue
 				}
 				const result = await this.reserveWindow(record.id, model, now)
 				if (result.granted) {
+					const quota = this.deps.gate ? await this.deps.gate.reserve(record.id, model) : { granted: true as const }
+					if (!quota.granted) {
+						// Daily quota spent: give the window slot back and leave the key out until the reset.
+						await this.deps.storage.updateDoc<WindowRecord>('limits', wid, (w) => (w ? (refund(w), w) : undefined))
+						this.quotaBlockedUntil.set(wid, { until: quota.until, reason: quota.reason })
+						quotaUntil = Math.min(quotaUntil, quota.until)
+						quotaReason = quota.reason
+						continue
+					}
 					this.blockedUntil.delete(wid)
 					this.advance(position)
-					return this.lease(record, model, result.probe)
+					return this.lease(record, model, result.probe, this.deps.gate !== undefined)
 				}
 				if (result.why === 'probing') probing = true
 				else this.blockedUntil.set(wid, result.until)
 				earliest = Math.min(earliest, result.until)
+				windowBlocked = true
 			}
+			if (!windowBlocked && !probing && quotaUntil < Infinity) {
+				throw new RateLimitError(
+					`Every upstream key reached its daily quota for model ${model} (${quotaReason}). Quotas reset at ${new Date(quotaUntil).toISOString()}.`,
+					Math.max(1, (quotaUntil - this.now()) / 1000),
+					'daily_quota_exhausted',
+					{ reset_at: new Date(quotaUntil).toISOString() },
+				)
+			}
+			earliest = Math.min(earliest, quotaUntil)
 
 			const waitMs = earliest - this.now()
 			const waited = this.now() - started
@@ -315,7 +357,7 @@ export class KeyPool {
 		for (const wake of [...this.waiters]) wake()
 	}
 
-	private lease(record: KeyRecord, model: string, probe: boolean): Lease {
+	private lease(record: KeyRecord, model: string, probe: boolean, quotaTaken: boolean): Lease {
 		let settled = false
 		return {
 			keyId: record.id,
@@ -327,6 +369,8 @@ export class KeyPool {
 				if (settled) return
 				settled = true
 				try {
+					// Only successful requests spend the daily quota.
+					if (quotaTaken && outcome.kind !== 'success') await this.deps.gate?.release(record.id, model)
 					await this.settle(record, model, outcome)
 				} finally {
 					this.wakeWaiters()
@@ -453,6 +497,12 @@ export class KeyPool {
 		await this.reload()
 		this.wakeWaiters()
 		return updated
+	}
+
+	/** Quotas changed or were reset: forget what this instance learned about spent quotas. */
+	forgetQuotaBlocks(): void {
+		this.quotaBlockedUntil.clear()
+		this.wakeWaiters()
 	}
 
 	/** Every key, masked, with its per-model windows: what /admin/rate-limits shows. */

@@ -4,20 +4,13 @@
  * so errors name the offending `param` the way OpenAI does.
  */
 import { Elysia } from 'elysia'
-import { AuthenticationError, BadRequestError } from '../core/errors.ts'
+import { AuthenticationError, BadRequestError, GatewayError } from '../core/errors.ts'
 import { annotate } from '../core/request-log.ts'
 import { bearerToken } from '../core/secrets.ts'
-import type { AssemblyClient } from './assembly-client.ts'
+import type { ApiAuthenticator } from './api-auth.ts'
+import { type AssemblyClient, ClientGoneError } from './assembly-client.ts'
 import type { ModelCatalog } from './model-catalog.ts'
 import { parseChatRequest, parseJsonBody } from './openai-schema.ts'
-
-/** Who is calling `/v1/*`. Client keys (issued by the operator) carry their own limits. */
-export type Principal = { kind: 'password' } | { kind: 'client'; id: string; name: string }
-
-export interface ApiAuthenticator {
-	/** Resolves the caller of a bearer token, or null when the token opens nothing. */
-	authenticate(token: string, context: { model?: string }): Promise<Principal | null>
-}
 
 export interface OpenAIRouterDeps {
 	client: AssemblyClient
@@ -56,7 +49,7 @@ export const openaiRouter = (deps: OpenAIRouterDeps) =>
 		.resolve(async function authenticateCaller({ headers }) {
 			const token = bearerToken(headers.authorization)
 			if (!token) throw new AuthenticationError('Missing API key. Send "Authorization: Bearer <API password or client key>".', 'missing_api_key')
-			const principal = await deps.auth.authenticate(token, {})
+			const principal = await deps.auth.authenticate(token)
 			if (!principal) throw new AuthenticationError()
 			return { principal }
 		})
@@ -78,12 +71,20 @@ export const openaiRouter = (deps: OpenAIRouterDeps) =>
 		)
 		.post(
 			'/v1/chat/completions',
-			async function chatCompletions({ request }) {
+			async function chatCompletions({ request, principal }) {
 				const length = Number(request.headers.get('content-length') ?? 0)
 				if (length > MAX_BODY_BYTES) throw new BadRequestError('Request body is larger than 100 MB.', null, 'body_too_large')
 				const chat = parseChatRequest(parseJsonBody(await request.text()))
-				annotate(request, { model: chat.model, stream: chat.stream === true })
-				const result = await deps.client.chat({ request: chat, signal: request.signal })
+				annotate(request, { model: chat.model, stream: chat.stream === true, ...(principal.kind === 'client' ? { client: principal.name } : {}) })
+				const admission = deps.auth.admit ? await deps.auth.admit(principal, chat.model) : null
+				let result: Awaited<ReturnType<AssemblyClient['chat']>>
+				try {
+					result = await deps.client.chat({ request: chat, signal: request.signal, principal })
+				} catch (err) {
+					// A request that failed on our side (no key, upstream down) does not spend the client's quota.
+					if (admission && (err instanceof ClientGoneError || (err instanceof GatewayError && err.status >= 429))) await admission.release()
+					throw err
+				}
 				annotate(request, { key: result.masked, attempts: result.attempts })
 				if (result.kind === 'stream') return new Response(result.body, { headers: SSE_HEADERS })
 				return Response.json(result.completion)
