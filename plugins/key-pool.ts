@@ -167,14 +167,14 @@ export class KeyPool {
 		this.now = deps.now ?? Date.now
 	}
 
+	private envKeys: readonly string[] = []
+
 	/** Puts the environment's keys into the pool (once each) and loads the pool. */
 	async init(envKeys: readonly string[]): Promise<void> {
+		this.envKeys = [...new Set(envKeys)]
 		const stored = await this.deps.storage.listDocs<KeyRecord>('keys')
 		const envIds = new Set(envKeys.map(keyId))
-		for (const key of new Set(envKeys)) {
-			const id = keyId(key)
-			if (!stored.some((k) => k.id === id)) await this.deps.storage.putDoc<KeyRecord>('keys', this.newRecord(key, 'env'))
-		}
+		await this.ensureEnvKeys(stored)
 		// A key that left ASSEMBLY_API_KEYS leaves the pool: the environment owns env keys.
 		for (const record of stored) {
 			if (record.source === 'env' && !envIds.has(record.id)) await this.deps.storage.deleteDoc('keys', record.id)
@@ -186,8 +186,21 @@ export class KeyPool {
 		return { id: keyId(key), key, source, status: 'active', reason: null, changedAt: null, addedAt: this.now(), cooldownUntil: null }
 	}
 
+	/** Env keys missing from storage (first start, or a shared backend that lost its data) are put back. */
+	private async ensureEnvKeys(stored: KeyRecord[]): Promise<KeyRecord[]> {
+		const added: KeyRecord[] = []
+		for (const key of this.envKeys) {
+			const record = this.newRecord(key, 'env')
+			if (stored.some((k) => k.id === record.id)) continue
+			const put = await this.deps.storage.updateDoc<KeyRecord>('keys', record.id, (current) => current ?? record)
+			if (put) added.push(put)
+		}
+		return added
+	}
+
 	async reload(): Promise<void> {
 		const records = await this.deps.storage.listDocs<KeyRecord>('keys')
+		records.push(...(await this.ensureEnvKeys(records)))
 		records.sort((a, b) => a.addedAt - b.addedAt || a.id.localeCompare(b.id))
 		for (const record of records) this.deps.onSecret?.(record.key)
 		this.keys = records

@@ -32,7 +32,8 @@ export interface HarnessOptions {
 	keys?: string[]
 	fake?: FakeGateway
 	fakeOptions?: FakeGatewayOptions
-	storage?: Storage
+	/** A backend to use; `null` lets the kernel open the one the env configures (REDIS_URI, ...). Default: memory. */
+	storage?: Storage | null
 	/** Make the fake listen on a real port and point the gateway at its URL. */
 	listenFake?: boolean
 	now?: () => number
@@ -44,7 +45,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 		options.fake ??
 		createFakeGateway({ keys: Object.fromEntries(keys.map((k) => [k, {}])), now: options.now, ...options.fakeOptions })
 	const base = options.listenFake ? await fake.listen() : 'http://fake-gateway.test'
-	const storage = options.storage ?? new MemoryStorage(options.now)
+	const storage = options.storage === null ? undefined : (options.storage ?? new MemoryStorage(options.now))
 	const logs: string[] = []
 	const env: Env = {
 		API_PASSWORD,
@@ -79,7 +80,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 	return {
 		gateway,
 		fake,
-		storage,
+		storage: gateway.storage,
 		logs,
 		call,
 		chat: (body, auth) => call('/v1/chat/completions', { method: 'POST', json: body, auth }),

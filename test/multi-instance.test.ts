@@ -1,0 +1,80 @@
+/**
+ * Several gateway instances behind a load balancer, sharing one Redis or PostgreSQL: together
+ * they must never send more requests on a key than its remaining headroom.
+ */
+import { afterAll, describe, expect, test } from 'bun:test'
+import Redis from 'ioredis'
+import postgres from 'postgres'
+import type { Storage } from '../core/storage.ts'
+import { createPostgresStorage } from '../plugins/storage-postgres.ts'
+import { createRedisStorage } from '../plugins/storage-redis.ts'
+import { createFakeGateway } from './fake-gateway.ts'
+import { assertNoSecrets, KEYS, startHarness } from './support.ts'
+
+const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379'
+const PG_DSN = process.env.POSTGRES_TEST_DSN ?? 'postgres://postgres@127.0.0.1:5432/test'
+const run = `amb2api_multi_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`
+const cleanups: (() => Promise<void>)[] = []
+
+afterAll(async () => {
+	for (const clean of cleanups) await clean().catch(() => {})
+})
+
+const backends: Record<string, () => Promise<() => Promise<Storage>>> = {
+	redis: async () => {
+		const prefix = `${run}-redis`
+		cleanups.push(async () => {
+			const redis = new Redis(REDIS_URL)
+			const keys = await redis.keys(`${prefix}:*`)
+			if (keys.length) await redis.del(...keys)
+			redis.disconnect()
+		})
+		return () => createRedisStorage({ url: REDIS_URL, prefix })
+	},
+	postgres: async () => {
+		const schema = `${run}_pg`
+		const sql = postgres(PG_DSN, { max: 1, onnotice: () => {} })
+		await sql.unsafe(`CREATE SCHEMA "${schema}"`)
+		cleanups.push(async () => {
+			await sql.unsafe(`DROP SCHEMA "${schema}" CASCADE`)
+			await sql.end()
+		})
+		const url = new URL(PG_DSN)
+		url.searchParams.set('search_path', schema)
+		return () => createPostgresStorage({ dsn: url.toString() })
+	},
+}
+
+describe.each(Object.keys(backends))('two instances on one %s', (name) => {
+	test('3 keys x limit 5, 15 concurrent requests over both: no 429 upstream, no key over 5', async () => {
+		const open = await backends[name]()
+		const fake = createFakeGateway({ keys: Object.fromEntries(KEYS.map((k) => [k, {}])), limit: 5 })
+		// Some latency, so requests of both instances are in flight together.
+		fake.fault('*', { kind: 'delay', ms: 40 }, { persistent: true })
+		const env = { RATE_LIMIT_MAX_WAIT: '10', CALLS_PER_ROTATION: '1' }
+		const a = await startHarness({ fake, storage: await open(), env })
+		const b = await startHarness({ fake, storage: await open(), env })
+		try {
+			const model = 'claude-sonnet-4-6'
+			const responses = await Promise.all(
+				Array.from({ length: 15 }, (_, i) => (i % 2 ? a : b).chat({ model, messages: [{ role: 'user', content: `request ${i}` }] })),
+			)
+			expect(responses.map((r) => r.status)).toEqual(Array(15).fill(200))
+			const chats = fake.requests.filter((r) => r.path === '/v1/chat/completions')
+			expect(chats.filter((r) => r.status === 429)).toHaveLength(0)
+			for (const key of KEYS) expect(fake.count(key, model).sent).toBeLessThanOrEqual(5)
+			expect(chats).toHaveLength(15)
+
+			// A sixteenth request, on either instance, is refused here, not upstream.
+			const extra = await a.chat({ model, messages: [{ role: 'user', content: 'one more' }] })
+			expect(extra.status).toBe(429)
+			expect(fake.requests.filter((r) => r.path === '/v1/chat/completions')).toHaveLength(15)
+			assertNoSecrets(a.logs)
+			assertNoSecrets(b.logs)
+		} finally {
+			await a.close()
+			await b.close()
+			await fake.stop()
+		}
+	}, 60_000)
+})

@@ -1,0 +1,96 @@
+/**
+ * The gateway on a shared backend that goes away while it serves: requests keep being answered,
+ * the outage is logged once, and the gateway recovers by itself when the server returns. Uses a
+ * private redis-server on a spare port (never the shared one), stopped only by its pid.
+ */
+import { afterAll, describe, expect, test } from 'bun:test'
+import { existsSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Redis } from 'ioredis'
+import { type Harness, PANEL_PASSWORD, startHarness } from './support.ts'
+
+const REDIS_SERVER = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find(existsSync)
+let redis: ReturnType<typeof Bun.spawn> | null = null
+let dir = ''
+let h: Harness | null = null
+
+async function sparePort(): Promise<number> {
+	const server = createServer()
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+	const { port } = server.address() as { port: number }
+	await new Promise((resolve) => server.close(resolve))
+	return port
+}
+
+async function startRedis(port: number): Promise<void> {
+	redis = Bun.spawn([REDIS_SERVER as string, '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+		stdout: 'ignore',
+		stderr: 'ignore',
+	})
+	const deadline = Date.now() + 10_000
+	while (Date.now() < deadline) {
+		const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+		probe.on('error', () => {})
+		const ok = await probe.connect().then(() => probe.ping()).then(() => true, () => false)
+		probe.disconnect()
+		if (ok) return
+		await Bun.sleep(50)
+	}
+	throw new Error('private redis-server did not start')
+}
+
+async function stopRedis(): Promise<void> {
+	if (!redis) return
+	redis.kill('SIGKILL')
+	await redis.exited
+	redis = null
+}
+
+afterAll(async () => {
+	await h?.close().catch(() => {})
+	await stopRedis()
+	if (dir) await rm(dir, { recursive: true, force: true })
+})
+
+describe.skipIf(!REDIS_SERVER)('Redis goes away while the gateway serves', () => {
+	test('requests are answered throughout; the outage is logged once; recovery is automatic', async () => {
+		dir = await mkdtemp(join(tmpdir(), 'amb2api-outage-'))
+		const port = await sparePort()
+		await startRedis(port)
+		h = await startHarness({ storage: null, env: { REDIS_URI: `redis://127.0.0.1:${port}/0`, REDIS_PREFIX: 'outage' } })
+		expect(h.gateway.storage.kind).toBe('redis')
+		const ask = (i: number) => h!.chat({ model: 'claude-sonnet-4-6', messages: [{ role: 'user', content: `request ${i}` }] })
+		for (let i = 0; i < 3; i++) expect((await ask(i)).status).toBe(200)
+
+		await stopRedis()
+		for (let i = 0; i < 5; i++) expect((await ask(10 + i)).status).toBe(200)
+		const storageInfo = await (await h.admin('/admin/storage')).json()
+		expect(storageInfo).toMatchObject({ backend: 'redis', healthy: false })
+		expect(storageInfo.where).not.toContain(PANEL_PASSWORD)
+		expect((await h.call('/health', { auth: null })).status).toBe(503)
+		expect(h.logs.filter((l) => l.includes('storage backend unreachable'))).toHaveLength(1)
+
+		await startRedis(port)
+		const deadline = Date.now() + 15_000
+		let healthy = false
+		while (!healthy && Date.now() < deadline) {
+			healthy = (await (await h.admin('/admin/storage')).json()).healthy
+			if (!healthy) await Bun.sleep(200)
+		}
+		expect(healthy).toBe(true)
+		expect(h.logs.filter((l) => l.includes('storage backend is back'))).toHaveLength(1)
+		for (let i = 0; i < 3; i++) expect((await ask(20 + i)).status).toBe(200)
+
+		// What changed during the outage reached the new (empty) server: the key pool and its windows.
+		const raw = new Redis({ port, host: '127.0.0.1' })
+		const keys = await raw.keys('outage:*')
+		raw.disconnect()
+		expect(keys.length).toBeGreaterThan(0)
+		const report = (await (await h.admin('/admin/rate-limits')).json()).rate_limits as { models: Record<string, { used: number }> }[]
+		const used = report.reduce((sum, k) => sum + (k.models['claude-sonnet-4-6']?.used ?? 0), 0)
+		expect(used).toBeGreaterThanOrEqual(3)
+	}, 60_000)
+})
