@@ -79,3 +79,16 @@ describe('logging', () => {
 		expect(JSON.parse(text.trim().split('\n')[0])).toMatchObject({ level: 'info', a: 1, msg: 'to the file' })
 	})
 })
+
+describe('log ring', () => {
+	test('keeps the newest lines, oldest first; clear empties it', async () => {
+		const { LogRing } = await import('../core/log.ts')
+		const ring = new LogRing(3)
+		for (let i = 1; i <= 5; i++) ring.write(`{"n":${i}}\n`)
+		expect(ring.entries()).toEqual([{ n: 3 }, { n: 4 }, { n: 5 }])
+		ring.clear()
+		expect(ring.entries()).toEqual([])
+		ring.write('not json')
+		expect(ring.entries()).toEqual([{ msg: 'not json' }])
+	})
+})

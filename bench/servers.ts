@@ -1,0 +1,59 @@
+/**
+ * Servers for the throughput benchmark, one per process so each gets its own event loop:
+ *   bun bench/servers.ts fake            the fake AssemblyAI gateway (no rate limit in the way)
+ *   bun bench/servers.ts bare <fakeUrl>  a bare Bun fetch proxy: the baseline
+ *   bun bench/servers.ts gateway <fakeUrl> <dir>  amb2api, every feature on, file storage
+ * Each prints its base URL on the first line of stdout.
+ */
+import { join } from 'node:path'
+import { buildApp } from '../core/kernel.ts'
+import { createFakeGateway } from '../test/fake-gateway.ts'
+import { BENCH_KEYS, BENCH_PASSWORD } from './constants.ts'
+
+
+const [mode, fakeUrl, dir] = process.argv.slice(2)
+
+if (mode === 'fake') {
+	const fake = createFakeGateway({ keys: Object.fromEntries(BENCH_KEYS.map((k) => [k, {}])), limit: 100_000_000 })
+	console.log(await fake.listen())
+	// The fake keeps a log of every request; the benchmark must not grow it without bound.
+	setInterval(() => fake.requests.splice(0, fake.requests.length), 1000)
+} else if (mode === 'bare') {
+	const upstream = `${fakeUrl}/v1/chat/completions`
+	const server = Bun.serve({
+		hostname: '127.0.0.1',
+		port: 0,
+		async fetch(request) {
+			const response = await fetch(upstream, {
+				method: 'POST',
+				headers: { authorization: BENCH_KEYS[0], 'content-type': 'application/json' },
+				body: await request.text(),
+				signal: request.signal,
+			})
+			return new Response(response.body, { status: response.status, headers: { 'content-type': response.headers.get('content-type') ?? 'application/json' } })
+		},
+	})
+	console.log(`http://127.0.0.1:${server.port}`)
+} else if (mode === 'gateway') {
+	const gateway = await buildApp(
+		{
+			API_PASSWORD: BENCH_PASSWORD,
+			PANEL_PASSWORD: 'bench-panel-password',
+			ASSEMBLY_API_KEYS: BENCH_KEYS.join(','),
+			ASSEMBLY_ENDPOINT: `${fakeUrl}/v1/chat/completions`,
+			CREDENTIALS_DIR: join(dir, 'creds'),
+			LOG_FILE: join(dir, 'log.txt'),
+			LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+		},
+		{ log: { stdout: false } },
+	)
+	const server = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: gateway.app.fetch })
+	console.log(`http://127.0.0.1:${server.port}`)
+} else {
+	console.error('usage: bun bench/servers.ts fake | bare <fakeUrl> | gateway <fakeUrl> <dir>')
+	process.exit(2)
+}
+
+// A clean exit on SIGINT/SIGTERM (lets `bun --cpu-prof` write its profile).
+process.on('SIGINT', () => process.exit(0))
+process.on('SIGTERM', () => process.exit(0))

@@ -1,0 +1,93 @@
+/**
+ * `bun bench/throughput.ts [seconds] [concurrency]`: the gateway's cost against a bare Bun fetch
+ * proxy, both in front of the same fake upstream, measured in one run (alternating rounds, so
+ * machine noise hits both alike). Design goal: amb2api >= 85 % of the bare proxy's throughput.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { BENCH_PASSWORD } from './constants.ts'
+
+const seconds = Number(process.argv[2] ?? 5)
+const concurrency = Number(process.argv[3] ?? 32)
+const here = import.meta.dir
+const dir = mkdtempSync(join(tmpdir(), 'amb2api-bench-'))
+const children: ReturnType<typeof Bun.spawn>[] = []
+
+async function start(args: string[]): Promise<string> {
+	const proc = Bun.spawn(['bun', resolve(here, 'servers.ts'), ...args], { stdout: 'pipe', stderr: 'inherit' })
+	children.push(proc)
+	const reader = proc.stdout.getReader()
+	let text = ''
+	while (!text.includes('\n')) {
+		const { value, done } = await reader.read()
+		if (done) throw new Error(`server ${args[0]} exited`)
+		text += new TextDecoder().decode(value)
+	}
+	return text.trim()
+}
+
+const body = (stream: boolean) => JSON.stringify({ model: 'claude-sonnet-4-6', stream, messages: [{ role: 'user', content: 'benchmark request with a few words' }] })
+
+async function load(url: string, stream: boolean, ms: number): Promise<{ rps: number; errors: number; p50: number; p99: number }> {
+	const deadline = performance.now() + ms
+	let done = 0
+	let errors = 0
+	const latencies: number[] = []
+	const payload = body(stream)
+	const worker = async () => {
+		while (performance.now() < deadline) {
+			const t = performance.now()
+			try {
+				const response = await fetch(`${url}/v1/chat/completions`, {
+					method: 'POST',
+					headers: { authorization: `Bearer ${BENCH_PASSWORD}`, 'content-type': 'application/json' },
+					body: payload,
+				})
+				await response.arrayBuffer()
+				if (response.ok) done++
+				else errors++
+			} catch {
+				errors++
+			}
+			latencies.push(performance.now() - t)
+		}
+	}
+	await Promise.all(Array.from({ length: concurrency }, worker))
+	latencies.sort((a, b) => a - b)
+	return { rps: done / (ms / 1000), errors, p50: latencies[Math.floor(latencies.length / 2)], p99: latencies[Math.floor(latencies.length * 0.99)] }
+}
+
+try {
+	const fake = await start(['fake'])
+	const bare = await start(['bare', fake])
+	const gateway = await start(['gateway', fake, dir])
+	// Warm up both (JIT, connection pools, the gateway's catalog and key windows).
+	await load(bare, false, 1000)
+	await load(gateway, false, 1000)
+	const rounds = 2
+	const results: Record<string, { rps: number; errors: number; p50: number; p99: number }[]> = {}
+	for (const stream of [false, true]) {
+		for (let round = 0; round < rounds; round++) {
+			for (const [name, url] of [['bare', bare], ['amb2api', gateway]] as const) {
+				const key = `${name} ${stream ? 'stream' : 'json'}`
+				;(results[key] ??= []).push(await load(url, stream, (seconds * 1000) / rounds))
+			}
+		}
+	}
+	const summary = (key: string) => {
+		const runs = results[key]
+		return { rps: runs.reduce((s, r) => s + r.rps, 0) / runs.length, errors: runs.reduce((s, r) => s + r.errors, 0), p50: runs[runs.length - 1].p50, p99: runs[runs.length - 1].p99 }
+	}
+	console.log(`concurrency ${concurrency}, ${seconds} s per configuration, ${rounds} alternating rounds`)
+	for (const mode of ['json', 'stream']) {
+		const b = summary(`bare ${mode}`)
+		const g = summary(`amb2api ${mode}`)
+		console.log(
+			`${mode.padEnd(6)} bare ${b.rps.toFixed(0)} req/s (p50 ${b.p50.toFixed(1)} ms) | amb2api ${g.rps.toFixed(0)} req/s (p50 ${g.p50.toFixed(1)} ms, p99 ${g.p99.toFixed(1)} ms, errors ${g.errors}) | ratio ${((g.rps / b.rps) * 100).toFixed(1)} %`,
+		)
+	}
+} finally {
+	for (const child of children) child.kill()
+	rmSync(dir, { recursive: true, force: true })
+}
