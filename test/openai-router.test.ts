@@ -239,6 +239,31 @@ describe('streamed chat', () => {
 	})
 })
 
+describe('client goes away', () => {
+	test('a non-streamed request aborted by its client cancels the upstream request', async () => {
+		h = await startHarness({ listenFake: true })
+		h.fake.fault('*', { kind: 'delay', ms: 5000 })
+		const url = await h.listen()
+		const controller = new AbortController()
+		const pending = fetch(`${url}/v1/chat/completions`, {
+			method: 'POST',
+			headers: { authorization: `Bearer ${API_PASSWORD}`, 'content-type': 'application/json' },
+			body: JSON.stringify(hello),
+			signal: controller.signal,
+		}).catch((e) => e)
+		const upstream = () => h.fake.requests.find((r) => r.path === '/v1/chat/completions')
+		const deadline = Date.now() + 3000
+		while (!upstream() && Date.now() < deadline) await Bun.sleep(10)
+		controller.abort()
+		await pending
+		while (!upstream()?.aborted && Date.now() < deadline) await Bun.sleep(20)
+		expect(upstream()?.aborted).toBe(true)
+		// Nothing was retried for a client that is gone.
+		await Bun.sleep(100)
+		expect(h.fake.requests.filter((r) => r.path === '/v1/chat/completions')).toHaveLength(1)
+	})
+})
+
 describe('upstream errors, mapped honestly', () => {
 	test("the client's own bad request: 400 with the gateway's message, not retried on other keys", async () => {
 		h = await startHarness()
