@@ -10,13 +10,15 @@ import { Elysia } from 'elysia'
 import { AdminAuth } from '../plugins/admin-auth.ts'
 import { admin } from '../plugins/admin.ts'
 import { AssemblyClient, type UsageRecorder } from '../plugins/assembly-client.ts'
+import { clientAdmin, ClientKeys } from '../plugins/client-keys.ts'
+import { DailyQuota, quotaAdmin } from '../plugins/daily-quota.ts'
 import { docs } from '../plugins/docs.ts'
 import { health } from '../plugins/health.ts'
 import { KeyPool } from '../plugins/key-pool.ts'
 import { ModelCatalog } from '../plugins/model-catalog.ts'
 import { openaiRouter } from '../plugins/openai-router.ts'
-import { passwordAuthenticator } from '../plugins/api-auth.ts'
 import { panel } from '../plugins/panel.ts'
+import { UsageStats, usageAdmin } from '../plugins/usage-stats.ts'
 import { type Config, type Env, resolveConfig } from './config.ts'
 import { errorHandler } from './error-handler.ts'
 import { createLogger, type Logger, type LogRing, type SecretRegistry } from './log.ts'
@@ -105,7 +107,7 @@ export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
 	const now = deps.now ?? Date.now
 	// Environment first: storage location and log settings cannot come from storage.
 	const bootConfig = resolveConfig(env)
-	const { log, secrets, ring } = createLogger({
+	const { log, secrets, ring, flush } = createLogger({
 		level: bootConfig.log.level,
 		file: deps.log?.file !== undefined ? deps.log.file : bootConfig.log.file,
 		stdout: deps.log?.stdout,
@@ -122,9 +124,12 @@ export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
 	const passwords = await ensureSecrets(config, storage, stored, deps.print ?? ((line) => console.log(line)))
 
 	const upstreamFetch = deps.fetch ?? fetch
+	const usageStats = new UsageStats({ storage, log, now })
+	const dailyQuota = new DailyQuota({ storage, log, now }, { defaultDailyLimit: config.quotas.dailyRequestLimit })
+	const clientKeys = new ClientKeys({ storage, log, now, api: passwords.api, onSecret: (key) => secrets.add(key) })
 	const catalog = new ModelCatalog({ fetch: upstreamFetch, log, now }, { modelsUrl: config.upstream.modelsUrl, ttlMs: config.upstream.modelsCacheTtlMs })
 	const pool = new KeyPool(
-		{ storage, log, now, onSecret: (key) => secrets.add(key) },
+		{ storage, log, now, gate: dailyQuota, onSecret: (key) => secrets.add(key) },
 		{
 			callsPerRotation: config.pool.callsPerRotation,
 			autoBan: config.pool.autoBan,
@@ -135,7 +140,7 @@ export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
 	)
 	await pool.init(config.envKeys)
 
-	const recorder: UsageRecorder | undefined = undefined
+	const recorder: UsageRecorder | undefined = usageStats
 	const client = new AssemblyClient(
 		{ fetch: upstreamFetch, pool, catalog, log, recorder, now },
 		{
@@ -147,7 +152,6 @@ export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
 			modelRegion: config.upstream.modelRegion,
 		},
 	)
-	const apiAuth = passwordAuthenticator(passwords.api)
 	const adminAuth = new AdminAuth({ panel: passwords.panel, sessionSecret: passwords.sessionSecret, now })
 	const selectedModels = async () => {
 		const selection = (await storage.loadSettings()).available_models_selected
@@ -160,16 +164,21 @@ export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
 		.get('/', ({ redirect }) => redirect('/ui'), { detail: { hide: true } })
 		.use(health({ storage, version: VERSION }))
 		.use(docs({ version: VERSION }))
-		.use(openaiRouter({ client, catalog, auth: apiAuth, selectedModels }))
+		.use(openaiRouter({ client, catalog, auth: clientKeys, selectedModels }))
 		.use(admin({ auth: adminAuth, pool, storage }))
+		.use(usageAdmin({ auth: adminAuth, stats: usageStats, pool, now, clients: () => clientKeys.list() }))
+		.use(quotaAdmin({ auth: adminAuth, quota: dailyQuota, pool, now }))
+		.use(clientAdmin({ auth: adminAuth, clients: clientKeys }))
 		.use(panel({ auth: adminAuth, pool, storage }))
 
 	let closed = false
 	const close = async () => {
 		if (closed) return
 		closed = true
+		// Usage counters are written in the background: let the last ones land first.
+		await usageStats.flush()
 		await storage.close()
-		log.flush?.()
+		flush()
 	}
 	return { app: app as unknown as Elysia, config, storage, pool, log, secrets, ring, close }
 }

@@ -75,7 +75,7 @@ export interface LogOptions {
 	extra?: { write(line: string): void }
 }
 
-export function createLogger(options: LogOptions): { log: Logger; secrets: SecretRegistry; ring: LogRing } {
+export function createLogger(options: LogOptions): { log: Logger; secrets: SecretRegistry; ring: LogRing; flush: () => void } {
 	const secrets = options.secrets ?? new SecretRegistry()
 	const ring = options.ring ?? new LogRing()
 	const level = PINO_LEVEL[options.level]
@@ -86,6 +86,7 @@ export function createLogger(options: LogOptions): { log: Logger; secrets: Secre
 		streams.push({ level, stream: pino.destination({ dest: options.file, sync: false, mkdir: true }) })
 	}
 	if (options.extra) streams.push({ level, stream: options.extra })
+	const multi = pino.multistream(streams)
 	const log = pino(
 		{
 			level,
@@ -100,9 +101,17 @@ export function createLogger(options: LogOptions): { log: Logger; secrets: Secre
 			},
 			hooks: { streamWrite: (line) => secrets.scrub(line) },
 		},
-		pino.multistream(streams),
+		multi,
 	)
-	return { log, secrets, ring }
+	/** Writes what is buffered (on shutdown: the destinations are asynchronous). */
+	const flush = () => {
+		try {
+			multi.flushSync()
+		} catch {
+			// A destination still busy with a write: it finishes that write on its own.
+		}
+	}
+	return { log, secrets, ring, flush }
 }
 
 /** A logger that writes nowhere, for unit tests that do not look at logs. */
