@@ -143,6 +143,7 @@ export const SETTINGS = {
 	autoBan: spec('AUTO_BAN', bool, false, 'auto_ban_enabled'),
 	autoBanCodes: spec<number[]>('AUTO_BAN_ERROR_CODES', codeList, [401, 403], 'auto_ban_error_codes'),
 	rateLimitWait: spec('RATE_LIMIT_MAX_WAIT', seconds(0, 600), 5, 'rate_limit_max_wait'),
+	dailyRequestLimit: spec('DAILY_REQUEST_LIMIT', int(0, 1_000_000_000), 1000, 'daily_request_limit'),
 	upstreamTimeout: spec('UPSTREAM_TIMEOUT', seconds(1, 3600), 300, 'upstream_timeout'),
 	modelsCacheTtl: spec('MODELS_CACHE_TTL', seconds(0, 86_400), 600, 'models_cache_ttl'),
 	modelRegion: spec<string | null>('MODEL_REGION', str, null, 'model_region'),
@@ -194,6 +195,11 @@ export interface Config {
 		autoBan: boolean
 		autoBanCodes: number[]
 		maxWaitMs: number
+	}
+	/** Daily quotas of upstream keys. */
+	quotas: {
+		/** Requests per key and usage day (07:00 UTC to 07:00 UTC) unless the key has its own limit; 0 = unlimited. */
+		dailyRequestLimit: number
 	}
 	log: { level: LogLevel; file: string }
 	overrideEnv: boolean
@@ -278,6 +284,7 @@ export function resolveConfig(env: Env, stored: Record<string, unknown> = {}): C
 			autoBanCodes: pick('autoBanCodes'),
 			maxWaitMs: pick('rateLimitWait') * 1000,
 		},
+		quotas: { dailyRequestLimit: pick('dailyRequestLimit') },
 		log: { level: pick('logLevel'), file: pick('logFile') },
 		overrideEnv,
 		sources,

@@ -125,7 +125,7 @@ export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
 
 	const upstreamFetch = deps.fetch ?? fetch
 	const usageStats = new UsageStats({ storage, log, now })
-	const dailyQuota = new DailyQuota({ storage, log, now }, { defaultDailyLimit: config.quotas.dailyRequestLimit })
+	const dailyQuota = new DailyQuota({ storage, now }, { defaultDailyLimit: config.quotas.dailyRequestLimit })
 	const clientKeys = new ClientKeys({ storage, log, now, api: passwords.api, onSecret: (key) => secrets.add(key) })
 	const catalog = new ModelCatalog({ fetch: upstreamFetch, log, now }, { modelsUrl: config.upstream.modelsUrl, ttlMs: config.upstream.modelsCacheTtlMs })
 	const pool = new KeyPool(

@@ -19,7 +19,8 @@ const security = [{ bearer: [] }]
 
 export const admin = (deps: AdminDeps) =>
 	new Elysia({ name: 'admin', prefix: '/admin' })
-		.onBeforeHandle(function requirePanelAuth({ headers }) {
+		// onTransform runs before body validation: no credentials means 401, never a schema error.
+		.onTransform(function requirePanelAuth({ headers }) {
 			deps.auth.check(headers.authorization, readCookie(headers.cookie, SESSION_COOKIE))
 		})
 		.get('/rate-limits', async () => ({ rate_limits: await deps.pool.report() }), {

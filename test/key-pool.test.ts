@@ -189,6 +189,15 @@ describe('/admin/rate-limits and key administration', () => {
 			['POST', '/admin/keys/abc/disable'],
 			['POST', '/admin/keys/abc/unban'],
 			['GET', '/admin/storage'],
+			['GET', '/admin/usage'],
+			['POST', '/admin/usage/reset'],
+			['GET', '/admin/quotas'],
+			['PUT', '/admin/quotas/abc'],
+			['GET', '/admin/clients'],
+			['POST', '/admin/clients'],
+			['GET', '/admin/clients/abc'],
+			['PATCH', '/admin/clients/abc'],
+			['DELETE', '/admin/clients/abc'],
 		]
 		const spec = await (await h.call('/swagger/json', { auth: null })).json()
 		const documented = Object.entries(spec.paths as Record<string, Record<string, unknown>>)
