@@ -84,3 +84,14 @@ export function readCookie(header: string | null | undefined, name: string): str
 	}
 	return undefined
 }
+
+/**
+ * The hook every admin plugin registers with `.onTransform(...)`: transform runs before body
+ * validation, so a caller without credentials gets 401 and learns nothing, not even a schema.
+ * A plain function, not a shared plugin: a deduplicated plugin would leave the second group open.
+ */
+export function requirePanelAuth(auth: AdminAuth) {
+	return function requirePanelAuth({ headers }: { headers: Record<string, string | undefined> }) {
+		auth.check(headers.authorization, readCookie(headers.cookie, SESSION_COOKIE))
+	}
+}

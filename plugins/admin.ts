@@ -5,7 +5,7 @@
 import { Elysia, t } from 'elysia'
 import { BadRequestError, NotFoundError } from '../core/errors.ts'
 import type { Storage } from '../core/storage.ts'
-import { type AdminAuth, readCookie, SESSION_COOKIE } from './admin-auth.ts'
+import { type AdminAuth, requirePanelAuth } from './admin-auth.ts'
 import type { KeyPool } from './key-pool.ts'
 
 export interface AdminDeps {
@@ -19,10 +19,7 @@ const security = [{ bearer: [] }]
 
 export const admin = (deps: AdminDeps) =>
 	new Elysia({ name: 'admin', prefix: '/admin' })
-		// onTransform runs before body validation: no credentials means 401, never a schema error.
-		.onTransform(function requirePanelAuth({ headers }) {
-			deps.auth.check(headers.authorization, readCookie(headers.cookie, SESSION_COOKIE))
-		})
+		.onTransform(requirePanelAuth(deps.auth))
 		.get('/rate-limits', async () => ({ rate_limits: await deps.pool.report() }), {
 			detail: {
 				summary: 'Rate limits per key and model',

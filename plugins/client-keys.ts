@@ -21,7 +21,7 @@ import type { Logger } from '../core/log.ts'
 import { keyId, type PasswordCheck } from '../core/secrets.ts'
 import type { Doc, Storage } from '../core/storage.ts'
 import { nextReset, usageDay } from '../core/usage-day.ts'
-import { type AdminAuth, readCookie, SESSION_COOKIE } from './admin-auth.ts'
+import { type AdminAuth, requirePanelAuth } from './admin-auth.ts'
 import type { Admission, ApiAuthenticator, Principal } from './api-auth.ts'
 
 export const CLIENT_KEY_PREFIX = 'sk-amb-'
@@ -265,10 +265,7 @@ export const clientAdmin = (deps: ClientAdminDeps) => {
 		return (await deps.clients.views([record]))[0]
 	}
 	return new Elysia({ name: 'client-admin', prefix: '/admin' })
-		// Before validation (transform), so a caller without credentials learns nothing, not even the body schema.
-		.onTransform(function requirePanelAuth({ headers }) {
-			deps.auth.check(headers.authorization, readCookie(headers.cookie, SESSION_COOKIE))
-		})
+		.onTransform(requirePanelAuth(deps.auth))
 		.get('/clients', async () => ({ clients: await deps.clients.views(await deps.clients.list()) }), {
 			detail: { summary: 'List client keys (masked)', description: "Each client key's settings, status, and use (today and in total). Never the full key.", tags, security },
 		})

@@ -16,7 +16,7 @@ import { Elysia, t } from 'elysia'
 import { NotFoundError } from '../core/errors.ts'
 import type { Doc, Storage } from '../core/storage.ts'
 import { nextReset, usageDay } from '../core/usage-day.ts'
-import { type AdminAuth, readCookie, SESSION_COOKIE } from './admin-auth.ts'
+import { type AdminAuth, requirePanelAuth } from './admin-auth.ts'
 import type { KeyGate, KeyPool } from './key-pool.ts'
 
 /** Per-key limits as stored. */
@@ -185,10 +185,7 @@ export const quotaAdmin = (deps: QuotaAdminDeps) => {
 		)
 	}
 	return new Elysia({ name: 'quota-admin', prefix: '/admin' })
-		// Before validation (transform), so a caller without credentials learns nothing, not even the body schema.
-		.onTransform(function requirePanelAuth({ headers }) {
-			deps.auth.check(headers.authorization, readCookie(headers.cookie, SESSION_COOKIE))
-		})
+		.onTransform(requirePanelAuth(deps.auth))
 		.get(
 			'/quotas',
 			async function listQuotas() {

@@ -21,7 +21,7 @@ import { BadRequestError, NotFoundError } from '../core/errors.ts'
 import type { Logger } from '../core/log.ts'
 import type { Counters, Storage } from '../core/storage.ts'
 import { nextReset, parseUsageDay, usageDay } from '../core/usage-day.ts'
-import { type AdminAuth, readCookie, SESSION_COOKIE } from './admin-auth.ts'
+import { type AdminAuth, requirePanelAuth } from './admin-auth.ts'
 import type { AttemptEvent, RequestEvent, UsageRecorder } from './assembly-client.ts'
 import type { KeyPool } from './key-pool.ts'
 
@@ -297,10 +297,7 @@ const security = [{ bearer: [] }]
 
 export const usageAdmin = (deps: UsageAdminDeps) =>
 	new Elysia({ name: 'usage-admin', prefix: '/admin' })
-		// Before validation (transform), so a caller without credentials learns nothing, not even the body schema.
-		.onTransform(function requirePanelAuth({ headers }) {
-			deps.auth.check(headers.authorization, readCookie(headers.cookie, SESSION_COOKIE))
-		})
+		.onTransform(requirePanelAuth(deps.auth))
 		.get(
 			'/usage',
 			async function readUsage({ query }) {

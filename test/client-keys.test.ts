@@ -3,7 +3,7 @@ import OpenAI from 'openai'
 import { keyId } from '../core/secrets.ts'
 import { MemoryStorage } from '../core/storage.ts'
 import { generateClientKey, maskClientKey } from '../plugins/client-keys.ts'
-import { API_PASSWORD, assertNoSecrets, type Harness, startHarness } from './support.ts'
+import { API_PASSWORD, assertNoSecrets, type Harness, startHarness, testClock } from './support.ts'
 
 let harnesses: Harness[] = []
 /** Full client keys created in a test: none may appear in any log line. */
@@ -22,11 +22,7 @@ const start = async (...args: Parameters<typeof startHarness>) => {
 	return h
 }
 
-/** A clock tests can move; the fake gateway and amb2api share it. */
-function clock(start = Date.UTC(2026, 10, 26, 12, 0, 0)) {
-	let t = start
-	return { now: () => t, set: (ms: number) => void (t = ms), advance: (ms: number) => void (t += ms) }
-}
+const clock = testClock
 
 const msg = (content = 'hi') => [{ role: 'user', content }]
 const ask = (h: Harness, key: string, model = 'claude-sonnet-4-6') => h.chat({ model, messages: msg() }, key)

@@ -10,7 +10,7 @@ import { createFileStorage } from '../plugins/storage-file.ts'
 import { createPostgresStorage } from '../plugins/storage-postgres.ts'
 import { createRedisStorage } from '../plugins/storage-redis.ts'
 import { createFakeGateway } from './fake-gateway.ts'
-import { assertNoSecrets, type Harness, KEYS, startHarness } from './support.ts'
+import { assertNoSecrets, type Harness, KEYS, startHarness, testClock } from './support.ts'
 
 let harnesses: Harness[] = []
 afterEach(async () => {
@@ -26,11 +26,7 @@ const start = async (...args: Parameters<typeof startHarness>) => {
 	return h
 }
 
-/** A clock tests can move; the fake gateway and amb2api share it. */
-function clock(start = Date.UTC(2026, 10, 26, 12, 0, 0)) {
-	let t = start
-	return { now: () => t, set: (ms: number) => void (t = ms), advance: (ms: number) => void (t += ms) }
-}
+const clock = testClock
 
 const msg = (content = 'hi') => [{ role: 'user', content }]
 const ask = (h: Harness, model = 'claude-sonnet-4-6') => h.chat({ model, messages: msg() })

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { MemoryStorage } from '../core/storage.ts'
 import { maskKey } from '../core/secrets.ts'
-import { assertNoSecrets, type Harness, KEYS, startHarness } from './support.ts'
+import { API_PASSWORD, assertNoSecrets, type Harness, KEYS, startHarness, testClock } from './support.ts'
 
 let h: Harness
 afterEach(async () => {
@@ -12,11 +12,7 @@ afterEach(async () => {
 const ask = (model = 'claude-sonnet-4-6', content = 'hi') => h.chat({ model, messages: [{ role: 'user', content }] })
 const chats = () => h.fake.requests.filter((r) => r.path === '/v1/chat/completions')
 
-/** A clock tests can move; the fake gateway and amb2api share it. */
-function clock(start = Date.UTC(2026, 10, 26, 12, 0, 0)) {
-	let t = start
-	return { now: () => t, advance: (ms: number) => void (t += ms) }
-}
+const clock = testClock
 
 describe('header-driven rotation', () => {
 	test('3 keys x limit 3: nine requests succeed, each key exactly 3 times, no 429 upstream; the tenth gets 429 + Retry-After', async () => {
@@ -205,12 +201,15 @@ describe('/admin/rate-limits and key administration', () => {
 			.flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path.replace(/\{[^}]+\}/g, 'abc')}`))
 		for (const route of documented) expect(routes.map(([m, p]) => `${m} ${p.replace('/enable', '/{action}').replace('/abc/{action}', '/abc/abc')}`).concat(routes.map(([m, p]) => `${m} ${p}`))).toContain(route)
 		for (const [method, path] of routes) {
-			for (const auth of [null, (await import('./support.ts')).API_PASSWORD]) {
+			for (const auth of [null, API_PASSWORD]) {
 				const response = await h.call(path, { method, auth, json: method === 'POST' ? { keys: ['x'] } : undefined })
 				expect(response.status).toBe(401)
 				expect((await response.json()).error.type).toBe('authentication_error')
 			}
 		}
+		// The guard runs before body validation: a bad body without credentials is 401, not a schema error.
+		const bad = await h.call('/admin/keys', { method: 'POST', auth: null, json: { nope: 1 } })
+		expect(bad.status).toBe(401)
 	})
 
 	test('add, deduplicate, disable, enable and remove keys; env keys cannot be removed here', async () => {

@@ -6,24 +6,15 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
-import { type Harness, PANEL_PASSWORD, startHarness } from './support.ts'
+import { type Harness, PANEL_PASSWORD, startHarness, sparePort } from './support.ts'
 
 const REDIS_SERVER = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find(existsSync)
 let redis: ReturnType<typeof Bun.spawn> | null = null
 let dir = ''
 let h: Harness | null = null
-
-async function sparePort(): Promise<number> {
-	const server = createServer()
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-	const { port } = server.address() as { port: number }
-	await new Promise((resolve) => server.close(resolve))
-	return port
-}
 
 async function startRedis(port: number): Promise<void> {
 	redis = Bun.spawn([REDIS_SERVER as string, '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {

@@ -4,10 +4,10 @@
  * meanwhile reaches the server. Runs private servers (never the shared ones on 6379/5432), on
  * spare ports, and stops only those, by pid.
  */
+import { sparePort } from './support.ts'
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync } from 'node:fs'
 import { chown, mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
@@ -25,14 +25,6 @@ if (!haveRedis) console.warn(`storage-restart: ${REDIS_SERVER} not found, Redis 
 if (!havePostgres) console.warn(`storage-restart: PostgreSQL 15 binaries not found in ${PG_BIN}, PostgreSQL restart test skipped`)
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-async function sparePort(): Promise<number> {
-	const server = createServer()
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-	const { port } = server.address() as { port: number }
-	await new Promise((resolve) => server.close(resolve))
-	return port
-}
 
 async function until(what: string, condition: () => boolean | Promise<boolean>, ms: number): Promise<void> {
 	const deadline = Date.now() + ms

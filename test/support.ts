@@ -3,6 +3,7 @@
  * in-memory storage unless a test hands in another backend, and captures every log line so
  * tests can assert that no secret was written.
  */
+import { createServer } from 'node:net'
 import type { Env } from '../core/config.ts'
 import { buildApp, type Gateway } from '../core/kernel.ts'
 import { MemoryStorage, type Storage } from '../core/storage.ts'
@@ -112,4 +113,19 @@ export async function readSse(response: Response): Promise<string[]> {
 		.split('\n\n')
 		.map((frame) => frame.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n'))
 		.filter(Boolean)
+}
+
+/** A clock tests can move; hand `now` to both the fake gateway and amb2api. */
+export function testClock(start = Date.UTC(2026, 10, 26, 12, 0, 0)) {
+	let t = start
+	return { now: () => t, set: (ms: number) => void (t = ms), advance: (ms: number) => void (t += ms) }
+}
+
+/** A TCP port nothing listens on right now (for servers a test starts itself). */
+export async function sparePort(): Promise<number> {
+	const server = createServer()
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+	const { port } = server.address() as { port: number }
+	await new Promise((resolve) => server.close(resolve))
+	return port
 }

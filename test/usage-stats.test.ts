@@ -3,7 +3,7 @@ import { keyId } from '../core/secrets.ts'
 import { MemoryStorage } from '../core/storage.ts'
 import { emptyCounts, outcomeField, USAGE_FIELDS, type UsageCounts } from '../plugins/usage-stats.ts'
 import { fakeAnswer, fakeUsage } from './fake-gateway.ts'
-import { assertNoSecrets, type Harness, KEYS, readSse, startHarness } from './support.ts'
+import { assertNoSecrets, type Harness, KEYS, readSse, startHarness, testClock } from './support.ts'
 
 let h: Harness
 afterEach(async () => {
@@ -11,11 +11,7 @@ afterEach(async () => {
 	await h.close()
 })
 
-/** A clock tests can move; the fake gateway and amb2api share it. */
-function clock(start = Date.UTC(2026, 10, 26, 12, 0, 0)) {
-	let t = start
-	return { now: () => t, set: (ms: number) => void (t = ms), advance: (ms: number) => void (t += ms) }
-}
+const clock = testClock
 
 const chats = () => h.fake.requests.filter((r) => r.path === '/v1/chat/completions')
 const usage = async (query = '') => {
