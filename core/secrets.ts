@@ -61,3 +61,24 @@ export function bearerToken(header: string | null | undefined): string | null {
 	const match = /^\s*Bearer\s+(.+?)\s*$/i.exec(header)
 	return match ? match[1] : header.trim() || null
 }
+
+/** A connection URL without its password, for messages and `where` (`label` when unparsable). */
+export function redactUrl(url: string, label: string): string {
+	try {
+		const parsed = new URL(url)
+		parsed.password = ''
+		return parsed.toString()
+	} catch {
+		return `${label} (unparsable URL)`
+	}
+}
+
+/** Removes a connection URL's password from a driver message, should a driver ever echo it. */
+export function scrubUrlPassword(message: string, url: string): string {
+	try {
+		const password = decodeURIComponent(new URL(url).password)
+		return password ? message.split(password).join('***') : message
+	} catch {
+		return message
+	}
+}

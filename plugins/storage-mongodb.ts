@@ -13,6 +13,7 @@
  * counters, a filtered upsert for reservations, a `v` check for documents.
  */
 import { type Collection, type Filter, MongoClient, type UpdateFilter } from 'mongodb'
+import { redactUrl, scrubUrlPassword } from '../core/secrets.ts'
 import type { Counters, Doc, DocKind, DocMutation, ReserveResult, Storage, StorageKind } from '../core/storage.ts'
 
 export interface MongoStorageOptions {
@@ -74,16 +75,6 @@ function clampLimit(limit: number): number {
 	return Math.max(Number.MIN_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, Math.floor(limit)))
 }
 
-/** The URI without its password, for messages and `where`. */
-export function redactMongoUri(uri: string): string {
-	try {
-		const parsed = new URL(uri)
-		parsed.password = ''
-		return parsed.toString()
-	} catch {
-		return 'mongodb (unparsable URI)'
-	}
-}
 
 function decodeValues(values: Record<string, number> | undefined): Counters {
 	const out: Counters = {}
@@ -275,7 +266,7 @@ class MongoStorage implements Storage {
 }
 
 export async function createMongoStorage(options: MongoStorageOptions): Promise<Storage> {
-	const safeUri = redactMongoUri(options.uri)
+	const safeUri = redactUrl(options.uri, 'mongodb')
 	const database = options.database ?? 'amb2api'
 	const owned = !options.client
 	// Short server selection: while the server is down, calls fail within 2 s rather than
@@ -298,17 +289,8 @@ export async function createMongoStorage(options: MongoStorageOptions): Promise<
 		await db.collection('docs').createIndex({ kind: 1 }, { name: 'kind' })
 	} catch (err) {
 		if (owned) await client.close().catch(() => {})
-		throw new Error(`MongoDB at ${safeUri} is unreachable or unusable: ${scrub((err as Error).message, options.uri)}`)
+		throw new Error(`MongoDB at ${safeUri} is unreachable or unusable: ${scrubUrlPassword((err as Error).message, options.uri)}`)
 	}
 	return new MongoStorage(client, database, safeUri, owned, options.now ?? Date.now)
 }
 
-/** Removes the URI's password from a driver message, should a driver ever echo it. */
-function scrub(message: string, uri: string): string {
-	try {
-		const password = decodeURIComponent(new URL(uri).password)
-		return password ? message.split(password).join('***') : message
-	} catch {
-		return message
-	}
-}

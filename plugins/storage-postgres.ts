@@ -14,6 +14,7 @@
  * Expired counter groups are ignored on read and deleted lazily by the next read of their prefix.
  */
 import postgres from 'postgres'
+import { scrubUrlPassword } from '../core/secrets.ts'
 import type { Counters, Doc, DocKind, DocMutation, ReserveResult, Storage, StorageKind } from '../core/storage.ts'
 
 export interface PostgresStorageOptions {
@@ -305,17 +306,8 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
 		await migrate(sql)
 	} catch (err) {
 		if (owned) await sql.end({ timeout: 0 }).catch(() => {})
-		throw new Error(`PostgreSQL at ${where} is unreachable or unusable: ${scrub((err as Error).message, options.dsn)}`)
+		throw new Error(`PostgreSQL at ${where} is unreachable or unusable: ${scrubUrlPassword((err as Error).message, options.dsn)}`)
 	}
 	return new PostgresStorage(sql, owned, options.now ?? Date.now)
 }
 
-/** Removes the DSN's password from a driver message, should a driver ever echo it. */
-function scrub(message: string, dsn: string): string {
-	try {
-		const password = decodeURIComponent(new URL(dsn).password)
-		return password ? message.split(password).join('***') : message
-	} catch {
-		return message
-	}
-}

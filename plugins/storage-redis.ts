@@ -18,6 +18,7 @@
 import { createHash } from 'node:crypto'
 import { Buffer } from 'node:buffer'
 import { Redis } from 'ioredis'
+import { redactUrl, scrubUrlPassword } from '../core/secrets.ts'
 import type { Counters, Doc, DocKind, DocMutation, ReserveResult, Storage, StorageKind } from '../core/storage.ts'
 
 export interface RedisStorageOptions {
@@ -104,26 +105,7 @@ const scripts = {
 	prune: new Script(PRUNE),
 }
 
-/** The URL without its password, for messages and `where`. */
-export function redactRedisUrl(url: string): string {
-	try {
-		const parsed = new URL(url)
-		parsed.password = ''
-		return parsed.toString()
-	} catch {
-		return 'redis (unparsable URL)'
-	}
-}
 
-/** Removes the URL's password from a driver message, should a driver ever echo it. */
-function scrub(message: string, url: string): string {
-	try {
-		const password = decodeURIComponent(new URL(url).password)
-		return password ? message.split(password).join('***') : message
-	} catch {
-		return message
-	}
-}
 
 function checkInteger(what: string, value: number): void {
 	if (!Number.isSafeInteger(value)) throw new RangeError(`${what} must be a safe integer, got ${value}`)
@@ -342,7 +324,7 @@ function waitReady(client: Redis, ms: number): Promise<void> {
 }
 
 export async function createRedisStorage(options: RedisStorageOptions): Promise<Storage> {
-	const safeUrl = redactRedisUrl(options.url)
+	const safeUrl = redactUrl(options.url, 'redis')
 	const prefix = options.prefix ?? 'AMB2API'
 	let client = options.client
 	const owned = !client
@@ -374,7 +356,7 @@ export async function createRedisStorage(options: RedisStorageOptions): Promise<
 		await waitReady(client, CONNECT_BUDGET_MS + 500)
 	} catch (err) {
 		if (owned) client.disconnect()
-		throw new Error(`Redis at ${safeUrl} is unreachable: ${scrub((err as Error).message, options.url)}`)
+		throw new Error(`Redis at ${safeUrl} is unreachable: ${scrubUrlPassword((err as Error).message, options.url)}`)
 	}
 	return new RedisStorage(client, prefix, safeUrl, owned)
 }
