@@ -47,8 +47,14 @@ export class PasswordCheck {
 		return new PasswordCheck(null, stored, 'stored')
 	}
 
+	/** The plain password's digest, computed once: verify runs on every /v1 request. */
+	private plainDigest: Buffer | null = null
+
 	verify(candidate: string): boolean {
-		if (this.plain !== null) return safeEqual(candidate, this.plain)
+		if (this.plain !== null) {
+			this.plainDigest ??= digest(this.plain)
+			return timingSafeEqual(digest(candidate), this.plainDigest)
+		}
 		const [scheme, salt, expected] = (this.hashed as string).split('$')
 		if (scheme !== 'sha256' || !salt || !expected) return false
 		return safeEqual(hashPassword(candidate, salt), this.hashed as string)
