@@ -174,6 +174,13 @@ export class AssemblyClient {
 			this.deps.recorder?.attempt({ keyId: lease.keyId, model, status, outcome: outcome.kind })
 			return lease.settle(outcome)
 		}
+		// A success's bookkeeping (one storage round trip) must not delay the answer; failures are
+		// awaited, because the next attempt must see the cooldown or ban they record.
+		const recordSuccess = (status: number, headers: Headers) => {
+			record(status, { kind: 'success', headers }).catch((err) =>
+				this.deps.log.warn({ key: lease.masked, model, err: String(err) }, 'could not record the rate-limit state of a success'),
+			)
+		}
 		// Timeout covers the wait for the answer's headers; a running stream is not cut.
 		const controller = new AbortController()
 		const onClientAbort = () => controller.abort(signal.reason)
@@ -210,7 +217,7 @@ export class AssemblyClient {
 
 		const contentType = response.headers.get('content-type') ?? ''
 		if (response.ok && contentType.includes('text/event-stream') && response.body) {
-			await record(response.status, { kind: 'success', headers: response.headers })
+			recordSuccess(response.status, response.headers)
 			const created = Math.floor(this.now() / 1000)
 			let usage: Usage | null = null
 			const stream = translateStream(response.body, {
@@ -256,7 +263,7 @@ export class AssemblyClient {
 			}
 		}
 		if (status >= 200 && status < 300) {
-			await record(status, { kind: 'success', headers: response.headers })
+			recordSuccess(status, response.headers)
 			const completion = toChatCompletion(parsed, { model, created: Math.floor(this.now() / 1000) })
 			finish({ keyId: lease.keyId, ok: true, status: 200, failure: null, usage: completion.usage ?? null })
 			if (ctx.wantsStream) {
