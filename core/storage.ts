@@ -142,9 +142,11 @@ export class MemoryStorage implements Storage {
 			if (this.docs[kind].delete(id)) this.changed(kind)
 			return null
 		}
-		this.docs[kind].set(id, cloneJson({ ...next, id }))
+		// `next` belongs to the caller (mutate got a copy): store a copy, hand `next` back.
+		const result = { ...next, id }
+		this.docs[kind].set(id, cloneJson(result))
 		this.changed(kind)
-		return cloneJson({ ...next, id })
+		return result
 	}
 
 	private liveGroup(name: string): { values: Counters; expireAt?: number } | undefined {
