@@ -9,7 +9,7 @@
 import { Elysia } from 'elysia'
 import { AdminAuth } from '../plugins/admin-auth.ts'
 import { admin } from '../plugins/admin.ts'
-import { AssemblyClient, type UsageRecorder } from '../plugins/assembly-client.ts'
+import { AssemblyClient } from '../plugins/assembly-client.ts'
 import { clientAdmin, ClientKeys } from '../plugins/client-keys.ts'
 import { DailyQuota, quotaAdmin } from '../plugins/daily-quota.ts'
 import { docs } from '../plugins/docs.ts'
@@ -24,7 +24,7 @@ import { errorHandler } from './error-handler.ts'
 import { createLogger, type Logger, type LogRing, type SecretRegistry } from './log.ts'
 import { openStorage } from './registry.ts'
 import { requestLog } from './request-log.ts'
-import { generatePassword, hashPassword, PasswordCheck } from './secrets.ts'
+import { ensureSecrets } from './passwords.ts'
 import type { Storage } from './storage.ts'
 import { withResilience } from './storage-resilient.ts'
 
@@ -52,44 +52,6 @@ export interface Gateway {
 	ring: LogRing
 	/** Flushes and closes storage. */
 	close(): Promise<void>
-}
-
-interface PanelSecrets {
-	api: PasswordCheck
-	panel: PasswordCheck
-	sessionSecret: string
-}
-
-/**
- * Passwords: the environment's (or the stored hash, by the precedence rule); when none is
- * configured, a strong one is generated, stored as a hash, and printed once to the console.
- */
-async function ensureSecrets(config: Config, storage: Storage, stored: Record<string, unknown>, print: (line: string) => void): Promise<PanelSecrets> {
-	const generated: string[] = []
-	const check = async (plain: string | null, field: string, label: string): Promise<PasswordCheck> => {
-		const hash = typeof stored[field] === 'string' ? (stored[field] as string) : null
-		if (plain && (config.overrideEnv || !hash)) return PasswordCheck.plain(plain)
-		if (hash) return PasswordCheck.hashed(hash)
-		const password = generatePassword()
-		await storage.saveSettings({ [field]: hashPassword(password) })
-		generated.push(`  ${label}: ${password}`)
-		return PasswordCheck.plain(password, 'stored')
-	}
-	const api = await check(config.secrets.apiPassword, 'api_password_hash', 'API password (clients, /v1)')
-	const panel = await check(config.secrets.panelPassword, 'panel_password_hash', 'Panel password (/ui, /admin)')
-	if (generated.length) {
-		print(
-			['No password was configured, so these were generated and stored (as hashes). They are shown only this once:', ...generated, 'Set API_PASSWORD / PANEL_PASSWORD to choose your own.'].join(
-				'\n',
-			),
-		)
-	}
-	let sessionSecret = typeof stored.session_secret === 'string' ? stored.session_secret : null
-	if (!sessionSecret) {
-		sessionSecret = generatePassword() + generatePassword()
-		await storage.saveSettings({ session_secret: sessionSecret })
-	}
-	return { api, panel, sessionSecret }
 }
 
 /** The configured backend; shared backends get the resilience layer (serve on while they restart). */
@@ -140,9 +102,8 @@ export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
 	)
 	await pool.init(config.envKeys)
 
-	const recorder: UsageRecorder | undefined = usageStats
 	const client = new AssemblyClient(
-		{ fetch: upstreamFetch, pool, catalog, log, recorder, now },
+		{ fetch: upstreamFetch, pool, catalog, log, recorder: usageStats, now },
 		{
 			endpoint: config.upstream.endpoint,
 			timeoutMs: config.upstream.timeoutMs,
