@@ -13,8 +13,16 @@ const DAY_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/
 
 /** The usage day `nowMs` falls in, named by the UTC date on which it started (`2026-11-26` = 2026-11-26T07:00Z ..). */
 export function usageDay(nowMs: number): string {
-	return new Date(nowMs - OFFSET_MS).toISOString().slice(0, 10)
+	// Called several times per request: formatting a date once per day is enough.
+	const start = dayStart(nowMs)
+	if (start !== cachedStart) {
+		cachedStart = start
+		cachedDay = new Date(start - OFFSET_MS).toISOString().slice(0, 10)
+	}
+	return cachedDay
 }
+let cachedStart = Number.NaN
+let cachedDay = ''
 
 /** Epoch ms at which the usage day of `nowMs` started. */
 export function dayStart(nowMs: number): number {

@@ -26,6 +26,7 @@ import {
 	releaseProbe,
 	reserve,
 	type Reservation,
+	sameWindow,
 	type WindowRecord,
 	windowId,
 } from './rate-window.ts'
@@ -397,9 +398,10 @@ export class KeyPool {
 		const wid = windowId(record.id, model)
 		const update = (fn: (w: WindowRecord) => void) =>
 			this.deps.storage.updateDoc<WindowRecord>('limits', wid, (current) => {
-				const w = current ?? emptyWindow(record.id, model)
+				const w = current ? { ...current } : emptyWindow(record.id, model)
 				fn(w)
-				return w
+				// Most answers confirm what we already know: no write then.
+				return current && sameWindow(current, w) ? undefined : w
 			})
 		switch (outcome.kind) {
 			case 'success': {

@@ -60,6 +60,13 @@ export function emptyWindow(keyId: string, model: string): WindowRecord {
 	}
 }
 
+const WINDOW_FIELDS = ['limit', 'remaining', 'resetAt', 'used', 'cooldownUntil', 'deniedUntil', 'probeUntil', 'unlimited', 'reason', 'lastUsedAt'] as const
+
+/** Whether two states of one window are the same (then nothing needs writing). */
+export function sameWindow(a: WindowRecord, b: WindowRecord): boolean {
+	return WINDOW_FIELDS.every((field) => a[field] === b[field])
+}
+
 export type Reservation =
 	| { granted: true; probe: boolean }
 	| { granted: false; until: number; why: 'exhausted' | 'cooling' | 'denied' | 'probing' }
@@ -144,7 +151,10 @@ export function observe(w: WindowRecord, h: LimitHeaders, now: number): void {
 	if (h.limit !== null) w.limit = h.limit
 	if (h.resetSeconds !== null) {
 		// The reset header is seconds from now; <= 0 means the window is just rolling over.
-		w.resetAt = now + (h.resetSeconds > 0 ? h.resetSeconds * 1000 : DEFAULT_WINDOW_MS) + RESET_SLACK_MS
+		const resetAt = now + (h.resetSeconds > 0 ? h.resetSeconds * 1000 : DEFAULT_WINDOW_MS) + RESET_SLACK_MS
+		// Whole seconds upstream: a difference under a second is the same reset, and keeping the
+		// stored one lets an unchanged window skip its storage write.
+		if (w.resetAt === null || Math.abs(resetAt - w.resetAt) >= 1000) w.resetAt = resetAt
 	}
 	if (h.remaining !== null) {
 		w.remaining = w.remaining === null ? h.remaining : Math.min(w.remaining, h.remaining)

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { coolDown, deny, emptyWindow, observe, observeUnlimited, readLimitHeaders, refund, reserve } from '../plugins/rate-window.ts'
+import { coolDown, deny, emptyWindow, observe, observeUnlimited, readLimitHeaders, refund, reserve, sameWindow } from '../plugins/rate-window.ts'
 
 const headers = (h: Record<string, string>) => readLimitHeaders(new Headers(h), 0)
 
@@ -88,5 +88,17 @@ describe('rate window', () => {
 		refund(r)
 		expect(r.remaining).toBe(3)
 		expect(r.used).toBe(0)
+	})
+
+	test('an answer that confirms the window changes nothing (no storage write needed)', () => {
+		const w = emptyWindow('k', 'm')
+		reserve(w, 0, 1000)
+		observe(w, headers({ 'x-ratelimit-limit': '30', 'x-ratelimit-remaining': '29', 'x-ratelimit-reset': '60' }), 0)
+		const before = { ...w }
+		// Same window, reported 400 ms later with the reset rounded to whole seconds.
+		observe(w, headers({ 'x-ratelimit-limit': '30', 'x-ratelimit-remaining': '29', 'x-ratelimit-reset': '60' }), 400)
+		expect(sameWindow(before, w)).toBe(true)
+		observe(w, headers({ 'x-ratelimit-limit': '30', 'x-ratelimit-remaining': '28', 'x-ratelimit-reset': '59' }), 900)
+		expect(sameWindow(before, w)).toBe(false)
 	})
 })
