@@ -3,7 +3,7 @@
  * proxy, both in front of the same fake upstream, measured in one run (alternating rounds, so
  * machine noise hits both alike). Design goal: amb2api >= 85 % of the bare proxy's throughput.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { BENCH_PASSWORD } from './constants.ts'
@@ -14,9 +14,22 @@ const here = import.meta.dir
 const dir = mkdtempSync(join(tmpdir(), 'amb2api-bench-'))
 const children: ReturnType<typeof Bun.spawn>[] = []
 
+const pids: Record<string, number> = {}
+
+/** CPU time (user + system, ms) a server process has used so far, from /proc (Linux). */
+function cpuMs(pid: number): number {
+	try {
+		const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+		return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+	} catch {
+		return Number.NaN
+	}
+}
+
 async function start(args: string[]): Promise<string> {
 	const proc = Bun.spawn(['bun', resolve(here, 'servers.ts'), ...args], { stdout: 'pipe', stderr: 'inherit' })
 	children.push(proc)
+	pids[args[0]] = proc.pid
 	const reader = proc.stdout.getReader()
 	let text = ''
 	while (!text.includes('\n')) {
@@ -29,7 +42,8 @@ async function start(args: string[]): Promise<string> {
 
 const body = (stream: boolean) => JSON.stringify({ model: 'claude-sonnet-4-6', stream, messages: [{ role: 'user', content: 'benchmark request with a few words' }] })
 
-async function load(url: string, stream: boolean, ms: number): Promise<{ rps: number; errors: number; p50: number; p99: number }> {
+async function load(url: string, stream: boolean, ms: number, pid?: number): Promise<{ rps: number; errors: number; p50: number; p99: number; cpuUs: number }> {
+	const cpuBefore = pid ? cpuMs(pid) : Number.NaN
 	const deadline = performance.now() + ms
 	let done = 0
 	let errors = 0
@@ -55,7 +69,8 @@ async function load(url: string, stream: boolean, ms: number): Promise<{ rps: nu
 	}
 	await Promise.all(Array.from({ length: concurrency }, worker))
 	latencies.sort((a, b) => a - b)
-	return { rps: done / (ms / 1000), errors, p50: latencies[Math.floor(latencies.length / 2)], p99: latencies[Math.floor(latencies.length * 0.99)] }
+	const cpuUs = pid ? ((cpuMs(pid) - cpuBefore) * 1000) / Math.max(1, done + errors) : Number.NaN
+	return { rps: done / (ms / 1000), errors, p50: latencies[Math.floor(latencies.length / 2)], p99: latencies[Math.floor(latencies.length * 0.99)], cpuUs }
 }
 
 try {
@@ -66,25 +81,31 @@ try {
 	await load(bare, false, 1000)
 	await load(gateway, false, 1000)
 	const rounds = 2
-	const results: Record<string, { rps: number; errors: number; p50: number; p99: number }[]> = {}
+	const results: Record<string, { rps: number; errors: number; p50: number; p99: number; cpuUs: number }[]> = {}
 	for (const stream of [false, true]) {
 		for (let round = 0; round < rounds; round++) {
-			for (const [name, url] of [['bare', bare], ['amb2api', gateway]] as const) {
+			for (const [name, url, pid] of [['bare', bare, pids.bare], ['amb2api', gateway, pids.gateway]] as const) {
 				const key = `${name} ${stream ? 'stream' : 'json'}`
-				;(results[key] ??= []).push(await load(url, stream, (seconds * 1000) / rounds))
+				;(results[key] ??= []).push(await load(url, stream, (seconds * 1000) / rounds, pid))
 			}
 		}
 	}
 	const summary = (key: string) => {
 		const runs = results[key]
-		return { rps: runs.reduce((s, r) => s + r.rps, 0) / runs.length, errors: runs.reduce((s, r) => s + r.errors, 0), p50: runs[runs.length - 1].p50, p99: runs[runs.length - 1].p99 }
+		return {
+			rps: runs.reduce((s, r) => s + r.rps, 0) / runs.length,
+			errors: runs.reduce((s, r) => s + r.errors, 0),
+			p50: runs[runs.length - 1].p50,
+			p99: runs[runs.length - 1].p99,
+			cpuUs: runs.reduce((s, r) => s + r.cpuUs, 0) / runs.length,
+		}
 	}
 	console.log(`concurrency ${concurrency}, ${seconds} s per configuration, ${rounds} alternating rounds`)
 	for (const mode of ['json', 'stream']) {
 		const b = summary(`bare ${mode}`)
 		const g = summary(`amb2api ${mode}`)
 		console.log(
-			`${mode.padEnd(6)} bare ${b.rps.toFixed(0)} req/s (p50 ${b.p50.toFixed(1)} ms) | amb2api ${g.rps.toFixed(0)} req/s (p50 ${g.p50.toFixed(1)} ms, p99 ${g.p99.toFixed(1)} ms, errors ${g.errors}) | ratio ${((g.rps / b.rps) * 100).toFixed(1)} %`,
+			`${mode.padEnd(6)} bare ${b.rps.toFixed(0)} req/s (p50 ${b.p50.toFixed(1)} ms, ${b.cpuUs.toFixed(0)} µs CPU/req) | amb2api ${g.rps.toFixed(0)} req/s (p50 ${g.p50.toFixed(1)} ms, p99 ${g.p99.toFixed(1)} ms, ${g.cpuUs.toFixed(0)} µs CPU/req, errors ${g.errors}) | ratio ${((g.rps / b.rps) * 100).toFixed(1)} %`,
 		)
 	}
 } finally {
