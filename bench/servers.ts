@@ -34,6 +34,50 @@ if (mode === 'fake') {
 		},
 	})
 	console.log(`http://127.0.0.1:${server.port}`)
+} else if (mode === 'bare-json') {
+	// The bare proxy plus the one thing any translating gateway must do: parse and re-encode both bodies.
+	const upstream = `${fakeUrl}/v1/chat/completions`
+	const server = Bun.serve({
+		hostname: '127.0.0.1',
+		port: 0,
+		async fetch(request) {
+			const body = JSON.parse(await request.text())
+			const response = await fetch(upstream, {
+				method: 'POST',
+				headers: { authorization: BENCH_KEYS[0], 'content-type': 'application/json' },
+				body: JSON.stringify(body),
+				signal: request.signal,
+			})
+			if (body.stream) return new Response(response.body, { status: response.status, headers: { 'content-type': 'text/event-stream' } })
+			return Response.json(JSON.parse(await response.text()), { status: response.status })
+		},
+	})
+	console.log(`http://127.0.0.1:${server.port}`)
+} else if (mode === 'elysia-bare') {
+	const { Elysia } = await import('elysia')
+	const { errorHandler } = await import('../core/error-handler.ts')
+	const { requestLog } = await import('../core/request-log.ts')
+	const { silentLogger } = await import('../core/log.ts')
+	const upstream = `${fakeUrl}/v1/chat/completions`
+	const app = new Elysia()
+		.use(errorHandler(silentLogger()))
+		.use(requestLog(silentLogger()))
+		.resolve(({ headers }) => ({ who: headers.authorization }))
+		.post(
+			'/v1/chat/completions',
+			async ({ request }) => {
+				const response = await fetch(upstream, {
+					method: 'POST',
+					headers: { authorization: BENCH_KEYS[0], 'content-type': 'application/json' },
+					body: await request.text(),
+					signal: request.signal,
+				})
+				return new Response(response.body, { status: response.status, headers: { 'content-type': response.headers.get('content-type') ?? 'application/json' } })
+			},
+			{ parse: 'none' },
+		)
+	const server = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: app.fetch })
+	console.log(`http://127.0.0.1:${server.port}`)
 } else if (mode === 'gateway') {
 	const gateway = await buildApp(
 		{

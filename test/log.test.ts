@@ -71,10 +71,14 @@ describe('logging', () => {
 
 	test('the log file gets NDJSON', async () => {
 		const file = `${process.env.TMPDIR ?? '/tmp'}/amb2api-log-${Date.now()}.txt`
-		const { log } = createLogger({ level: 'info', file, stdout: false })
+		const { log, flush } = createLogger({ level: 'info', file, stdout: false })
 		log.info({ a: 1 }, 'to the file')
-		log.flush()
-		await Bun.sleep(50)
+		// Buffered, but written within the flush interval without anyone asking...
+		await Bun.sleep(400)
+		expect((await Bun.file(file).text()).length).toBeGreaterThan(0)
+		log.info({ b: 2 }, 'second')
+		// ...and at shutdown at once.
+		flush()
 		const text = await Bun.file(file).text()
 		expect(JSON.parse(text.trim().split('\n')[0])).toMatchObject({ level: 'info', a: 1, msg: 'to the file' })
 	})
