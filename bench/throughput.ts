@@ -77,16 +77,18 @@ try {
 	const fake = await start(['fake'])
 	const bare = await start(['bare', fake])
 	const bareJson = await start(['bare-json', fake])
+	const elysiaBare = await start(['elysia-bare', fake])
 	const gateway = await start(['gateway', fake, dir])
 	// Warm up both (JIT, connection pools, the gateway's catalog and key windows).
 	await load(bare, false, 1000)
 	await load(bareJson, false, 1000)
+	await load(elysiaBare, false, 1000)
 	await load(gateway, false, 1000)
 	const rounds = 2
 	const results: Record<string, { rps: number; errors: number; p50: number; p99: number; cpuUs: number }[]> = {}
 	for (const stream of [false, true]) {
 		for (let round = 0; round < rounds; round++) {
-			for (const [name, url, pid] of [['bare', bare, pids.bare], ['bare+json', bareJson, pids['bare-json']], ['amb2api', gateway, pids.gateway]] as const) {
+			for (const [name, url, pid] of [['bare', bare, pids.bare], ['bare+json', bareJson, pids['bare-json']], ['elysia', elysiaBare, pids['elysia-bare']], ['amb2api', gateway, pids.gateway]] as const) {
 				const key = `${name} ${stream ? 'stream' : 'json'}`
 				;(results[key] ??= []).push(await load(url, stream, (seconds * 1000) / rounds, pid))
 			}
@@ -106,8 +108,10 @@ try {
 	for (const mode of ['json', 'stream']) {
 		const b = summary(`bare ${mode}`)
 		const j = summary(`bare+json ${mode}`)
+		const e = summary(`elysia ${mode}`)
 		const g = summary(`amb2api ${mode}`)
 		console.log(`${mode.padEnd(6)} bare+json (parses and re-encodes both bodies): ${j.rps.toFixed(0)} req/s, ${j.cpuUs.toFixed(0)} µs CPU/req, ratio ${((j.rps / b.rps) * 100).toFixed(1)} %`)
+		console.log(`${mode.padEnd(6)} elysia proxy with amb2api's global hooks: ${e.rps.toFixed(0)} req/s, ${e.cpuUs.toFixed(0)} µs CPU/req, ratio ${((e.rps / b.rps) * 100).toFixed(1)} %`)
 		console.log(
 			`${mode.padEnd(6)} bare ${b.rps.toFixed(0)} req/s (p50 ${b.p50.toFixed(1)} ms, ${b.cpuUs.toFixed(0)} µs CPU/req) | amb2api ${g.rps.toFixed(0)} req/s (p50 ${g.p50.toFixed(1)} ms, p99 ${g.p99.toFixed(1)} ms, ${g.cpuUs.toFixed(0)} µs CPU/req, errors ${g.errors}) | ratio ${((g.rps / b.rps) * 100).toFixed(1)} %`,
 		)
