@@ -13,7 +13,7 @@
  * `-` key bucket, shown as `no_key`.
  *
  * Counter groups: `usage:<day>:key:<keyId|->:<model>` and `usage:<day>:client:<clientId>:<model>`.
- * Writes never block or fail a request: they are batched per tick (deltas to the same group are
+ * Writes never block or fail a request: they are batched for 100 ms (deltas to the same group are
  * merged) and written in the background; a failing backend is logged once per failure streak.
  */
 import { Elysia, t } from 'elysia'
@@ -45,6 +45,8 @@ export type UsageCounts = Record<UsageField, number>
 export const NO_KEY = '-'
 
 const DAY_MS = 86_400_000
+/** How long counter changes are gathered before they are written. */
+const BATCH_MS = 100
 
 export interface UsageStatsDeps {
 	storage: Storage
@@ -102,6 +104,8 @@ export class UsageStats implements UsageRecorder {
 	private readonly now: () => number
 	private buffer = new Map<string, { deltas: Counters; expireAt: number }>()
 	private draining: Promise<void> | null = null
+	/** Ends the current batching wait early (flush). */
+	private wake: (() => void) | null = null
 	private failing = false
 
 	constructor(
@@ -128,6 +132,7 @@ export class UsageStats implements UsageRecorder {
 
 	/** Resolves once every counter change recorded so far is written (or failed). */
 	flush(): Promise<void> {
+		this.wake?.()
 		return this.draining ?? Promise.resolve()
 	}
 
@@ -143,8 +148,13 @@ export class UsageStats implements UsageRecorder {
 
 	private async drain(): Promise<void> {
 		try {
-			// Let the rest of this tick join the batch.
-			await Promise.resolve()
+			// Gather a short while: under load, hundreds of requests share one write per counter
+			// group instead of one each (flush() and shutdown do not wait for the timer's end).
+			await new Promise<void>((resolve) => {
+				this.wake = resolve
+				setTimeout(resolve, BATCH_MS)
+			})
+			this.wake = null
 			while (this.buffer.size) {
 				const batch = [...this.buffer]
 				this.buffer.clear()
