@@ -94,6 +94,28 @@ const sleep = (ms: number, signal: AbortSignal) =>
 		signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true })
 	})
 
+/**
+ * Cuts a stream that goes silent for `idleMs`: the upstream request is aborted, so the
+ * translator ends the client's stream with an error event instead of hanging forever. One timer
+ * per stream, re-armed only when it fires (a chunk just records the time).
+ */
+function idleWatchdog(idleMs: number, controller: AbortController, now: () => number): { touch(): void; stop(): void } {
+	let last = now()
+	let timer: ReturnType<typeof setTimeout> | undefined
+	const check = () => {
+		const silent = now() - last
+		if (silent >= idleMs) controller.abort(new Error(`upstream stream silent for ${Math.round(idleMs / 1000)} s`))
+		else timer = setTimeout(check, idleMs - silent)
+	}
+	timer = setTimeout(check, idleMs)
+	return {
+		touch: () => {
+			last = now()
+		},
+		stop: () => clearTimeout(timer),
+	}
+}
+
 export class AssemblyClient {
 	private readonly now: () => number
 
@@ -220,7 +242,9 @@ export class AssemblyClient {
 			recordSuccess(response.status, response.headers)
 			const created = Math.floor(this.now() / 1000)
 			let usage: Usage | null = null
+			const watchdog = idleWatchdog(this.options.timeoutMs, controller, Date.now)
 			const stream = translateStream(response.body, {
+				onChunk: watchdog.touch,
 				model,
 				created,
 				includeUsage: ctx.includeUsage,
@@ -228,6 +252,7 @@ export class AssemblyClient {
 					usage = u
 				},
 				onEnd: ({ clean }) => {
+					watchdog.stop()
 					signal.removeEventListener('abort', onClientAbort)
 					// Bun's reader.cancel() leaves the upstream socket open; only abort() closes it.
 					if (!clean) controller.abort(new Error('stream ended early'))

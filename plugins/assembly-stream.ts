@@ -44,6 +44,8 @@ export interface StreamContext {
 	onUsage?: (usage: Usage) => void
 	/** Called exactly once: clean end, broken upstream, or the client went away. */
 	onEnd: (result: StreamEnd) => void
+	/** Called for every chunk read from upstream (an idle watchdog's heartbeat). */
+	onChunk?: () => void
 }
 
 const BROKEN_MESSAGE = 'Upstream stream ended before completion'
@@ -217,6 +219,7 @@ export function translateStream(upstream: ReadableStream<Uint8Array>, ctx: Strea
 						return
 					}
 					if (finished) return
+					ctx.onChunk?.()
 					const events = result.done ? parser.end() : parser.push(result.value)
 					const out: Uint8Array[] = []
 					let done = false

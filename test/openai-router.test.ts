@@ -218,6 +218,20 @@ describe('streamed chat', () => {
 		expect(last.error.type).toBe('api_error')
 	})
 
+	test('an upstream stream that goes silent past UPSTREAM_TIMEOUT is cut with an error event, not left hanging', async () => {
+		h = await startHarness({ listenFake: true, env: { UPSTREAM_TIMEOUT: '1' } })
+		h.fake.fault('*', { kind: 'stall', afterChunks: 2 })
+		const started = Date.now()
+		const frames = await readSse(await h.chat({ ...hello, stream: true }))
+		expect(Date.now() - started).toBeLessThan(5000)
+		expect(frames).not.toContain('[DONE]')
+		expect(JSON.parse(frames[frames.length - 1]).error.code).toMatch(/^upstream_stream/)
+		const upstream = h.fake.requests.find((r) => r.path === '/v1/chat/completions')
+		const deadline = Date.now() + 2000
+		while (!upstream?.aborted && Date.now() < deadline) await Bun.sleep(20)
+		expect(upstream?.aborted).toBe(true)
+	})
+
 	test("the client's abort cancels the upstream request", async () => {
 		h = await startHarness({ listenFake: true })
 		h.fake.fault('*', { kind: 'stall', afterChunks: 1 })
