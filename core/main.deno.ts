@@ -6,17 +6,27 @@
  * aborts once a response is handed over, which would cancel the upstream request of a stream.
  */
 import { ConfigError, type Env } from './config.ts'
+import { readEnvironment } from './env-file.ts'
 import { buildApp } from './kernel.ts'
 
 declare const Deno: {
 	env: { toObject(): Env }
+	createHttpClient(options: { proxy: { url: string } }): unknown
 	serve(options: { hostname: string; port: number; onListen?: (addr: { port: number }) => void }, handler: (r: Request) => Response | Promise<Response>): { shutdown(): Promise<void> }
 	addSignalListener(signal: string, handler: () => void): void
 	exit(code: number): never
 }
 
+/** PROXY applies to upstream calls only: Deno takes a proxy through an HTTP client. */
+function upstreamFetch(proxy: string | undefined): typeof fetch {
+	if (!proxy) return fetch
+	const client = Deno.createHttpClient({ proxy: { url: proxy } })
+	return ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, { ...init, client } as RequestInit)) as typeof fetch
+}
+
 try {
-	const gateway = await buildApp(Deno.env.toObject())
+	const env = readEnvironment(Deno.env.toObject())
+	const gateway = await buildApp(env, { fetch: upstreamFetch(env.PROXY || undefined) })
 	const server = Deno.serve(
 		{ hostname: gateway.config.host, port: gateway.config.port, onListen: ({ port }) => console.log(`amb2api (Deno) listening on port ${port}`) },
 		(request) => gateway.app.fetch(request),

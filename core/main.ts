@@ -2,14 +2,9 @@
  * Bun entry: environment (+ .env) -> buildApp -> listen. SIGTERM/SIGINT stop the server and flush
  * storage. A bad setting ends start-up with one line naming it.
  */
-import { existsSync, readFileSync } from 'node:fs'
-import { ConfigError, type Env, mergeEnv, parseDotenv } from './config.ts'
+import { ConfigError } from './config.ts'
+import { readEnvironment } from './env-file.ts'
 import { buildApp } from './kernel.ts'
-
-function readEnv(): Env {
-	const dotenv = existsSync('.env') ? parseDotenv(readFileSync('.env', 'utf8')) : {}
-	return mergeEnv(dotenv, process.env)
-}
 
 /** Bun's fetch takes a `proxy` option; PROXY applies to upstream calls only. */
 function upstreamFetch(proxy: string | null): typeof fetch {
@@ -18,7 +13,7 @@ function upstreamFetch(proxy: string | null): typeof fetch {
 }
 
 async function main(): Promise<void> {
-	const env = readEnv()
+	const env = readEnvironment(process.env)
 	let gateway: Awaited<ReturnType<typeof buildApp>>
 	try {
 		gateway = await buildApp(env, { fetch: upstreamFetch(env.PROXY || null) })

@@ -101,3 +101,14 @@ describe('config', () => {
 		expect(deriveModelsUrl('https://llm-gateway.eu.assemblyai.com/v1/chat/completions')).toBe('https://llm-gateway.eu.assemblyai.com/v1/models')
 	})
 })
+
+describe('the .env file at start', () => {
+	test('is read from the working directory, under the real environment', async () => {
+		const { readEnvironment } = await import('../core/env-file.ts')
+		const dir = (await import('node:fs')).mkdtempSync(`${(await import('node:os')).tmpdir()}/amb2api-env-`)
+		const file = `${dir}/.env`
+		await Bun.write(file, 'PORT=8123\nLOG_LEVEL=debug\n')
+		expect(readEnvironment({ LOG_LEVEL: 'error' }, file)).toMatchObject({ PORT: '8123', LOG_LEVEL: 'error' })
+		expect(readEnvironment({ A: '1' }, `${dir}/missing.env`)).toEqual({ A: '1' })
+	})
+})

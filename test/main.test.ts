@@ -89,6 +89,33 @@ describe('bun run start', () => {
 		}
 	})
 
+	test('a .env file in the working directory configures it; the real environment wins', async () => {
+		const envDir = mkdtempSync(join(tmpdir(), 'amb2api-dotenv-'))
+		const port = freePort()
+		await Bun.write(join(envDir, '.env'), `PORT=${port}\nHOST=127.0.0.1\nAPI_PASSWORD=from-dotenv-api-1\nPANEL_PASSWORD=from-dotenv-panel-1\nLOG_LEVEL=debug\n`)
+		const proc = Bun.spawn(['bun', MAIN], { cwd: envDir, env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warning' }, stdout: 'pipe', stderr: 'pipe' })
+		try {
+			const deadline = Date.now() + 15_000
+			let up = false
+			while (!up && Date.now() < deadline) {
+				up = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false)
+				if (!up) await Bun.sleep(100)
+			}
+			expect(up).toBe(true)
+			const storage = await fetch(`http://127.0.0.1:${port}/admin/storage`, { headers: { authorization: 'Bearer from-dotenv-panel-1' } })
+			expect(storage.status).toBe(200)
+			proc.kill('SIGTERM')
+			await proc.exited
+			const out = await new Response(proc.stdout).text()
+			expect(out).not.toContain('generated')
+			// LOG_LEVEL=warning from the real environment beat debug from .env: no info lines.
+			expect(readFileSync(join(envDir, 'log.txt'), 'utf8')).not.toContain('"level":"info"')
+		} finally {
+			proc.kill('SIGKILL')
+			rmSync(envDir, { recursive: true, force: true })
+		}
+	})
+
 	test('a malformed value stops start-up with one line naming the variable', async () => {
 		const proc = Bun.spawn(['bun', MAIN], { cwd: dir, env: { PATH: process.env.PATH ?? '', PORT: 'abc' }, stdout: 'pipe', stderr: 'pipe' })
 		expect(await proc.exited).toBe(1)
