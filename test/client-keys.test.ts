@@ -3,24 +3,16 @@ import OpenAI from 'openai'
 import { keyId } from '../core/secrets.ts'
 import { MemoryStorage } from '../core/storage.ts'
 import { generateClientKey, maskClientKey } from '../plugins/client-keys.ts'
-import { API_PASSWORD, assertNoSecrets, type Harness, startHarness, testClock } from './support.ts'
+import { API_PASSWORD, type Harness, harnessSet, testClock } from './support.ts'
 
-let harnesses: Harness[] = []
 /** Full client keys created in a test: none may appear in any log line. */
 let created: string[] = []
+const harnesses = harnessSet(() => created)
 afterEach(async () => {
-	for (const h of harnesses) {
-		assertNoSecrets(h.logs, created)
-		await h.close()
-	}
-	harnesses = []
+	await harnesses.closeAll()
 	created = []
 })
-const start = async (...args: Parameters<typeof startHarness>) => {
-	const h = await startHarness(...args)
-	harnesses.push(h)
-	return h
-}
+const start = harnesses.start
 
 const clock = testClock
 

@@ -10,21 +10,11 @@ import { createFileStorage } from '../plugins/storage-file.ts'
 import { createPostgresStorage } from '../plugins/storage-postgres.ts'
 import { createRedisStorage } from '../plugins/storage-redis.ts'
 import { createFakeGateway } from './fake-gateway.ts'
-import { assertNoSecrets, type Harness, KEYS, startHarness, testClock } from './support.ts'
+import { type Harness, harnessSet, KEYS, testClock } from './support.ts'
 
-let harnesses: Harness[] = []
-afterEach(async () => {
-	for (const h of harnesses) {
-		assertNoSecrets(h.logs)
-		await h.close()
-	}
-	harnesses = []
-})
-const start = async (...args: Parameters<typeof startHarness>) => {
-	const h = await startHarness(...args)
-	harnesses.push(h)
-	return h
-}
+const harnesses = harnessSet()
+afterEach(() => harnesses.closeAll())
+const start = harnesses.start
 
 const clock = testClock
 

@@ -129,3 +129,29 @@ export async function sparePort(): Promise<number> {
 	await new Promise((resolve) => server.close(resolve))
 	return port
 }
+
+/**
+ * Harnesses a test file starts, all checked for leaked secrets and closed after each test:
+ * `const harnesses = harnessSet(); afterEach(() => harnesses.closeAll())`, then `harnesses.start(...)`.
+ */
+export function harnessSet(extraSecrets: () => string[] = () => []) {
+	let open: Harness[] = []
+	return {
+		async start(options?: HarnessOptions): Promise<Harness> {
+			const h = await startHarness(options)
+			open.push(h)
+			return h
+		},
+		async closeAll(): Promise<void> {
+			const closing = open
+			open = []
+			for (const h of closing) {
+				try {
+					assertNoSecrets(h.logs, extraSecrets())
+				} finally {
+					await h.close()
+				}
+			}
+		},
+	}
+}
