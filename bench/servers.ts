@@ -2,6 +2,8 @@
  * Servers for the throughput benchmark, one per process so each gets its own event loop:
  *   bun bench/servers.ts fake            the fake AssemblyAI gateway (no rate limit in the way)
  *   bun bench/servers.ts bare <fakeUrl>  a bare Bun fetch proxy: the baseline
+ *   bun bench/servers.ts bare-json <fakeUrl>    the same, parsing and re-encoding both bodies
+ *   bun bench/servers.ts elysia-bare <fakeUrl>  the same inside Elysia with amb2api's global hooks
  *   bun bench/servers.ts gateway <fakeUrl> <dir>  amb2api, every feature on, file storage
  * Each prints its base URL on the first line of stdout.
  */
@@ -18,65 +20,39 @@ if (mode === 'fake') {
 	console.log(await fake.listen())
 	// The fake keeps a log of every request; the benchmark must not grow it without bound.
 	setInterval(() => fake.requests.splice(0, fake.requests.length), 1000)
-} else if (mode === 'bare') {
+} else if (mode === 'bare' || mode === 'bare-json' || mode === 'elysia-bare') {
 	const upstream = `${fakeUrl}/v1/chat/completions`
-	const server = Bun.serve({
-		hostname: '127.0.0.1',
-		port: 0,
-		async fetch(request) {
-			const response = await fetch(upstream, {
-				method: 'POST',
-				headers: { authorization: BENCH_KEYS[0], 'content-type': 'application/json' },
-				body: await request.text(),
-				signal: request.signal,
-			})
-			return new Response(response.body, { status: response.status, headers: { 'content-type': response.headers.get('content-type') ?? 'application/json' } })
-		},
-	})
-	console.log(`http://127.0.0.1:${server.port}`)
-} else if (mode === 'bare-json') {
-	// The bare proxy plus the one thing any translating gateway must do: parse and re-encode both bodies.
-	const upstream = `${fakeUrl}/v1/chat/completions`
-	const server = Bun.serve({
-		hostname: '127.0.0.1',
-		port: 0,
-		async fetch(request) {
+	/** The upstream call every baseline makes: the request body as it is, with the first key. */
+	const forward = (body: string, signal: AbortSignal) =>
+		fetch(upstream, { method: 'POST', headers: { authorization: BENCH_KEYS[0], 'content-type': 'application/json' }, body, signal })
+	const passThrough = (response: Response) =>
+		new Response(response.body, { status: response.status, headers: { 'content-type': response.headers.get('content-type') ?? 'application/json' } })
+
+	let handler: (request: Request) => Promise<Response>
+	if (mode === 'bare') {
+		handler = async (request) => passThrough(await forward(await request.text(), request.signal))
+	} else if (mode === 'bare-json') {
+		// The bare proxy plus the one thing any translating gateway must do: parse and re-encode both bodies.
+		handler = async (request) => {
 			const body = JSON.parse(await request.text())
-			const response = await fetch(upstream, {
-				method: 'POST',
-				headers: { authorization: BENCH_KEYS[0], 'content-type': 'application/json' },
-				body: JSON.stringify(body),
-				signal: request.signal,
-			})
-			if (body.stream) return new Response(response.body, { status: response.status, headers: { 'content-type': 'text/event-stream' } })
+			const response = await forward(JSON.stringify(body), request.signal)
+			if (body.stream) return passThrough(response)
 			return Response.json(JSON.parse(await response.text()), { status: response.status })
-		},
-	})
-	console.log(`http://127.0.0.1:${server.port}`)
-} else if (mode === 'elysia-bare') {
-	const { Elysia } = await import('elysia')
-	const { errorHandler } = await import('../core/error-handler.ts')
-	const { requestLog } = await import('../core/request-log.ts')
-	const { silentLogger } = await import('../core/log.ts')
-	const upstream = `${fakeUrl}/v1/chat/completions`
-	const app = new Elysia()
-		.use(errorHandler(silentLogger()))
-		.use(requestLog(silentLogger()))
-		.resolve(({ headers }) => ({ who: headers.authorization }))
-		.post(
-			'/v1/chat/completions',
-			async ({ request }) => {
-				const response = await fetch(upstream, {
-					method: 'POST',
-					headers: { authorization: BENCH_KEYS[0], 'content-type': 'application/json' },
-					body: await request.text(),
-					signal: request.signal,
-				})
-				return new Response(response.body, { status: response.status, headers: { 'content-type': response.headers.get('content-type') ?? 'application/json' } })
-			},
-			{ parse: 'none' },
-		)
-	const server = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: app.fetch })
+		}
+	} else {
+		// The bare proxy inside Elysia with amb2api's global hooks (errors, request log) and a resolve.
+		const { Elysia } = await import('elysia')
+		const { errorHandler } = await import('../core/error-handler.ts')
+		const { requestLog } = await import('../core/request-log.ts')
+		const { silentLogger } = await import('../core/log.ts')
+		const app = new Elysia()
+			.use(errorHandler(silentLogger()))
+			.use(requestLog(silentLogger()))
+			.resolve(({ headers }) => ({ who: headers.authorization }))
+			.post('/v1/chat/completions', async ({ request }) => passThrough(await forward(await request.text(), request.signal)), { parse: 'none' })
+		handler = async (request) => app.fetch(request)
+	}
+	const server = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: handler })
 	console.log(`http://127.0.0.1:${server.port}`)
 } else if (mode === 'gateway') {
 	const gateway = await buildApp(
@@ -96,7 +72,7 @@ if (mode === 'fake') {
 	const server = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: gateway.app.fetch })
 	console.log(`http://127.0.0.1:${server.port}`)
 } else {
-	console.error('usage: bun bench/servers.ts fake | bare <fakeUrl> | gateway <fakeUrl> <dir>')
+	console.error('usage: bun bench/servers.ts fake | bare|bare-json|elysia-bare <fakeUrl> | gateway <fakeUrl> <dir>')
 	process.exit(2)
 }
 
