@@ -208,16 +208,15 @@ export class KeyPool {
 		this.loadedAt = this.now()
 	}
 
-	private async fresh(): Promise<KeyRecord[]> {
-		if (this.now() - this.loadedAt > (this.options.refreshMs ?? 1000)) {
-			this.loading ??= this.reload()
-				.catch((err) => this.deps.log.warn({ err: String(err) }, 'key list reload failed; using the last one'))
-				.finally(() => {
-					this.loading = null
-				})
-			await this.loading
-		}
-		return this.keys
+	/** The key list, reloaded when older than `refreshMs`; no promise at all on the hot path. */
+	private fresh(): KeyRecord[] | Promise<KeyRecord[]> {
+		if (this.now() - this.loadedAt <= (this.options.refreshMs ?? 1000)) return this.keys
+		this.loading ??= this.reload()
+			.catch((err) => this.deps.log.warn({ err: String(err) }, 'key list reload failed; using the last one'))
+			.finally(() => {
+				this.loading = null
+			})
+		return this.loading.then(() => this.keys)
 	}
 
 	get size(): number {
@@ -226,7 +225,11 @@ export class KeyPool {
 
 	/** Throws the 503 a request would end with when no key can serve at all (no upstream call needed). */
 	async checkServable(): Promise<void> {
-		const keys = await this.fresh()
+		const current = this.fresh()
+		this.assertServable(Array.isArray(current) ? current : await current)
+	}
+
+	private assertServable(keys: KeyRecord[]): void {
 		if (!keys.length) {
 			throw new ServiceUnavailableError(
 				'No AssemblyAI API key is configured. Set ASSEMBLY_API_KEYS (comma-separated) and restart, or add keys with POST /admin/keys.',
@@ -246,8 +249,9 @@ export class KeyPool {
 		const exclude = options.exclude ?? new Set<string>()
 		const started = this.now()
 		for (;;) {
-			await this.checkServable()
-			const keys = this.keys
+			const current = this.fresh()
+			const keys = Array.isArray(current) ? current : await current
+			this.assertServable(keys)
 			const enabled = keys.filter((k) => k.status === 'active')
 			const now = this.now()
 			const candidates = enabled.filter((k) => !exclude.has(k.id))

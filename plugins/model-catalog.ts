@@ -126,7 +126,8 @@ export class ModelCatalog {
 
 	/** What the catalog says about one model, or null when the model or the catalog is unknown. */
 	async info(model: string): Promise<ModelInfo | null> {
-		await this.list()
+		// Hot path (every chat request): no extra await while the cached catalog is fresh.
+		if (this.now() - this.fetchedAt > this.options.ttlMs) await this.list()
 		const entry = this.byId.get(model)
 		if (!entry) return null
 		return {
