@@ -7,7 +7,7 @@
 export const RESET_HOUR_UTC = 7
 
 const HOUR_MS = 3_600_000
-const DAY_MS = 24 * HOUR_MS
+export const DAY_MS = 24 * HOUR_MS
 const OFFSET_MS = RESET_HOUR_UTC * HOUR_MS
 const DAY_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/
 

@@ -5,6 +5,7 @@
  */
 
 import { BadRequestError, GatewayError, NotFoundError, RateLimitError, UpstreamError, UpstreamTimeoutError } from '../core/errors.ts'
+import { isObject, str } from '../core/json.ts'
 
 export interface UpstreamErrorInfo {
 	message: string
@@ -128,10 +129,3 @@ function listErrors(metadata: unknown): string[] {
 	return metadata.errors.map((e) => (typeof e === 'string' ? e : JSON.stringify(e)))
 }
 
-function isObject(value: unknown): value is Record<string, any> {
-	return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function str(value: unknown): string | null {
-	return typeof value === 'string' && value !== '' ? value : null
-}

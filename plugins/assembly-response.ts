@@ -8,6 +8,8 @@
  * translators, so the three agree on every rule.
  */
 
+import { isObject, str } from '../core/json.ts'
+
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter'
 
 /** A tool call as amb2api sends it to clients: always an id, `type: 'function'`, string arguments. */
@@ -266,14 +268,7 @@ function completionId(body: Record<string, any>): string {
 	return `chatcmpl-${requestId ?? randomHex(12)}`
 }
 
-function isObject(value: unknown): value is Record<string, any> {
-	return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
 function num(value: unknown): number | null {
 	return typeof value === 'number' && Number.isFinite(value) ? value : null
 }
 
-function str(value: unknown): string | null {
-	return typeof value === 'string' && value !== '' ? value : null
-}

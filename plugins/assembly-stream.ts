@@ -24,6 +24,7 @@ import {
 	randomHex,
 	readUsage,
 } from './assembly-response.ts'
+import { isObject } from '../core/json.ts'
 
 export interface StreamEnd {
 	/** True only when upstream sent `[DONE]` and the client got the whole answer. */
@@ -295,6 +296,3 @@ export function completionToStream(completion: ChatCompletion, ctx: { includeUsa
 	})
 }
 
-function isObject(value: unknown): value is Record<string, any> {
-	return typeof value === 'object' && value !== null && !Array.isArray(value)
-}

@@ -8,6 +8,7 @@
  */
 
 import { BadRequestError } from '../core/errors.ts'
+import { isObject } from '../core/json.ts'
 
 export type ChatRole = 'system' | 'developer' | 'user' | 'assistant' | 'tool' | 'function'
 
@@ -303,10 +304,6 @@ function checkArrayOfObjects(body: Record<string, unknown>, key: string): void {
 	if (value === undefined || value === null) return
 	if (!Array.isArray(value)) throw wrongType(key, 'an array', value)
 	for (let i = 0; i < value.length; i++) if (!isObject(value[i])) throw wrongType(`${key}[${i}]`, 'an object', value[i])
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-	return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 function kind(value: unknown): string {

@@ -13,7 +13,8 @@
  */
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { type Counters, type Doc, type DocKind, MemoryStorage, type StorageKind } from '../core/storage.ts'
+import { type Counters, DOC_KINDS, type Doc, type DocKind, MemoryStorage, type StorageKind } from '../core/storage.ts'
+import { isObject } from '../core/json.ts'
 
 export interface FileStorageOptions {
 	/** Directory of the data files; created with mode 0700 if missing (it holds upstream keys). */
@@ -25,7 +26,6 @@ export interface FileStorageOptions {
 }
 
 type Area = 'settings' | DocKind | 'counters'
-const DOC_KINDS: readonly DocKind[] = ['keys', 'clients', 'limits']
 /** Temp files are `.<area>.json.<random>.tmp`: hidden, and never mistaken for a data file. */
 const TEMP_FILE = /^\..*\.tmp$/
 /** A failed write (disk full, permissions) is retried after this long. */
@@ -37,7 +37,7 @@ export class FileStorage extends MemoryStorage {
 	override readonly kind: StorageKind = 'file'
 	override readonly where: string
 	/** Completed writes per area since start: lets tests see that changes are coalesced. */
-	readonly writes: Record<Area, number> = { settings: 0, keys: 0, clients: 0, limits: 0, counters: 0 }
+	readonly writes = Object.fromEntries((['settings', ...DOC_KINDS, 'counters'] as Area[]).map((area) => [area, 0])) as Record<Area, number>
 
 	private readonly dirty = new Set<Area>()
 	private timer: ReturnType<typeof setTimeout> | undefined
@@ -215,10 +215,6 @@ async function syncDir(dir: string): Promise<void> {
 			await handle.close()
 		}
 	} catch {}
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-	return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 export async function createFileStorage(options: FileStorageOptions): Promise<FileStorage> {

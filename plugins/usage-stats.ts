@@ -20,7 +20,7 @@ import { Elysia, t } from 'elysia'
 import { BadRequestError, NotFoundError } from '../core/errors.ts'
 import type { Logger } from '../core/log.ts'
 import type { Counters, Storage } from '../core/storage.ts'
-import { nextReset, parseUsageDay, usageDay } from '../core/usage-day.ts'
+import { DAY_MS, nextReset, parseUsageDay, usageDay } from '../core/usage-day.ts'
 import { type AdminAuth, requirePanelAuth } from './admin-auth.ts'
 import type { AttemptEvent, RequestEvent, UsageRecorder } from './assembly-client.ts'
 import type { KeyPool } from './key-pool.ts'
@@ -44,7 +44,6 @@ export type UsageCounts = Record<UsageField, number>
 /** The key bucket of requests that no key answered. */
 export const NO_KEY = '-'
 
-const DAY_MS = 86_400_000
 /** How long counter changes are gathered before they are written. */
 const BATCH_MS = 100
 
