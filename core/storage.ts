@@ -14,8 +14,12 @@
 
 export type StorageKind = 'memory' | 'file' | 'redis' | 'postgres' | 'mongodb'
 
-/** Collections of documents. `keys`: upstream keys; `clients`: client API keys; `limits`: per key+model rate-limit windows. */
-export type DocKind = 'keys' | 'clients' | 'limits'
+/**
+ * Collections of documents. `keys`: upstream keys; `clients`: client API keys; `limits`: per
+ * key+model rate-limit windows; `quotas`: per key daily quota limits.
+ */
+export const DOC_KINDS = ['keys', 'clients', 'limits', 'quotas'] as const
+export type DocKind = (typeof DOC_KINDS)[number]
 
 export type Doc = { id: string } & Record<string, unknown>
 
@@ -91,7 +95,7 @@ export class MemoryStorage implements Storage {
 	readonly where: string = 'process memory'
 
 	protected settings: Record<string, unknown> = {}
-	protected docs: Record<DocKind, Map<string, Doc>> = { keys: new Map(), clients: new Map(), limits: new Map() }
+	protected docs = Object.fromEntries(DOC_KINDS.map((kind) => [kind, new Map<string, Doc>()])) as Record<DocKind, Map<string, Doc>>
 	protected counters = new Map<string, { values: Counters; expireAt?: number }>()
 	/** Called after every change; the file backend schedules a write here. */
 	protected changed(_area: 'settings' | DocKind | 'counters'): void {}

@@ -8,9 +8,8 @@
  * instances cannot overshoot), and `release` when the attempt did not succeed. Only successful
  * requests spend quota.
  *
- * Storage: limits are `limits` documents with id `quota:<keyId>` (they carry no `keyId` field,
- * so the pool's window code never mistakes them for rate windows); today's use is the counter
- * group `quota:<day>:<keyId>` with field `total`, and `model:<model>` for models with a limit.
+ * Storage: limits are `quotas` documents with the key id as id; today's use is the counter group
+ * `quota:<day>:<keyId>` with field `total`, and `model:<model>` for models with a limit.
  */
 import { Elysia, t } from 'elysia'
 import { NotFoundError } from '../core/errors.ts'
@@ -19,10 +18,8 @@ import { nextReset, usageDay } from '../core/usage-day.ts'
 import { type AdminAuth, requirePanelAuth } from './admin-auth.ts'
 import type { KeyGate, KeyPool } from './key-pool.ts'
 
-/** Per-key limits as stored. */
+/** Per-key limits as stored; `id` is the upstream key's id. */
 export interface QuotaLimitsDoc extends Doc {
-	/** The upstream key id these limits belong to. */
-	quota_key: string
 	/** Requests per usage day; null = the default (DAILY_REQUEST_LIMIT). */
 	daily_limit: number | null
 	/** Requests per usage day for one model. */
@@ -53,7 +50,6 @@ export interface DailyQuotaOptions {
 const GRACE_MS = 3_600_000
 const UNLIMITED = Number.MAX_SAFE_INTEGER
 
-export const quotaDocId = (keyId: string) => `quota:${keyId}`
 export const quotaCounter = (day: string, keyId: string) => `quota:${day}:${keyId}`
 
 export class DailyQuota implements KeyGate {
@@ -81,7 +77,7 @@ export class DailyQuota implements KeyGate {
 		const cached = this.cache.get(keyId)
 		// Real time, not the injectable clock: this is about staleness, not about quota days.
 		if (cached && Date.now() - cached.at < (this.options.cacheMs ?? 1000)) return cached.limits
-		const limits = this.effective(await this.deps.storage.getDoc<QuotaLimitsDoc>('limits', quotaDocId(keyId)))
+		const limits = this.effective(await this.deps.storage.getDoc<QuotaLimitsDoc>('quotas', keyId))
 		this.cache.set(keyId, { limits, at: Date.now() })
 		return limits
 	}
@@ -132,10 +128,10 @@ export class DailyQuota implements KeyGate {
 	/** Changes a key's limits: a number sets, null removes (daily: back to the default). */
 	async setLimits(keyId: string, patch: { daily_limit?: number | null; model_limits?: Record<string, number | null> }): Promise<EffectiveLimits> {
 		const now = this.now()
-		const doc = await this.deps.storage.updateDoc<QuotaLimitsDoc>('limits', quotaDocId(keyId), (current) => {
+		const doc = await this.deps.storage.updateDoc<QuotaLimitsDoc>('quotas', keyId, (current) => {
 			const next: QuotaLimitsDoc = current
 				? { ...current, model_limits: { ...current.model_limits } }
-				: { id: quotaDocId(keyId), quota_key: keyId, daily_limit: null, model_limits: {}, updated_at: now }
+				: { id: keyId, daily_limit: null, model_limits: {}, updated_at: now }
 			if (patch.daily_limit !== undefined) next.daily_limit = patch.daily_limit
 			for (const [model, limit] of Object.entries(patch.model_limits ?? {})) {
 				if (limit === null) delete next.model_limits[model]
