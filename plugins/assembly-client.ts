@@ -9,13 +9,9 @@
  * - 5xx / network: next key after RETRY_429_INTERVAL, nobody blamed.
  * - the client's own bad request: returned as it is, no retry.
  */
-import {
-	GatewayError,
-	RateLimitError,
-	UpstreamError,
-	UpstreamTimeoutError,
-} from '../core/errors.ts'
+import { GatewayError, UpstreamError, UpstreamTimeoutError } from '../core/errors.ts'
 import type { Logger } from '../core/log.ts'
+import { sleep } from '../core/sleep.ts'
 import { classifyFailure, readUpstreamError, toClientError, type FailureClass } from './assembly-errors.ts'
 import { gatewayHeaders, toGatewayBody } from './assembly-request.ts'
 import { bodyErrorStatus, toChatCompletion, type ChatCompletion, type Usage } from './assembly-response.ts'
@@ -86,13 +82,6 @@ export type ChatResult = Answer & { masked: string; attempts: number }
 export class ClientGoneError extends GatewayError {
 	override readonly status = 499
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-	new Promise<void>((resolve) => {
-		if (ms <= 0 || signal.aborted) return resolve()
-		const timer = setTimeout(resolve, ms)
-		signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true })
-	})
 
 /**
  * Cuts a stream that goes silent for `idleMs`: the upstream request is aborted, so the
@@ -196,12 +185,14 @@ export class AssemblyClient {
 			this.deps.recorder?.attempt({ keyId: lease.keyId, model, status, outcome: outcome.kind })
 			return lease.settle(outcome)
 		}
-		// A success's bookkeeping (one storage round trip) must not delay the answer; failures are
+		// A success's bookkeeping (one storage round trip) must not delay the answer, except a
+		// probe's: it teaches the pool the limit that other requests wait for. Failures are
 		// awaited, because the next attempt must see the cooldown or ban they record.
-		const recordSuccess = (status: number, headers: Headers) => {
-			record(status, { kind: 'success', headers }).catch((err) =>
+		const recordSuccess = async (status: number, headers: Headers) => {
+			const recorded = record(status, { kind: 'success', headers }).catch((err) =>
 				this.deps.log.warn({ key: lease.masked, model, err: String(err) }, 'could not record the rate-limit state of a success'),
 			)
+			if (lease.probe) await recorded
 		}
 		// Timeout covers the wait for the answer's headers; a running stream is not cut.
 		const controller = new AbortController()
@@ -239,7 +230,7 @@ export class AssemblyClient {
 
 		const contentType = response.headers.get('content-type') ?? ''
 		if (response.ok && contentType.includes('text/event-stream') && response.body) {
-			recordSuccess(response.status, response.headers)
+			await recordSuccess(response.status, response.headers)
 			const created = Math.floor(this.now() / 1000)
 			let usage: Usage | null = null
 			const watchdog = idleWatchdog(this.options.timeoutMs, controller, Date.now)
@@ -288,7 +279,7 @@ export class AssemblyClient {
 			}
 		}
 		if (status >= 200 && status < 300) {
-			recordSuccess(status, response.headers)
+			await recordSuccess(status, response.headers)
 			const completion = toChatCompletion(parsed, { model, created: Math.floor(this.now() / 1000) })
 			finish({ keyId: lease.keyId, ok: true, status: 200, failure: null, usage: completion.usage ?? null })
 			if (ctx.wantsStream) {
@@ -300,31 +291,18 @@ export class AssemblyClient {
 		const info = readUpstreamError(status, text)
 		const failure = classifyFailure(status, info, response.headers)
 		this.deps.log.info({ key: lease.masked, model, status, failure, upstream_request_id: info.requestId, ms: this.now() - started }, 'upstream refused')
-		switch (failure) {
-			case 'rate-limit': {
-				await record(status, { kind: 'rate-limit', headers: response.headers, message: info.message })
-				const h = readLimitHeaders(response.headers, this.now())
-				return {
-					error: new RateLimitError(`Upstream rate limit reached: ${info.message}`, h.retryAfterSeconds ?? h.resetSeconds ?? 60),
-					failure,
-				}
-			}
-			case 'key':
-				await record(status, { kind: 'key', status, headers: response.headers, message: info.message })
-				// The client never sees our key's auth failure as its own: it is our misconfiguration.
-				return { error: new UpstreamError(`An upstream key was refused (HTTP ${status}); no other key could serve the request.`, 502, 'upstream_key_refused'), failure }
-			case 'no-model-access':
-				await record(status, { kind: 'no-model-access', headers: response.headers, message: info.message })
-				return { error: toClientError(status, info, failure), failure }
-			case 'transient':
-				await record(status, { kind: 'transient', headers: response.headers, message: info.message })
-				return { error: toClientError(status, info, failure), failure }
-			case 'client': {
-				await record(status, { kind: 'client', headers: response.headers })
-				const error = toClientError(status, info, failure)
-				finish({ keyId: lease.keyId, ok: false, status: error.status, failure, usage: null })
-				return { error, failure }
-			}
-		}
+		const { headers } = response
+		const { message } = info
+		const outcome: Outcome =
+			failure === 'client'
+				? { kind: 'client', headers }
+				: failure === 'key'
+					? { kind: 'key', status, headers, message }
+					: { kind: failure, headers, message }
+		await record(status, outcome)
+		const limits = failure === 'rate-limit' ? readLimitHeaders(headers, this.now()) : null
+		const error = toClientError(status, info, failure, limits ? (limits.retryAfterSeconds ?? limits.resetSeconds ?? 60) : null)
+		if (failure === 'client') finish({ keyId: lease.keyId, ok: false, status: error.status, failure, usage: null })
+		return { error, failure }
 	}
 }

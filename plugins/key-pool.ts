@@ -10,9 +10,10 @@
  * - Failure classes: 429 -> cool down that key for that model; 401/403 -> ban (AUTO_BAN) or cool the
  *   key down; no access to a model -> skip the key for that model; 5xx / network -> nobody's fault.
  */
-import { RateLimitError, ServiceUnavailableError } from '../core/errors.ts'
+import { NotFoundError, RateLimitError, ServiceUnavailableError } from '../core/errors.ts'
 import type { Logger } from '../core/log.ts'
 import { keyId, maskKey } from '../core/secrets.ts'
+import { sleep } from '../core/sleep.ts'
 import type { Doc, Storage } from '../core/storage.ts'
 import {
 	coolDown,
@@ -98,7 +99,7 @@ export interface Lease {
 	readonly key: string
 	readonly masked: string
 	readonly model: string
-	/** This request probes a limit nobody knows yet. */
+	/** This request probes a limit nobody knows yet: others wait for its answer's headers. */
 	readonly probe: boolean
 	settle(outcome: Outcome): Promise<void>
 }
@@ -134,16 +135,12 @@ export interface KeyReport {
 	>
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-	new Promise<void>((resolve) => {
-		const timer = setTimeout(done, ms)
-		function done() {
-			clearTimeout(timer)
-			signal?.removeEventListener('abort', done)
-			resolve()
-		}
-		signal?.addEventListener('abort', done, { once: true })
-	})
+/** Why a key cannot serve a model right now: its rate window, its daily quota, or no access at all. */
+interface Block {
+	until: number
+	why: 'window' | 'quota' | 'denied'
+	reason: string | null
+}
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 
@@ -154,12 +151,15 @@ export class KeyPool {
 	/** Rotation cursor (per instance: headroom itself is shared and atomic). */
 	private current = 0
 	private callsOnCurrent = 0
-	/** Known "not before" times per window, to skip storage round trips for blocked keys. */
-	private blockedUntil = new Map<string, number>()
-	/** Windows whose key spent its daily quota, until the next reset. */
-	private quotaBlockedUntil = new Map<string, { until: number; reason: string }>()
+	/**
+	 * What this instance knows blocks a key for a model, and until when: saves the storage round
+	 * trip for keys that cannot serve, and tells apart why none can (limit, quota, no access).
+	 */
+	private blocked = new Map<string, Block>()
 	private waiters = new Set<() => void>()
 	private readonly now: () => number
+	/** ASSEMBLY_API_KEYS: always in the pool (reload puts missing ones back). */
+	private envKeys: readonly string[] = []
 
 	constructor(
 		private readonly deps: KeyPoolDeps,
@@ -168,16 +168,12 @@ export class KeyPool {
 		this.now = deps.now ?? Date.now
 	}
 
-	private envKeys: readonly string[] = []
-
 	/** Puts the environment's keys into the pool (once each) and loads the pool. */
 	async init(envKeys: readonly string[]): Promise<void> {
 		this.envKeys = [...new Set(envKeys)]
-		const stored = await this.deps.storage.listDocs<KeyRecord>('keys')
-		const envIds = new Set(envKeys.map(keyId))
-		await this.ensureEnvKeys(stored)
+		const envIds = new Set(this.envKeys.map(keyId))
 		// A key that left ASSEMBLY_API_KEYS leaves the pool: the environment owns env keys.
-		for (const record of stored) {
+		for (const record of await this.deps.storage.listDocs<KeyRecord>('keys')) {
 			if (record.source === 'env' && !envIds.has(record.id)) await this.deps.storage.deleteDoc('keys', record.id)
 		}
 		await this.reload()
@@ -257,27 +253,27 @@ export class KeyPool {
 			const candidates = enabled.filter((k) => !exclude.has(k.id))
 			if (!candidates.length) throw new KeysExhaustedError('every key was tried for this request')
 
-			let earliest = Infinity
+			// The earliest moment something may change, per kind of block.
+			const until = { window: Infinity, quota: Infinity, denied: Infinity }
 			let probing = false
-			let windowBlocked = false
-			let quotaUntil = Infinity
 			let quotaReason = ''
+			const note = (block: Block) => {
+				until[block.why] = Math.min(until[block.why], block.until)
+				if (block.why === 'quota') quotaReason = block.reason ?? quotaReason
+			}
+			const remember = (wid: string, block: Block) => {
+				this.blocked.set(wid, block)
+				note(block)
+			}
 			for (const [position, record] of this.rotationOrder(keys, candidates)) {
 				if (record.cooldownUntil !== null && record.cooldownUntil > now) {
-					earliest = Math.min(earliest, record.cooldownUntil)
+					note({ until: record.cooldownUntil, why: 'window', reason: null })
 					continue
 				}
 				const wid = windowId(record.id, model)
-				const quotaBlock = this.quotaBlockedUntil.get(wid)
-				if (quotaBlock !== undefined && quotaBlock.until > now) {
-					quotaUntil = Math.min(quotaUntil, quotaBlock.until)
-					quotaReason = quotaBlock.reason
-					continue
-				}
-				const localBlock = this.blockedUntil.get(wid)
-				if (localBlock !== undefined && localBlock > now) {
-					earliest = Math.min(earliest, localBlock)
-					windowBlocked = true
+				const known = this.blocked.get(wid)
+				if (known !== undefined && known.until > now) {
+					note(known)
 					continue
 				}
 				const result = await this.reserveWindow(record.id, model, now)
@@ -286,30 +282,36 @@ export class KeyPool {
 					if (!quota.granted) {
 						// Daily quota spent: give the window slot back and leave the key out until the reset.
 						await this.deps.storage.updateDoc<WindowRecord>('limits', wid, (w) => (w ? (refund(w), w) : undefined))
-						this.quotaBlockedUntil.set(wid, { until: quota.until, reason: quota.reason })
-						quotaUntil = Math.min(quotaUntil, quota.until)
-						quotaReason = quota.reason
+						remember(wid, { until: quota.until, why: 'quota', reason: quota.reason })
 						continue
 					}
-					this.blockedUntil.delete(wid)
+					this.blocked.delete(wid)
 					this.advance(position)
 					return this.lease(record, model, result.probe, this.deps.gate !== undefined)
 				}
-				if (result.why === 'probing') probing = true
-				else this.blockedUntil.set(wid, result.until)
-				earliest = Math.min(earliest, result.until)
-				windowBlocked = true
+				if (result.why === 'probing') {
+					probing = true
+					note({ until: result.until, why: 'window', reason: null })
+				} else {
+					remember(wid, { until: result.until, why: result.why === 'denied' ? 'denied' : 'window', reason: null })
+				}
 			}
-			if (!windowBlocked && !probing && quotaUntil < Infinity) {
-				throw new RateLimitError(
-					`Every upstream key reached its daily quota for model ${model} (${quotaReason}). Quotas reset at ${new Date(quotaUntil).toISOString()}.`,
-					Math.max(1, (quotaUntil - this.now()) / 1000),
-					'daily_quota_exhausted',
-					{ reset_at: new Date(quotaUntil).toISOString() },
-				)
-			}
-			earliest = Math.min(earliest, quotaUntil)
 
+			if (!probing && until.window === Infinity) {
+				// Nothing frees up by waiting a little: say which wall every key hit.
+				if (until.quota < Infinity) {
+					throw new RateLimitError(
+						`Every upstream key reached its daily quota for model ${model} (${quotaReason}). Quotas reset at ${new Date(until.quota).toISOString()}.`,
+						Math.max(1, (until.quota - this.now()) / 1000),
+						'daily_quota_exhausted',
+						{ reset_at: new Date(until.quota).toISOString() },
+					)
+				}
+				if (until.denied < Infinity) {
+					throw new NotFoundError(`No configured AssemblyAI key has access to model ${model}.`, 'model_not_found')
+				}
+			}
+			const earliest = Math.min(until.window, until.quota, until.denied)
 			const waitMs = earliest - this.now()
 			const waited = this.now() - started
 			if (options.signal?.aborted) throw new KeysExhaustedError('client went away')
@@ -420,13 +422,14 @@ export class KeyPool {
 				await update((w) => {
 					until = coolDown(w, limits, now, `rate limited upstream: ${outcome.message}`)
 				})
-				this.blockedUntil.set(wid, until)
+				this.blocked.set(wid, { until, why: 'window', reason: null })
 				this.deps.log.info({ key: maskKey(record.key), model, until: iso(until) }, 'key cooling down after upstream rate limit')
 				return
 			}
 			case 'no-model-access': {
-				await update((w) => deny(w, now, this.options.deniedMs ?? 3_600_000, outcome.message))
-				this.blockedUntil.set(wid, now + (this.options.deniedMs ?? 3_600_000))
+				const deniedMs = this.options.deniedMs ?? 3_600_000
+				await update((w) => deny(w, now, deniedMs, outcome.message))
+				this.blocked.set(wid, { until: now + deniedMs, why: 'denied', reason: outcome.message })
 				this.deps.log.warn({ key: maskKey(record.key), model }, 'key has no access to this model; skipping it for this model')
 				return
 			}
@@ -457,8 +460,8 @@ export class KeyPool {
 	}
 
 	private noteBlocked(wid: string, w: WindowRecord | null, now: number): void {
-		if (w && w.remaining !== null && w.remaining <= 0 && w.resetAt !== null && w.resetAt > now) this.blockedUntil.set(wid, w.resetAt)
-		else this.blockedUntil.delete(wid)
+		if (w && w.remaining !== null && w.remaining <= 0 && w.resetAt !== null && w.resetAt > now) this.blocked.set(wid, { until: w.resetAt, why: 'window', reason: null })
+		else this.blocked.delete(wid)
 	}
 
 	private async coolKey(id: string, until: number, reason: string): Promise<void> {
@@ -510,7 +513,7 @@ export class KeyPool {
 				await this.deps.storage.updateDoc<WindowRecord>('limits', w.id, (cur) =>
 					cur ? { ...cur, cooldownUntil: null, deniedUntil: null, probeUntil: null, reason: null } : undefined,
 				)
-				this.blockedUntil.delete(w.id)
+				this.blocked.delete(w.id)
 			}
 		}
 		await this.reload()
@@ -520,7 +523,7 @@ export class KeyPool {
 
 	/** Quotas changed or were reset: forget what this instance learned about spent quotas. */
 	forgetQuotaBlocks(): void {
-		this.quotaBlockedUntil.clear()
+		for (const [wid, block] of this.blocked) if (block.why === 'quota') this.blocked.delete(wid)
 		this.wakeWaiters()
 	}
 

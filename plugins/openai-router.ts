@@ -1,7 +1,7 @@
 /**
  * The OpenAI API: `GET /v1/models` and `POST /v1/chat/completions`, both behind the API
- * password (or a client key). The body is read raw and parsed once by our own compiled checks,
- * so errors name the offending `param` the way OpenAI does.
+ * password (or a client key). The body is read raw and parsed once by our own checks
+ * (openai-schema.ts), so errors name the offending `param` the way OpenAI does.
  */
 import { Elysia } from 'elysia'
 import { AuthenticationError, BadRequestError, GatewayError } from '../core/errors.ts'

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from 'bun:test'
-import { MemoryStorage } from '../core/storage.ts'
+import { type Doc, type DocKind, type DocMutation, MemoryStorage } from '../core/storage.ts'
 import { maskKey } from '../core/secrets.ts'
 import { API_PASSWORD, assertNoSecrets, type Harness, KEYS, startHarness, testClock } from './support.ts'
 
@@ -40,6 +40,31 @@ describe('header-driven rotation', () => {
 		expect((await ask('claude-sonnet-4-6')).status).toBe(429)
 		expect((await ask('gpt-5')).status).toBe(200)
 		expect(chats().filter((r) => r.status === 429)).toHaveLength(0)
+	})
+
+	test('with a storage round trip per update, sequential requests stay on the key that probed the limit', async () => {
+		// Like Redis: read, a round trip, then compare-and-swap (an update that changes nothing
+		// writes nothing, so it may decide on a read that is already stale).
+		class SlowStorage extends MemoryStorage {
+			override async updateDoc<T extends Doc>(kind: DocKind, id: string, mutate: DocMutation<T>): Promise<T | null> {
+				for (;;) {
+					const snapshot = await this.getDoc<T>(kind, id)
+					await Bun.sleep(3)
+					const next = mutate(snapshot === null ? null : structuredClone(snapshot))
+					if (next === undefined) return snapshot
+					let swapped = false
+					const stored = await super.updateDoc<T>(kind, id, (current) => {
+						if (JSON.stringify(current) !== JSON.stringify(snapshot)) return undefined
+						swapped = true
+						return next
+					})
+					if (swapped) return stored
+				}
+			}
+		}
+		h = await startHarness({ storage: new SlowStorage() })
+		for (let i = 0; i < 4; i++) expect((await ask()).status).toBe(200)
+		expect(new Set(chats().map((r) => r.key)).size).toBe(1)
 	})
 
 	test('CALLS_PER_ROTATION=2: each key serves two calls, then the next one', async () => {
@@ -176,30 +201,14 @@ describe('/admin/rate-limits and key administration', () => {
 
 	test('every admin route refuses the API password and no credentials', async () => {
 		h = await startHarness()
-		const routes: [string, string][] = [
-			['GET', '/admin/rate-limits'],
-			['GET', '/admin/keys'],
-			['POST', '/admin/keys'],
-			['DELETE', '/admin/keys/abc'],
-			['POST', '/admin/keys/abc/enable'],
-			['POST', '/admin/keys/abc/disable'],
-			['POST', '/admin/keys/abc/unban'],
-			['GET', '/admin/storage'],
-			['GET', '/admin/usage'],
-			['POST', '/admin/usage/reset'],
-			['GET', '/admin/quotas'],
-			['PUT', '/admin/quotas/abc'],
-			['GET', '/admin/clients'],
-			['POST', '/admin/clients'],
-			['GET', '/admin/clients/abc'],
-			['PATCH', '/admin/clients/abc'],
-			['DELETE', '/admin/clients/abc'],
-		]
+		// Every admin route the OpenAPI document lists, path parameters filled in: a new admin
+		// route is covered without touching this test.
 		const spec = await (await h.call('/swagger/json', { auth: null })).json()
-		const documented = Object.entries(spec.paths as Record<string, Record<string, unknown>>)
+		const routes = Object.entries(spec.paths as Record<string, Record<string, unknown>>)
 			.filter(([path]) => path.startsWith('/admin'))
-			.flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path.replace(/\{[^}]+\}/g, 'abc')}`))
-		for (const route of documented) expect(routes.map(([m, p]) => `${m} ${p.replace('/enable', '/{action}').replace('/abc/{action}', '/abc/abc')}`).concat(routes.map(([m, p]) => `${m} ${p}`))).toContain(route)
+			.flatMap(([path, methods]) => Object.keys(methods).map((m): [string, string] => [m.toUpperCase(), path.replace(/\{[^}]+\}/g, 'abc')]))
+		expect(routes.length).toBeGreaterThanOrEqual(15)
+		expect(routes).toContainEqual(['GET', '/admin/rate-limits'])
 		for (const [method, path] of routes) {
 			for (const auth of [null, API_PASSWORD]) {
 				const response = await h.call(path, { method, auth, json: method === 'POST' ? { keys: ['x'] } : undefined })

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { MemoryStorage } from '../core/storage.ts'
-import { CLAUDE_TOOL_PREAMBLE, MSG_NO_MODEL_ACCESS, TOOL_ARGUMENTS } from './fake-gateway.ts'
+import { CLAUDE_TOOL_PREAMBLE, TOOL_ARGUMENTS } from './fake-gateway.ts'
 import { API_PASSWORD, assertNoSecrets, type Harness, KEYS, PANEL_PASSWORD, readSse, startHarness } from './support.ts'
 
 let h: Harness
@@ -339,22 +339,28 @@ describe('upstream errors, mapped honestly', () => {
 		expect(error.message).toContain('ASSEMBLY_API_KEYS')
 	})
 
-	test('a key without access to a model is skipped for that model; the next key serves', async () => {
-		h = await startHarness()
-		for (const key of KEYS) h.fake.setKey(key, { noAccessModels: [] })
-		h.fake.setKey(KEYS[2], { noAccessModels: ['claude-sonnet-4-6'] })
+	test('a key without access to a model is skipped for that model only; the next key serves', async () => {
+		h = await startHarness({ env: { CALLS_PER_ROTATION: '1' } })
 		h.fake.setKey(KEYS[0], { noAccessModels: ['claude-sonnet-4-6'] })
-		const response = await h.chat(hello)
-		expect(response.status).toBe(200)
-		const again = await h.chat(hello)
-		expect(again.status).toBe(200)
-		// Only the first request found the denied keys; the second went straight to the good one.
-		const refused = h.fake.requests.filter((r) => r.status === 400)
-		expect(refused.length).toBeLessThanOrEqual(2)
-		expect(h.fake.requests[h.fake.requests.length - 1].key).toBe(KEYS[1])
-		const all = await h.chat({ ...hello, model: 'gpt-5' })
-		expect(all.status).toBe(200)
-		expect(MSG_NO_MODEL_ACCESS.length).toBeGreaterThan(0)
+		h.fake.setKey(KEYS[2], { noAccessModels: ['claude-sonnet-4-6'] })
+		const chats = () => h.fake.requests.filter((r) => r.path === '/v1/chat/completions')
+		for (let i = 0; i < 4; i++) expect((await h.chat(hello)).status).toBe(200)
+		// Each denied key was tried once, answered the gateway's access refusal, and never again for this model.
+		const refused = chats().filter((r) => r.status === 400)
+		expect(refused.map((r) => r.key).sort()).toEqual([KEYS[0], KEYS[2]].sort())
+		expect(chats().filter((r) => r.status === 200).every((r) => r.key === KEYS[1])).toBe(true)
+		// Other models still use the denied keys.
+		for (let i = 0; i < 3; i++) expect((await h.chat({ ...hello, model: 'gpt-5' })).status).toBe(200)
+		expect(new Set(chats().filter((r) => r.model === 'gpt-5').map((r) => r.key)).size).toBe(3)
+		// When no key has access, the client learns it (OpenAI's 404 model_not_found), not a 5xx.
+		h.fake.setKey(KEYS[1], { noAccessModels: ['claude-sonnet-4-6'] })
+		const none = await h.chat({ ...hello, model: 'claude-sonnet-4-6', messages: [{ role: 'user', content: 'again' }] })
+		expect(none.status).toBe(404)
+		expect(await errorOf(none)).toMatchObject({ type: 'not_found_error', code: 'model_not_found' })
+		// A later request is refused at once, without asking the upstream again.
+		const before = chats().length
+		expect((await h.chat(hello)).status).toBe(404)
+		expect(chats()).toHaveLength(before)
 	})
 })
 
