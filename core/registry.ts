@@ -9,11 +9,11 @@ import type { Storage } from './storage.ts'
 type Opener = (config: Config['storage'], now: () => number) => Promise<Storage>
 
 export const STORAGE_BACKENDS = {
-	redis: async (s, now) => (await import('../plugins/storage-redis.ts')).createRedisStorage({ url: s.redisUri as string, prefix: s.redisPrefix, now }),
-	postgres: async (s, now) => (await import('../plugins/storage-postgres.ts')).createPostgresStorage({ dsn: s.postgresDsn as string, now }),
+	redis: async (s, now) => (await import('../plugins/storage-redis/redis-storage.ts')).createRedisStorage({ url: s.redisUri as string, prefix: s.redisPrefix, now }),
+	postgres: async (s, now) => (await import('../plugins/storage-postgres/postgres-storage.ts')).createPostgresStorage({ dsn: s.postgresDsn as string, now }),
 	mongodb: async (s, now) =>
-		(await import('../plugins/storage-mongodb.ts')).createMongoStorage({ uri: s.mongoUri as string, database: s.mongoDatabase, now }),
-	file: async (s, now) => (await import('../plugins/storage-file.ts')).createFileStorage({ dir: s.credentialsDir, now }),
+		(await import('../plugins/storage-mongodb/mongo-storage.ts')).createMongoStorage({ uri: s.mongoUri as string, database: s.mongoDatabase, now }),
+	file: async (s, now) => (await import('../plugins/storage-file/file-storage.ts')).createFileStorage({ dir: s.credentialsDir, now }),
 } satisfies Record<StorageChoice, Opener>
 
 /** Opens the configured backend; a configured backend that cannot be reached fails start-up. */

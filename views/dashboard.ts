@@ -1,5 +1,5 @@
 /** The panel's first page: the key pool at a glance, refreshed by htmx polling. */
-import type { KeyReport } from '../plugins/key-pool.ts'
+import type { KeyReport } from '../plugins/rate-limits/key-pool.ts'
 import { html, type SafeHtml } from './html.ts'
 import { layout } from './layout.ts'
 

@@ -1,0 +1,308 @@
+/**
+ * The upstream call: one client request -> as many attempts on the AssemblyAI gateway as the
+ * retry budget allows, each on a key leased from the pool, ending in an OpenAI completion, an
+ * OpenAI SSE stream, or one catalogue error.
+ *
+ * One retry budget per client request, shared by every phase (reference flaw B19):
+ * attempts = RETRY_429_MAX_RETRIES + 1 when RETRY_429_ENABLED, else 1.
+ * - 429 / rate limit, auth failure, no access to the model: next key at once.
+ * - 5xx / network: next key after RETRY_429_INTERVAL, nobody blamed.
+ * - the client's own bad request: returned as it is, no retry.
+ */
+import { GatewayError, UpstreamError, UpstreamTimeoutError } from '../../core/errors.ts'
+import type { Logger } from '../../core/log.ts'
+import { sleep } from '../../core/sleep.ts'
+import { classifyFailure, readUpstreamError, toClientError, type FailureClass } from './upstream-errors.ts'
+import { gatewayHeaders, toGatewayBody } from './request.ts'
+import { bodyErrorStatus, toChatCompletion, type ChatCompletion, type Usage } from './response.ts'
+import { completionToStream, translateStream } from './stream.ts'
+import { KeysExhaustedError, type KeyPool, type Lease, type Outcome } from '../rate-limits/key-pool.ts'
+import type { ModelCatalog } from './model-catalog.ts'
+import type { Principal } from '../api-auth/api-auth.ts'
+import type { ChatRequest } from '../openai-router/chat-schema.ts'
+import { readLimitHeaders } from '../rate-limits/rate-window.ts'
+
+export interface AssemblyClientOptions {
+	endpoint: string
+	timeoutMs: number
+	retryEnabled: boolean
+	maxRetries: number
+	retryIntervalMs: number
+	modelRegion: string | null
+}
+
+/** One upstream attempt, for usage statistics. */
+export interface AttemptEvent {
+	keyId: string
+	model: string
+	status: number | null
+	outcome: Outcome['kind']
+}
+
+/** How a client request ended, for usage statistics and the request log. */
+export interface RequestEvent {
+	keyId: string | null
+	/** Who asked (API password or a client key). */
+	principal: Principal | null
+	model: string
+	stream: boolean
+	ok: boolean
+	status: number
+	failure: FailureClass | 'aborted' | 'no-key' | null
+	usage: Usage | null
+	attempts: number
+}
+
+export interface UsageRecorder {
+	attempt(event: AttemptEvent): void
+	finished(event: RequestEvent): void
+}
+
+export interface AssemblyClientDeps {
+	fetch: typeof fetch
+	pool: KeyPool
+	catalog: ModelCatalog
+	log: Logger
+	recorder?: UsageRecorder
+	now?: () => number
+}
+
+export interface ChatCall {
+	request: ChatRequest
+	/** The client's abort signal: a client that goes away cancels the upstream request. */
+	signal: AbortSignal
+	principal?: Principal
+}
+
+type Answer = { kind: 'json'; completion: ChatCompletion } | { kind: 'stream'; body: ReadableStream<Uint8Array> }
+
+export type ChatResult = Answer & { masked: string; attempts: number }
+
+/** Thrown when the client went away: nothing is sent back. */
+export class ClientGoneError extends GatewayError {
+	override readonly status = 499
+}
+
+/**
+ * Cuts a stream that goes silent for `idleMs`: the upstream request is aborted, so the
+ * translator ends the client's stream with an error event instead of hanging forever. One timer
+ * per stream, re-armed only when it fires (a chunk just records the time).
+ */
+function idleWatchdog(idleMs: number, controller: AbortController, now: () => number): { touch(): void; stop(): void } {
+	let last = now()
+	let timer: ReturnType<typeof setTimeout> | undefined
+	const check = () => {
+		const silent = now() - last
+		if (silent >= idleMs) controller.abort(new Error(`upstream stream silent for ${Math.round(idleMs / 1000)} s`))
+		else timer = setTimeout(check, idleMs - silent)
+	}
+	timer = setTimeout(check, idleMs)
+	return {
+		touch: () => {
+			last = now()
+		},
+		stop: () => clearTimeout(timer),
+	}
+}
+
+export class AssemblyClient {
+	private readonly now: () => number
+
+	constructor(
+		private readonly deps: AssemblyClientDeps,
+		private readonly options: AssemblyClientOptions,
+	) {
+		this.now = deps.now ?? Date.now
+	}
+
+	async chat({ request, signal, principal = { kind: 'password' } }: ChatCall): Promise<ChatResult> {
+		const model = request.model
+		const wantsStream = request.stream === true
+		const includeUsage = wantsStream && (request.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true
+		// Fail fast (and without touching the upstream) when no key could serve at all.
+		await this.deps.pool.checkServable().catch((err) => {
+			this.deps.recorder?.finished({ keyId: null, principal, model, stream: wantsStream, ok: false, status: 503, failure: 'no-key', usage: null, attempts: 0 })
+			throw err
+		})
+		const info = await this.deps.catalog.info(model)
+		// Native streaming only where the catalog lists `stream` (upstream-api.md §5.1); unknown models try it.
+		const native = wantsStream && (info?.supportedParameters ? info.supportedParameters.includes('stream') : true)
+		const body = JSON.stringify(
+			toGatewayBody(request, { model, stream: native, includeUsage, info, defaultModelRegion: this.options.modelRegion ?? undefined }),
+		)
+		const attempts = this.options.retryEnabled ? this.options.maxRetries + 1 : 1
+		const tried = new Set<string>()
+		let lastError: GatewayError | null = null
+		let lastFailure: FailureClass | null = null
+		let attempt = 0
+		const finish = (event: Omit<RequestEvent, 'model' | 'stream' | 'attempts' | 'principal'>) =>
+			this.deps.recorder?.finished({ ...event, principal, model, stream: wantsStream, attempts: attempt })
+
+		while (attempt < attempts) {
+			if (signal.aborted) throw this.gone(finish)
+			let lease: Lease
+			try {
+				// Prefer keys this request has not tried; when all were tried, the pool's own state
+				// (cooldowns, bans, windows) decides whether one may serve again.
+				lease = await this.deps.pool
+					.acquire(model, { exclude: tried, signal })
+					.catch((err) => (err instanceof KeysExhaustedError && !signal.aborted ? this.deps.pool.acquire(model, { signal }) : Promise.reject(err)))
+			} catch (err) {
+				if (signal.aborted) throw this.gone(finish)
+				const error = err instanceof KeysExhaustedError ? (lastError ?? new UpstreamError('No upstream key could serve the request.')) : (err as Error)
+				finish({ keyId: null, ok: false, status: (error as GatewayError).status ?? 500, failure: lastFailure ?? 'no-key', usage: null })
+				throw error
+			}
+			attempt++
+			tried.add(lease.keyId)
+			const outcome = await this.attempt(lease, body, { native, wantsStream, includeUsage, model, signal }, finish)
+			if (outcome.result) return { ...outcome.result, masked: lease.masked, attempts: attempt }
+			lastError = outcome.error
+			lastFailure = outcome.failure
+			if (outcome.failure === 'client' || outcome.failure === null) break
+			if (outcome.failure === 'transient' && attempt < attempts) await sleep(this.options.retryIntervalMs, signal)
+		}
+		if (signal.aborted) throw this.gone(finish)
+		const error = lastError ?? new UpstreamError('The upstream request failed.')
+		if (lastFailure !== 'client') finish({ keyId: null, ok: false, status: error.status, failure: lastFailure, usage: null })
+		throw error
+	}
+
+	private gone(finish: (e: Omit<RequestEvent, 'model' | 'stream' | 'attempts' | 'principal'>) => void): ClientGoneError {
+		finish({ keyId: null, ok: false, status: 499, failure: 'aborted', usage: null })
+		return new ClientGoneError('client closed the request')
+	}
+
+	/** One attempt on one key. Resolves to a result, or to the error and its class. */
+	private async attempt(
+		lease: Lease,
+		body: string,
+		ctx: { native: boolean; wantsStream: boolean; includeUsage: boolean; model: string; signal: AbortSignal },
+		finish: (e: Omit<RequestEvent, 'model' | 'stream' | 'attempts' | 'principal'>) => void,
+	): Promise<{ result?: Answer; error: GatewayError | null; failure: FailureClass | null }> {
+		const { model, signal } = ctx
+		const record = (status: number | null, outcome: Outcome) => {
+			this.deps.recorder?.attempt({ keyId: lease.keyId, model, status, outcome: outcome.kind })
+			return lease.settle(outcome)
+		}
+		// A success's bookkeeping (one storage round trip) must not delay the answer, except a
+		// probe's: it teaches the pool the limit that other requests wait for. Failures are
+		// awaited, because the next attempt must see the cooldown or ban they record.
+		const recordSuccess = async (status: number, headers: Headers) => {
+			const recorded = record(status, { kind: 'success', headers }).catch((err) =>
+				this.deps.log.warn({ key: lease.masked, model, err: String(err) }, 'could not record the rate-limit state of a success'),
+			)
+			if (lease.probe) await recorded
+		}
+		// Timeout covers the wait for the answer's headers; a running stream is not cut.
+		const controller = new AbortController()
+		const onClientAbort = () => controller.abort(signal.reason)
+		signal.addEventListener('abort', onClientAbort, { once: true })
+		let timedOut = false
+		const timer = setTimeout(() => {
+			timedOut = true
+			controller.abort(new Error('upstream timeout'))
+		}, this.options.timeoutMs)
+		const started = this.now()
+
+		let response: Response
+		try {
+			response = await this.deps.fetch(this.options.endpoint, {
+				method: 'POST',
+				headers: gatewayHeaders(lease.key),
+				body,
+				signal: controller.signal,
+			})
+		} catch (err) {
+			clearTimeout(timer)
+			signal.removeEventListener('abort', onClientAbort)
+			if (signal.aborted) {
+				await record(null, { kind: 'aborted' })
+				return { error: null, failure: null }
+			}
+			await record(null, { kind: 'transient', message: timedOut ? 'timeout' : String(err) })
+			this.deps.log.warn({ key: lease.masked, model, err: timedOut ? 'timeout' : String(err), ms: this.now() - started }, 'upstream attempt failed')
+			return timedOut
+				? { error: new UpstreamTimeoutError(`The upstream did not answer within ${Math.round(this.options.timeoutMs / 1000)} s.`), failure: 'transient' }
+				: { error: new UpstreamError('Could not reach the upstream gateway (network error).', 502, 'upstream_unreachable'), failure: 'transient' }
+		}
+		clearTimeout(timer)
+
+		const contentType = response.headers.get('content-type') ?? ''
+		if (response.ok && contentType.includes('text/event-stream') && response.body) {
+			await recordSuccess(response.status, response.headers)
+			const created = Math.floor(this.now() / 1000)
+			let usage: Usage | null = null
+			const watchdog = idleWatchdog(this.options.timeoutMs, controller, Date.now)
+			const stream = translateStream(response.body, {
+				onChunk: watchdog.touch,
+				model,
+				created,
+				includeUsage: ctx.includeUsage,
+				onUsage: (u) => {
+					usage = u
+				},
+				onEnd: ({ clean }) => {
+					watchdog.stop()
+					signal.removeEventListener('abort', onClientAbort)
+					// Bun's reader.cancel() leaves the upstream socket open; only abort() closes it.
+					if (!clean) controller.abort(new Error('stream ended early'))
+					finish({ keyId: lease.keyId, ok: clean, status: clean ? 200 : 502, failure: clean ? null : signal.aborted ? 'aborted' : 'transient', usage })
+				},
+			})
+			return { result: { kind: 'stream', body: stream }, error: null, failure: null }
+		}
+
+		let text: string
+		try {
+			text = await response.text()
+		} catch (err) {
+			signal.removeEventListener('abort', onClientAbort)
+			if (signal.aborted) {
+				await record(response.status, { kind: 'aborted' })
+				return { error: null, failure: null }
+			}
+			await record(response.status, { kind: 'transient', headers: response.headers, message: String(err) })
+			return { error: new UpstreamError('The upstream answer broke off.', 502, 'upstream_broken'), failure: 'transient' }
+		}
+		signal.removeEventListener('abort', onClientAbort)
+
+		let status = response.status
+		let parsed: unknown = null
+		if (response.ok) {
+			try {
+				parsed = JSON.parse(text)
+				status = bodyErrorStatus(parsed) ?? status
+			} catch {
+				await record(status, { kind: 'transient', headers: response.headers, message: 'invalid JSON' })
+				return { error: new UpstreamError('The upstream answered with invalid JSON.', 502, 'upstream_invalid_response'), failure: 'transient' }
+			}
+		}
+		if (status >= 200 && status < 300) {
+			await recordSuccess(status, response.headers)
+			const completion = toChatCompletion(parsed, { model, created: Math.floor(this.now() / 1000) })
+			finish({ keyId: lease.keyId, ok: true, status: 200, failure: null, usage: completion.usage ?? null })
+			if (ctx.wantsStream) {
+				return { result: { kind: 'stream', body: completionToStream(completion, { includeUsage: ctx.includeUsage }) }, error: null, failure: null }
+			}
+			return { result: { kind: 'json', completion }, error: null, failure: null }
+		}
+
+		const info = readUpstreamError(status, text)
+		const failure = classifyFailure(status, info, response.headers)
+		this.deps.log.info({ key: lease.masked, model, status, failure, upstream_request_id: info.requestId, ms: this.now() - started }, 'upstream refused')
+		const { headers } = response
+		const { message } = info
+		const outcome: Outcome =
+			failure === 'client'
+				? { kind: 'client', headers }
+				: failure === 'key'
+					? { kind: 'key', status, headers, message }
+					: { kind: failure, headers, message }
+		await record(status, outcome)
+		const limits = failure === 'rate-limit' ? readLimitHeaders(headers, this.now()) : null
+		const error = toClientError(status, info, failure, limits ? (limits.retryAfterSeconds ?? limits.resetSeconds ?? 60) : null)
+		if (failure === 'client') finish({ keyId: lease.keyId, ok: false, status: error.status, failure, usage: null })
+		return { error, failure }
+	}
+}

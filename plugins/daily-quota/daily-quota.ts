@@ -1,0 +1,228 @@
+/**
+ * Daily quotas of upstream keys: per key a daily request limit (DAILY_REQUEST_LIMIT, default
+ * 1000, 0 = unlimited; an operator can set another per key) and optional per-model limits.
+ * A key at its limit is left out by the pool until the next 07:00 UTC reset.
+ *
+ * The pool calls `reserve` after a key's rate window granted a slot: one atomic
+ * `reserveCounter` in the backend (check and increment in one step, so concurrent requests and
+ * instances cannot overshoot), and `release` when the attempt did not succeed. Only successful
+ * requests spend quota.
+ *
+ * Storage: limits are `quotas` documents with the key id as id; today's use is the counter group
+ * `quota:<day>:<keyId>` with field `total`, and `model:<model>` for models with a limit.
+ */
+import { Elysia, t } from 'elysia'
+import { NotFoundError } from '../../core/errors.ts'
+import type { Doc, Storage } from '../../core/storage.ts'
+import { nextReset, usageDay } from '../../core/usage-day.ts'
+import { type AdminAuth, requirePanelAuth } from '../admin-auth/admin-auth.ts'
+import type { KeyGate, KeyPool } from '../rate-limits/key-pool.ts'
+
+/** Per-key limits as stored; `id` is the upstream key's id. */
+export interface QuotaLimitsDoc extends Doc {
+	/** Requests per usage day; null = the default (DAILY_REQUEST_LIMIT). */
+	daily_limit: number | null
+	/** Requests per usage day for one model. */
+	model_limits: Record<string, number>
+	updated_at: number
+}
+
+export interface EffectiveLimits {
+	/** null = unlimited. */
+	daily: number | null
+	source: 'key' | 'default'
+	models: Record<string, number>
+}
+
+export interface DailyQuotaDeps {
+	storage: Storage
+	now?: () => number
+}
+
+export interface DailyQuotaOptions {
+	/** Requests per key and usage day when the key has no limit of its own; 0 = unlimited. @default 1000 */
+	defaultDailyLimit: number
+	/** How stale the in-process copy of a key's limits may get (other instances' changes). @default 1000 */
+	cacheMs?: number
+}
+
+/** Quota counters outlive their day a little, so a late release still finds them. */
+const GRACE_MS = 3_600_000
+const UNLIMITED = Number.MAX_SAFE_INTEGER
+
+export const quotaCounter = (day: string, keyId: string) => `quota:${day}:${keyId}`
+
+export class DailyQuota implements KeyGate {
+	private readonly now: () => number
+	private cache = new Map<string, { limits: EffectiveLimits; at: number }>()
+
+	constructor(
+		private readonly deps: DailyQuotaDeps,
+		private readonly options: DailyQuotaOptions,
+	) {
+		this.now = deps.now ?? Date.now
+	}
+
+	get defaultDailyLimit(): number | null {
+		return this.options.defaultDailyLimit > 0 ? this.options.defaultDailyLimit : null
+	}
+
+	private effective(doc: QuotaLimitsDoc | null): EffectiveLimits {
+		if (doc?.daily_limit) return { daily: doc.daily_limit, source: 'key', models: { ...doc.model_limits } }
+		return { daily: this.defaultDailyLimit, source: 'default', models: { ...(doc?.model_limits ?? {}) } }
+	}
+
+	/** A key's limits, from a short in-process cache (changes on other instances show within cacheMs). */
+	async limits(keyId: string): Promise<EffectiveLimits> {
+		const cached = this.cache.get(keyId)
+		// Real time, not the injectable clock: this is about staleness, not about quota days.
+		if (cached && Date.now() - cached.at < (this.options.cacheMs ?? 1000)) return cached.limits
+		const limits = this.effective(await this.deps.storage.getDoc<QuotaLimitsDoc>('quotas', keyId))
+		this.cache.set(keyId, { limits, at: Date.now() })
+		return limits
+	}
+
+	async reserve(keyId: string, model: string): Promise<{ granted: true } | { granted: false; until: number; reason: string }> {
+		const limits = await this.limits(keyId)
+		const now = this.now()
+		const until = nextReset(now)
+		const name = quotaCounter(usageDay(now), keyId)
+		// Unlimited keys are counted too, so /admin/quotas shows their use.
+		const total = await this.deps.storage.reserveCounter(name, 'total', limits.daily ?? UNLIMITED, 1, until + GRACE_MS)
+		if (!total.granted) return { granted: false, until, reason: `daily limit ${limits.daily} reached` }
+		const modelLimit = limits.models[model]
+		if (modelLimit !== undefined) {
+			const perModel = await this.deps.storage.reserveCounter(name, `model:${model}`, modelLimit, 1, until + GRACE_MS)
+			if (!perModel.granted) {
+				await this.deps.storage.addCounters(name, { total: -1 }, until + GRACE_MS)
+				return { granted: false, until, reason: `daily limit ${modelLimit} for model ${model} reached` }
+			}
+		}
+		return { granted: true }
+	}
+
+	/**
+	 * Gives one reservation back. It goes to the current usage day: an attempt that straddles the
+	 * 07:00 reset (rare: releases follow within the upstream timeout) gives it to the new day.
+	 */
+	async release(keyId: string, model: string): Promise<void> {
+		const limits = await this.limits(keyId)
+		const now = this.now()
+		const deltas: Record<string, number> = { total: -1 }
+		if (limits.models[model] !== undefined) deltas[`model:${model}`] = -1
+		await this.deps.storage.addCounters(quotaCounter(usageDay(now), keyId), deltas, nextReset(now) + GRACE_MS)
+	}
+
+	/** Today's use per key id: total and per model with a limit. */
+	async usedToday(): Promise<Map<string, { total: number; models: Record<string, number> }>> {
+		const prefix = `quota:${usageDay(this.now())}:`
+		const out = new Map<string, { total: number; models: Record<string, number> }>()
+		for (const [name, values] of Object.entries(await this.deps.storage.readCounters(prefix))) {
+			const models: Record<string, number> = {}
+			for (const [field, value] of Object.entries(values)) if (field.startsWith('model:')) models[field.slice('model:'.length)] = value
+			out.set(name.slice(prefix.length), { total: values.total ?? 0, models })
+		}
+		return out
+	}
+
+	/** Changes a key's limits: a number sets, null removes (daily: back to the default). */
+	async setLimits(keyId: string, patch: { daily_limit?: number | null; model_limits?: Record<string, number | null> }): Promise<EffectiveLimits> {
+		const now = this.now()
+		const doc = await this.deps.storage.updateDoc<QuotaLimitsDoc>('quotas', keyId, (current) => {
+			const next: QuotaLimitsDoc = current
+				? { ...current, model_limits: { ...current.model_limits } }
+				: { id: keyId, daily_limit: null, model_limits: {}, updated_at: now }
+			if (patch.daily_limit !== undefined) next.daily_limit = patch.daily_limit
+			for (const [model, limit] of Object.entries(patch.model_limits ?? {})) {
+				if (limit === null) delete next.model_limits[model]
+				else next.model_limits[model] = limit
+			}
+			next.updated_at = now
+			// Nothing left to say: the default applies.
+			return next.daily_limit === null && !Object.keys(next.model_limits).length ? null : next
+		})
+		const limits = this.effective(doc)
+		this.cache.set(keyId, { limits, at: Date.now() })
+		return limits
+	}
+}
+
+export interface QuotaAdminDeps {
+	auth: AdminAuth
+	quota: DailyQuota
+	pool: KeyPool
+	now?: () => number
+}
+
+const tags = ['Admin']
+const security = [{ bearer: [] }]
+const limitValue = t.Union([t.Integer({ minimum: 1, maximum: 1_000_000_000 }), t.Null()])
+
+export const quotaAdmin = (deps: QuotaAdminDeps) => {
+	const now = deps.now ?? Date.now
+	const entries = async (only?: string) => {
+		const [keys, used] = await Promise.all([deps.pool.report(), deps.quota.usedToday()])
+		const reset = new Date(nextReset(now())).toISOString()
+		return Promise.all(
+			keys
+				.filter((k) => only === undefined || k.id === only)
+				.map(async (k) => {
+					const limits = await deps.quota.limits(k.id)
+					return {
+						id: k.id,
+						key: k.key,
+						daily_limit: limits.daily,
+						daily_limit_source: limits.source,
+						model_limits: limits.models,
+						used: used.get(k.id) ?? { total: 0, models: {} },
+						next_reset: reset,
+					}
+				}),
+		)
+	}
+	return new Elysia({ name: 'quota-admin', prefix: '/admin' })
+		.onTransform(requirePanelAuth(deps.auth))
+		.get(
+			'/quotas',
+			async function listQuotas() {
+				return {
+					day: usageDay(now()),
+					next_reset: new Date(nextReset(now())).toISOString(),
+					default_daily_limit: deps.quota.defaultDailyLimit,
+					quotas: await entries(),
+				}
+			},
+			{
+				detail: {
+					summary: 'Daily quotas per upstream key',
+					description:
+						"Per key (masked): the daily request limit (null = unlimited) and where it comes from, per-model limits, today's use (successful requests plus those in flight), and the next reset (07:00 UTC).",
+					tags,
+					security,
+				},
+			},
+		)
+		.put(
+			'/quotas/:keyId',
+			async function setQuota({ params, body }) {
+				if (!(await deps.pool.report()).some((k) => k.id === params.keyId)) throw new NotFoundError(`No key with id ${params.keyId}`, 'key_not_found')
+				await deps.quota.setLimits(params.keyId, body)
+				// This instance's pool forgets the keys it left out for a spent quota.
+				deps.pool.forgetQuotaBlocks()
+				return (await entries(params.keyId))[0]
+			},
+			{
+				body: t.Object({
+					daily_limit: t.Optional(limitValue),
+					model_limits: t.Optional(t.Record(t.String({ minLength: 1, maxLength: 200 }), limitValue)),
+				}),
+				detail: {
+					summary: "Set an upstream key's daily quotas",
+					description:
+						'`daily_limit`: requests per usage day for this key (positive integer; null = back to DAILY_REQUEST_LIMIT). `model_limits`: per model, a positive integer sets a limit and null removes it; models not named keep theirs.',
+					tags,
+					security,
+				},
+			},
+		)
+}

@@ -1,0 +1,79 @@
+/**
+ * `/admin/*` JSON API, guarded as a whole by the panel password or session (one guard for the
+ * group, so no admin route can be left open by accident).
+ */
+import { Elysia, t } from 'elysia'
+import { BadRequestError, NotFoundError } from '../../core/errors.ts'
+import type { Storage } from '../../core/storage.ts'
+import { type AdminAuth, requirePanelAuth } from '../admin-auth/admin-auth.ts'
+import type { KeyPool } from './key-pool.ts'
+
+export interface AdminDeps {
+	auth: AdminAuth
+	pool: KeyPool
+	storage: Storage & { readonly healthy?: boolean }
+}
+
+const tags = ['Admin']
+const security = [{ bearer: [] }]
+
+export const admin = (deps: AdminDeps) =>
+	new Elysia({ name: 'admin', prefix: '/admin' })
+		.onTransform(requirePanelAuth(deps.auth))
+		.get('/rate-limits', async () => ({ rate_limits: await deps.pool.report() }), {
+			detail: {
+				summary: 'Rate limits per key and model',
+				description: 'One entry per upstream key (masked): status and reason, and per model limit, remaining, used and reset_in_seconds, as learned from the upstream X-RateLimit-* headers.',
+				tags,
+				security,
+			},
+		})
+		.get('/keys', async () => ({ keys: await deps.pool.report() }), { detail: { summary: 'List upstream keys (masked)', tags, security } })
+		.post(
+			'/keys',
+			async ({ body }) => {
+				const keys = [...new Set(body.keys.map((k) => k.trim()).filter(Boolean))]
+				if (!keys.length) throw new BadRequestError('keys must contain at least one non-empty key', 'keys')
+				return deps.pool.addKeys(keys)
+			},
+			{
+				body: t.Object({ keys: t.Array(t.String({ minLength: 1, maxLength: 512 }), { minItems: 1, maxItems: 1000 }) }),
+				detail: { summary: 'Add upstream keys', description: 'Adds keys to the pool; a key already present is reported under duplicates. Answers key ids only.', tags, security },
+			},
+		)
+		.delete(
+			'/keys/:id',
+			async ({ params }) => {
+				const result = await deps.pool.removeKey(params.id)
+				if (result === 'not_found') throw new NotFoundError(`No key with id ${params.id}`, 'key_not_found')
+				if (result === 'env_key') throw new BadRequestError('This key comes from ASSEMBLY_API_KEYS: remove it there, or disable it here.', 'id', 'env_key')
+				return { removed: params.id }
+			},
+			{ detail: { summary: 'Remove an upstream key added through the admin API', tags, security } },
+		)
+		.post(
+			'/keys/:id/:action',
+			async ({ params }) => {
+				const action = params.action
+				if (action !== 'enable' && action !== 'disable' && action !== 'unban') {
+					throw new NotFoundError(`Unknown key action ${action}; use enable, disable or unban`, 'unknown_action')
+				}
+				const record = await deps.pool.setStatus(params.id, action === 'disable' ? 'disabled' : 'active', action === 'disable' ? 'disabled by the operator' : null)
+				if (!record) throw new NotFoundError(`No key with id ${params.id}`, 'key_not_found')
+				return { id: record.id, status: record.status }
+			},
+			{ detail: { summary: 'Enable, disable or unban an upstream key', tags, security } },
+		)
+		.get(
+			'/storage',
+			async () => {
+				let healthy = true
+				try {
+					await deps.storage.ping()
+				} catch {
+					healthy = false
+				}
+				return { backend: deps.storage.kind, where: deps.storage.where, healthy: healthy && deps.storage.healthy !== false }
+			},
+			{ detail: { summary: 'Storage backend, location (without credentials) and health', tags, security } },
+		)

@@ -1,0 +1,224 @@
+/**
+ * File storage: the in-memory engine of `MemoryStorage`, persisted as one JSON file per area
+ * (settings.json, keys.json, clients.json, limits.json, counters.json) under `dir`.
+ *
+ * SINGLE PROCESS ONLY. The process holds the state and rewrites whole files, so two processes
+ * on one directory overwrite each other's changes. Several instances need Redis, PostgreSQL or
+ * MongoDB.
+ *
+ * Writes are atomic (temp file in the same directory, fsync, rename, fsync of the directory), so
+ * a crash leaves either the old or the new file, never half of one. They are coalesced: a change
+ * schedules a write of its area within `flushDelayMs`, and a burst of changes makes one write.
+ * `close()` writes whatever is pending. Uses `node:fs/promises` only: the app also runs on Deno.
+ */
+import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { type Counters, DOC_KINDS, type Doc, type DocKind, MemoryStorage, type StorageKind } from '../../core/storage.ts'
+import { isObject } from '../../core/json.ts'
+
+export interface FileStorageOptions {
+	/** Directory of the data files; created with mode 0700 if missing (it holds upstream keys). */
+	dir: string
+	/** Clock for counter expiry. @default Date.now */
+	now?: () => number
+	/** How long a change may wait before its area is written. @default 50 */
+	flushDelayMs?: number
+}
+
+type Area = 'settings' | DocKind | 'counters'
+/** Temp files are `.<area>.json.<random>.tmp`: hidden, and never mistaken for a data file. */
+const TEMP_FILE = /^\..*\.tmp$/
+/** A failed write (disk full, permissions) is retried after this long. */
+const RETRY_FAILED_WRITE_MS = 1000
+
+type StoredGroup = { values: Counters; expireAt?: number }
+
+export class FileStorage extends MemoryStorage {
+	override readonly kind: StorageKind = 'file'
+	override readonly where: string
+	/** Completed writes per area since start: lets tests see that changes are coalesced. */
+	readonly writes = Object.fromEntries((['settings', ...DOC_KINDS, 'counters'] as Area[]).map((area) => [area, 0])) as Record<Area, number>
+
+	private readonly dirty = new Set<Area>()
+	private timer: ReturnType<typeof setTimeout> | undefined
+	private flushing: Promise<void> | undefined
+	private lastWriteError: Error | undefined
+	private closed = false
+
+	constructor(
+		private readonly dir: string,
+		private readonly flushDelayMs: number,
+		now: () => number,
+	) {
+		super(now)
+		this.where = resolve(dir)
+	}
+
+	/** Reads the files (missing ones are empty areas) and removes temp files a crash left behind. */
+	async load(): Promise<void> {
+		await mkdir(this.dir, { recursive: true, mode: 0o700 })
+		for (const name of await readdir(this.dir)) {
+			if (TEMP_FILE.test(name)) await unlink(join(this.dir, name)).catch(() => {})
+		}
+		const settings = await this.readArea('settings')
+		if (settings !== undefined) {
+			if (!isObject(settings)) throw this.badFile('settings', 'expected an object')
+			this.settings = settings
+		}
+		for (const kind of DOC_KINDS) {
+			const docs = await this.readArea(kind)
+			if (docs === undefined) continue
+			if (!Array.isArray(docs)) throw this.badFile(kind, 'expected an array of documents')
+			for (const doc of docs) {
+				if (!isObject(doc) || typeof doc.id !== 'string') throw this.badFile(kind, 'a document without a string id')
+				this.docs[kind].set(doc.id, doc as Doc)
+			}
+		}
+		const counters = await this.readArea('counters')
+		if (counters !== undefined) {
+			if (!isObject(counters)) throw this.badFile('counters', 'expected an object of counter groups')
+			const now = this.now()
+			for (const [name, group] of Object.entries(counters)) {
+				if (!isObject(group) || !isObject(group.values)) throw this.badFile('counters', `group ${JSON.stringify(name)} has no values`)
+				const expireAt = typeof group.expireAt === 'number' ? group.expireAt : undefined
+				if (expireAt !== undefined && expireAt <= now) continue
+				this.counters.set(name, { values: group.values as Counters, expireAt })
+			}
+		}
+	}
+
+	protected override changed(area: Area): void {
+		this.dirty.add(area)
+		// After a failed write, do not hammer a full or read-only disk on every change.
+		this.schedule(this.lastWriteError ? RETRY_FAILED_WRITE_MS : this.flushDelayMs)
+	}
+
+	/** Rejects while the last write failed, so /health shows that changes are not being saved. */
+	override async ping(): Promise<void> {
+		if (this.lastWriteError) throw new Error(`file storage in ${this.where} cannot write: ${this.lastWriteError.message}`)
+	}
+
+	override async close(): Promise<void> {
+		this.closed = true
+		if (this.timer) clearTimeout(this.timer)
+		this.timer = undefined
+		await this.flush()
+	}
+
+	/** Writes every area changed since the last write. One flush runs at a time. */
+	async flush(): Promise<void> {
+		while (this.flushing) await this.flushing
+		if (this.dirty.size === 0) return
+		const areas = [...this.dirty]
+		this.dirty.clear()
+		let failure: Error | undefined
+		this.flushing = (async () => {
+			for (const area of areas) {
+				try {
+					// The snapshot is taken now; a change during the write marks the area dirty again.
+					// Counters change with every request: compact; the rest indented for operators.
+					const indent = area === 'counters' ? undefined : '\t'
+					await this.writeArea(area, JSON.stringify(this.snapshot(area), null, indent) + '\n')
+					this.writes[area]++
+				} catch (err) {
+					this.dirty.add(area)
+					failure = err instanceof Error ? err : new Error(String(err))
+				}
+			}
+		})()
+		try {
+			await this.flushing
+		} finally {
+			this.flushing = undefined
+		}
+		this.lastWriteError = failure
+		if (failure) {
+			if (!this.closed) this.schedule(RETRY_FAILED_WRITE_MS)
+			throw failure
+		}
+	}
+
+	private schedule(delayMs: number): void {
+		if (this.timer || this.closed) return
+		this.timer = setTimeout(() => {
+			this.timer = undefined
+			// A failure is kept in lastWriteError (ping) and retried by flush itself.
+			this.flush().catch(() => {})
+		}, delayMs)
+	}
+
+	private snapshot(area: Area): unknown {
+		if (area === 'settings') return this.settings
+		if (area === 'counters') {
+			const out: Record<string, StoredGroup> = {}
+			const now = this.now()
+			for (const [name, group] of this.counters) {
+				if (group.expireAt !== undefined && group.expireAt <= now) continue
+				out[name] = group.expireAt === undefined ? { values: group.values } : group
+			}
+			return out
+		}
+		return [...this.docs[area].values()]
+	}
+
+	private file(area: Area): string {
+		return join(this.dir, `${area}.json`)
+	}
+
+	private async readArea(area: Area): Promise<unknown> {
+		let text: string
+		try {
+			text = await readFile(this.file(area), 'utf8')
+		} catch (err) {
+			if ((err as { code?: string }).code === 'ENOENT') return undefined
+			throw err
+		}
+		try {
+			return JSON.parse(text)
+		} catch (err) {
+			// Refuse to start rather than overwrite the operator's data with an empty area.
+			throw this.badFile(area, (err as Error).message)
+		}
+	}
+
+	private badFile(area: Area, why: string): Error {
+		return new Error(`file storage: ${this.file(area)} is not valid (${why}); repair or remove it`)
+	}
+
+	private async writeArea(area: Area, text: string): Promise<void> {
+		const target = this.file(area)
+		const temp = join(this.dir, `.${area}.json.${crypto.randomUUID()}.tmp`)
+		try {
+			const handle = await open(temp, 'wx', 0o600)
+			try {
+				await handle.writeFile(text, 'utf8')
+				await handle.sync()
+			} finally {
+				await handle.close()
+			}
+			await rename(temp, target)
+		} catch (err) {
+			await unlink(temp).catch(() => {})
+			throw err
+		}
+		await syncDir(this.dir)
+	}
+}
+
+/** Makes the rename itself durable. Best effort: not every OS can fsync a directory. */
+async function syncDir(dir: string): Promise<void> {
+	try {
+		const handle = await open(dir, 'r')
+		try {
+			await handle.sync()
+		} finally {
+			await handle.close()
+		}
+	} catch {}
+}
+
+export async function createFileStorage(options: FileStorageOptions): Promise<FileStorage> {
+	const storage = new FileStorage(options.dir, options.flushDelayMs ?? 50, options.now ?? Date.now)
+	await storage.load()
+	return storage
+}

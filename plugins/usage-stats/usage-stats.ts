@@ -1,0 +1,361 @@
+/**
+ * Usage statistics: per usage day (07:00 UTC to 07:00 UTC), per upstream key and model, and per
+ * client key and model, counted in the storage backend's atomic counters so several instances
+ * add up and nothing is lost on restart.
+ *
+ * What is counted (one `finished` event per client request, on the key that answered it):
+ * - `requests` = `successes` + `failures_rate_limited` + `failures_upstream` + `failures_client`
+ *   + `aborted` (the client went away: neither a success nor a failure of ours);
+ * - tokens from the upstream's usage (streams too: amb2api always asks upstream for it);
+ * - `attempts`: every upstream attempt made on that key (from `attempt` events), so a retried
+ *   request shows one request on the key that answered and one attempt on each key it tried.
+ * A request no key answered (every attempt failed, or no key could be leased) is counted in the
+ * `-` key bucket, shown as `no_key`.
+ *
+ * Counter groups: `usage:<day>:key:<keyId|->:<model>` and `usage:<day>:client:<clientId>:<model>`.
+ * Writes never block or fail a request: they are batched for 100 ms (deltas to the same group are
+ * merged) and written in the background; a failing backend is logged once per failure streak.
+ */
+import { Elysia, t } from 'elysia'
+import { BadRequestError, NotFoundError } from '../../core/errors.ts'
+import type { Logger } from '../../core/log.ts'
+import type { Counters, Storage } from '../../core/storage.ts'
+import { DAY_MS, nextReset, parseUsageDay, usageDay } from '../../core/usage-day.ts'
+import { type AdminAuth, requirePanelAuth } from '../admin-auth/admin-auth.ts'
+import type { AttemptEvent, RequestEvent, UsageRecorder } from '../assembly-client/client.ts'
+import type { KeyPool } from '../rate-limits/key-pool.ts'
+
+export const USAGE_FIELDS = [
+	'requests',
+	'successes',
+	'failures_rate_limited',
+	'failures_upstream',
+	'failures_client',
+	'aborted',
+	'prompt_tokens',
+	'completion_tokens',
+	'cached_tokens',
+	'attempts',
+] as const
+
+export type UsageField = (typeof USAGE_FIELDS)[number]
+export type UsageCounts = Record<UsageField, number>
+
+/** The key bucket of requests that no key answered. */
+export const NO_KEY = '-'
+
+/** How long counter changes are gathered before they are written. */
+const BATCH_MS = 100
+
+export interface UsageStatsDeps {
+	storage: Storage
+	log: Logger
+	now?: () => number
+}
+
+export interface UsageStatsOptions {
+	/** Days a day's counters are kept after it ended. @default 90 */
+	retentionDays?: number
+}
+
+/** One usage day as read from storage: per key id (or NO_KEY) and per client id, per model. */
+export interface UsageDayData {
+	keys: Map<string, Map<string, UsageCounts>>
+	clients: Map<string, Map<string, UsageCounts>>
+}
+
+export const emptyCounts = (): UsageCounts => Object.fromEntries(USAGE_FIELDS.map((f) => [f, 0])) as UsageCounts
+
+function addInto(target: UsageCounts, source: Partial<Counters>): UsageCounts {
+	for (const field of USAGE_FIELDS) target[field] += source[field] ?? 0
+	return target
+}
+
+/** Token counts are integers in every backend; anything else from upstream is not a count. */
+const tokens = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.round(value) : 0)
+
+/** Which counter a finished request increments besides `requests`. */
+export function outcomeField(event: Pick<RequestEvent, 'ok' | 'failure' | 'status'>): UsageField {
+	if (event.ok) return 'successes'
+	if (event.failure === 'aborted') return 'aborted'
+	// A 429 of our own (every key at its rate limit or daily quota) is a rate limit too.
+	if (event.failure === 'rate-limit' || event.status === 429) return 'failures_rate_limited'
+	if (event.failure === 'client') return 'failures_client'
+	// transient, key, no-model-access, no-key
+	return 'failures_upstream'
+}
+
+/** The counter deltas of one finished request. */
+export function requestDeltas(event: RequestEvent): Counters {
+	const deltas: Counters = { requests: 1, [outcomeField(event)]: 1 }
+	if (event.usage) {
+		const prompt = tokens(event.usage.prompt_tokens)
+		const completion = tokens(event.usage.completion_tokens)
+		const cached = tokens(event.usage.prompt_tokens_details?.cached_tokens)
+		if (prompt) deltas.prompt_tokens = prompt
+		if (completion) deltas.completion_tokens = completion
+		if (cached) deltas.cached_tokens = cached
+	}
+	return deltas
+}
+
+export class UsageStats implements UsageRecorder {
+	private readonly now: () => number
+	private buffer = new Map<string, { deltas: Counters; expireAt: number }>()
+	private draining: Promise<void> | null = null
+	/** Ends the current batching wait early (flush). */
+	private wake: (() => void) | null = null
+	private failing = false
+
+	constructor(
+		private readonly deps: UsageStatsDeps,
+		private readonly options: UsageStatsOptions = {},
+	) {
+		this.now = deps.now ?? Date.now
+	}
+
+	attempt(event: AttemptEvent): void {
+		const now = this.now()
+		this.add(`usage:${usageDay(now)}:key:${event.keyId}:${event.model}`, { attempts: 1 }, now)
+	}
+
+	finished(event: RequestEvent): void {
+		const now = this.now()
+		const day = usageDay(now)
+		const deltas = requestDeltas(event)
+		this.add(`usage:${day}:key:${event.keyId ?? NO_KEY}:${event.model}`, deltas, now)
+		if (event.principal?.kind === 'client') {
+			this.add(`usage:${day}:client:${event.principal.id}:${event.model}`, { ...deltas, attempts: event.attempts }, now)
+		}
+	}
+
+	/** Resolves once every counter change recorded so far is written (or failed). */
+	flush(): Promise<void> {
+		this.wake?.()
+		return this.draining ?? Promise.resolve()
+	}
+
+	private add(name: string, deltas: Counters, now: number): void {
+		const pending = this.buffer.get(name)
+		if (pending) {
+			for (const [field, delta] of Object.entries(deltas)) pending.deltas[field] = (pending.deltas[field] ?? 0) + delta
+		} else {
+			this.buffer.set(name, { deltas: { ...deltas }, expireAt: nextReset(now) + (this.options.retentionDays ?? 90) * DAY_MS })
+		}
+		this.draining ??= this.drain()
+	}
+
+	private async drain(): Promise<void> {
+		try {
+			// Gather a short while: under load, hundreds of requests share one write per counter
+			// group instead of one each (flush() and shutdown do not wait for the timer's end).
+			await new Promise<void>((resolve) => {
+				this.wake = resolve
+				setTimeout(resolve, BATCH_MS)
+			})
+			this.wake = null
+			while (this.buffer.size) {
+				const batch = [...this.buffer]
+				this.buffer.clear()
+				await Promise.all(batch.map(([name, { deltas, expireAt }]) => this.write(name, deltas, expireAt)))
+			}
+		} finally {
+			this.draining = null
+		}
+	}
+
+	private async write(name: string, deltas: Counters, expireAt: number): Promise<void> {
+		try {
+			await this.deps.storage.addCounters(name, deltas, expireAt)
+			this.failing = false
+		} catch (err) {
+			if (!this.failing) this.deps.log.warn({ counter: name, err: String(err) }, 'usage counters could not be written; counts are lost until the backend answers')
+			this.failing = true
+		}
+	}
+
+	/** Every counter of one usage day. */
+	async read(day: string): Promise<UsageDayData> {
+		await this.flush()
+		const data: UsageDayData = { keys: new Map(), clients: new Map() }
+		const prefix = `usage:${day}:`
+		for (const [name, values] of Object.entries(await this.deps.storage.readCounters(prefix))) {
+			// `<kind>:<id>:<model>`; ids never contain ':', models may.
+			const rest = name.slice(prefix.length)
+			const first = rest.indexOf(':')
+			const second = rest.indexOf(':', first + 1)
+			if (first < 0 || second < 0) continue
+			const kind = rest.slice(0, first)
+			const target = kind === 'key' ? data.keys : kind === 'client' ? data.clients : null
+			if (!target) continue
+			const id = rest.slice(first + 1, second)
+			const model = rest.slice(second + 1)
+			let models = target.get(id)
+			if (!models) target.set(id, (models = new Map()))
+			models.set(model, addInto(models.get(model) ?? emptyCounts(), values))
+		}
+		return data
+	}
+
+	/**
+	 * Removes usage counters of every day: one upstream key's, one client's, or all of them.
+	 * Resolves to the number of counter groups removed.
+	 */
+	async reset(target: { key?: string; client?: string } = {}): Promise<number> {
+		await this.flush()
+		if (target.key === undefined && target.client === undefined) return this.deps.storage.deleteCounters('usage:')
+		const wanted = [target.key !== undefined ? `key:${target.key}:` : null, target.client !== undefined ? `client:${target.client}:` : null].filter(
+			(s): s is string => s !== null,
+		)
+		// Day first in the name: find the days that hold this id, then delete per day by prefix.
+		const prefixes = new Set<string>()
+		for (const name of Object.keys(await this.deps.storage.readCounters('usage:'))) {
+			const day = name.slice('usage:'.length, name.indexOf(':', 'usage:'.length))
+			const rest = name.slice(`usage:${day}:`.length)
+			for (const w of wanted) if (rest.startsWith(w)) prefixes.add(`usage:${day}:${w}`)
+		}
+		let removed = 0
+		for (const prefix of prefixes) removed += await this.deps.storage.deleteCounters(prefix)
+		return removed
+	}
+}
+
+// ---- the admin view ----
+
+interface Breakdown {
+	totals: UsageCounts
+	models: Record<string, UsageCounts>
+}
+
+function breakdown(models: Map<string, UsageCounts> | undefined): Breakdown {
+	const out: Breakdown = { totals: emptyCounts(), models: {} }
+	for (const [model, counts] of [...(models ?? new Map<string, UsageCounts>())].sort(([a], [b]) => a.localeCompare(b))) {
+		out.models[model] = { ...counts }
+		addInto(out.totals, counts)
+	}
+	return out
+}
+
+export interface ClientSummary {
+	id: string
+	name: string
+	masked_key: string
+}
+
+export interface UsageReport {
+	day: string
+	starts_at: string
+	ends_at: string
+	/** Every client request of the day (the sum over keys and no_key). */
+	totals: UsageCounts
+	models: Record<string, UsageCounts>
+	keys: ({ id: string; key: string | null; removed: boolean } & Breakdown)[]
+	/** Requests no key answered. */
+	no_key: Breakdown
+	/** The same requests seen per client key (API-password requests are not in here). */
+	clients: ({ id: string; name: string | null; masked_key: string | null } & Breakdown)[]
+}
+
+/** The day's data joined with the pool's masked keys and the client names. */
+export function usageReport(day: string, data: UsageDayData, keys: { id: string; key: string }[], clients: ClientSummary[]): UsageReport {
+	const start = parseUsageDay(day)
+	if (start === null) throw new BadRequestError(`day must be a date as YYYY-MM-DD, got ${JSON.stringify(day).slice(0, 40)}`, 'day', 'invalid_day')
+	const totals = emptyCounts()
+	const models = new Map<string, UsageCounts>()
+	for (const perModel of data.keys.values()) {
+		for (const [model, counts] of perModel) {
+			addInto(totals, counts)
+			models.set(model, addInto(models.get(model) ?? emptyCounts(), counts))
+		}
+	}
+	const known = new Set(keys.map((k) => k.id))
+	const keyRows = [
+		...keys.map((k) => ({ id: k.id, key: k.key, removed: false, ...breakdown(data.keys.get(k.id)) })),
+		...[...data.keys.keys()].filter((id) => id !== NO_KEY && !known.has(id)).map((id) => ({ id, key: null, removed: true, ...breakdown(data.keys.get(id)) })),
+	]
+	const clientById = new Map(clients.map((c) => [c.id, c]))
+	const clientIds = [...new Set([...clients.map((c) => c.id), ...data.clients.keys()])]
+	return {
+		day,
+		starts_at: new Date(start).toISOString(),
+		ends_at: new Date(start + DAY_MS).toISOString(),
+		totals,
+		models: breakdown(models).models,
+		keys: keyRows,
+		no_key: breakdown(data.keys.get(NO_KEY)),
+		clients: clientIds.map((id) => ({
+			id,
+			name: clientById.get(id)?.name ?? null,
+			masked_key: clientById.get(id)?.masked_key ?? null,
+			...breakdown(data.clients.get(id)),
+		})),
+	}
+}
+
+export interface UsageAdminDeps {
+	auth: AdminAuth
+	stats: UsageStats
+	pool: KeyPool
+	/** Client keys (id, name, masked key), to name the per-client rows. */
+	clients?: () => Promise<ClientSummary[]>
+	now?: () => number
+}
+
+const tags = ['Admin']
+const security = [{ bearer: [] }]
+
+export const usageAdmin = (deps: UsageAdminDeps) =>
+	new Elysia({ name: 'usage-admin', prefix: '/admin' })
+		.onTransform(requirePanelAuth(deps.auth))
+		.get(
+			'/usage',
+			async function readUsage({ query }) {
+				const day = query.day ?? usageDay((deps.now ?? Date.now)())
+				if (parseUsageDay(day) === null) throw new BadRequestError(`day must be a date as YYYY-MM-DD, got ${JSON.stringify(day).slice(0, 40)}`, 'day', 'invalid_day')
+				const [data, keys, clients] = await Promise.all([deps.stats.read(day), deps.pool.report(), deps.clients?.() ?? []])
+				return usageReport(
+					day,
+					data,
+					keys.map((k) => ({ id: k.id, key: k.key })),
+					clients,
+				)
+			},
+			{
+				query: t.Object({ day: t.Optional(t.String()) }),
+				detail: {
+					summary: 'Usage per key, model and client key',
+					description:
+						'Counts of one usage day (07:00 UTC to 07:00 UTC; default: today): totals, per model, per upstream key (masked; `id` is the stable handle), requests no key answered (`no_key`), and per client key. `requests` = `successes` + `failures_rate_limited` + `failures_upstream` + `failures_client` + `aborted`; `attempts` counts every upstream attempt on a key, retries included; tokens come from the upstream usage.',
+					tags,
+					security,
+				},
+			},
+		)
+		.post(
+			'/usage/reset',
+			async function resetUsage({ body }) {
+				const key = body?.key
+				const client = body?.client
+				const removed = await deps.stats.reset({ key, client })
+				// An id that has no counters and is no pool key is most likely a typo.
+				if (key !== undefined && removed === 0 && !(await deps.pool.report()).some((k) => k.id === key)) {
+					throw new NotFoundError(`No key with id ${key}`, 'key_not_found')
+				}
+				return { reset: key !== undefined || client !== undefined ? { key: key ?? null, client: client ?? null } : 'all', removed }
+			},
+			{
+				body: t.Optional(
+					t.Object({
+						key: t.Optional(t.String({ minLength: 1, maxLength: 200 })),
+						client: t.Optional(t.String({ minLength: 1, maxLength: 200 })),
+					}),
+				),
+				detail: {
+					summary: 'Reset usage statistics',
+					description:
+						'Deletes the usage counters of every day: of one upstream key (`key`: its id), of one client key (`client`: its id), or all of them (empty body). Daily quotas are not affected (see /admin/quotas).',
+					tags,
+					security,
+				},
+			},
+		)
