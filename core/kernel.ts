@@ -1,68 +1,116 @@
 /**
- * The kernel: reads configuration, opens storage, creates the services, and composes the
- * plugins into one Elysia app. It never listens (core/main.ts does, for Bun; main.deno.ts for
- * Deno) and holds no feature logic.
+ * The kernel: reads configuration, finds the plugins (plugins/<name>/plugin.ts), opens the
+ * configured storage plugin, orders the others by what they need, calls each one's setup once
+ * and composes the routes and services they return. It never listens (core/main.ts does, for
+ * Bun; main.deno.ts for Deno), imports no plugin and holds no feature logic.
  *
  * `buildApp` takes the environment rather than a finished config because stored settings take
  * part in the precedence rule, and they can only be read once storage is open.
  */
-import { Elysia } from 'elysia'
-import { AdminAuth } from '../plugins/admin-auth/admin-auth.ts'
-import { admin } from '../plugins/rate-limits/admin-routes.ts'
-import { AssemblyClient } from '../plugins/assembly-client/client.ts'
-import { clientAdmin, ClientKeys } from '../plugins/client-keys/client-keys.ts'
-import { DailyQuota, quotaAdmin } from '../plugins/daily-quota/daily-quota.ts'
-import { docs } from '../plugins/docs/docs.ts'
-import { health } from '../plugins/health/health.ts'
-import { KeyPool } from '../plugins/rate-limits/key-pool.ts'
-import { ModelCatalog } from '../plugins/assembly-client/model-catalog.ts'
-import { openaiRouter } from '../plugins/openai-router/routes.ts'
-import { panel } from '../plugins/admin-panel/routes.ts'
-import { UsageStats, usageAdmin } from '../plugins/usage-stats/usage-stats.ts'
-import { type Config, type Env, resolveConfig } from './config.ts'
+import { type AnyElysia, Elysia } from 'elysia'
+import { type Config, ConfigError, CORE_SETTINGS, type Env, resolveConfig, resolveSettings, type SettingSource } from './config.ts'
 import { errorHandler } from './error-handler.ts'
 import { createLogger, type Logger, type LogRing, type SecretRegistry } from './log.ts'
-import { openStorage } from './registry.ts'
-import { requestLog } from './request-log.ts'
 import { ensureSecrets } from './passwords.ts'
+import { type AnyPlugin, isStoragePlugin, type Plugin, type Services, type StoragePlugin } from './plugin.ts'
+import { discoverPlugins } from './plugin-registry.ts'
+import { requestLog } from './request-log.ts'
+import { type SettingEntry, SettingsCatalog } from './settings-catalog.ts'
 import type { Storage } from './storage.ts'
 import { withResilience } from './storage-resilient.ts'
 
 export const VERSION = '0.1.0'
 
 export interface AppDeps {
-	/** An already open storage backend (tests); otherwise the configured one is opened. */
+	/** An already open storage backend (tests); otherwise the configured storage plugin opens one. */
 	storage?: Storage
-	/** The upstream `fetch` (tests hand in the fake gateway's). */
+	/** The upstream `fetch` (tests hand in the fake gateway's). Default: fetch, through PROXY when set. */
 	fetch?: typeof fetch
+	/** Wraps fetch with a proxy (the Bun entry knows how; web-standard fetch has no proxy option). */
+	proxyFetch?: (proxy: string) => typeof fetch
 	now?: () => number
 	/** Where generated passwords are printed, once. @default console.log */
 	print?: (line: string) => void
 	/** Logger options for tests: no stdout, no file, extra capture. */
 	log?: { stdout?: boolean; file?: string | null; extra?: { write(line: string): void } }
+	/** The plugins to choose from. Default: every plugin under plugins/. Tests add their own. */
+	plugins?: readonly AnyPlugin[]
 }
 
 export interface Gateway {
-	app: Elysia
+	/** The composed app: `app.handle(request)`, `app.fetch` for a server. */
+	app: AnyElysia
 	config: Config
 	storage: Storage
-	pool: KeyPool
+	/** Every service the loaded plugins provide (`services.pool`, `services.usage`, ...). */
+	services: Partial<Services>
+	/** Names of the loaded plugins, in load order. */
+	plugins: string[]
 	log: Logger
 	secrets: SecretRegistry
 	ring: LogRing
-	/** Flushes and closes storage. */
+	/** Closes plugins in reverse order, then flushes and closes storage. */
 	close(): Promise<void>
 }
 
-/** The configured backend; shared backends get the resilience layer (serve on while they restart). */
-async function openConfiguredStorage(config: Config, log: Logger, now: () => number): Promise<Storage> {
-	const backend = await openStorage(config.storage, now)
-	if (backend.kind === 'file' || backend.kind === 'memory') return backend
-	return withResilience(backend, {
-		onDown: (err: Error) => log.error({ backend: backend.kind, err: err.message }, 'storage backend unreachable; serving from memory until it returns'),
-		onUp: () => log.warn({ backend: backend.kind }, 'storage backend is back; pending changes replayed'),
-		now,
-	})
+/** Which plugins the configuration turns on: PLUGINS (default all), less DISABLE_PLUGINS. */
+export function selectPlugins(all: readonly AnyPlugin[], config: Config): AnyPlugin[] {
+	const byName = new Map(all.map((p) => [p.name, p]))
+	for (const name of [...config.plugins.load, ...config.plugins.disable]) {
+		if (name !== 'all' && !byName.has(name)) throw new ConfigError(`PLUGINS/DISABLE_PLUGINS: unknown plugin ${name} (known: ${[...byName.keys()].join(', ')})`)
+	}
+	const wanted = config.plugins.load.includes('all') ? new Set(byName.keys()) : new Set(config.plugins.load)
+	for (const name of config.plugins.disable) {
+		const plugin = byName.get(name) as AnyPlugin
+		if (!isStoragePlugin(plugin) && !plugin.optional) throw new ConfigError(`DISABLE_PLUGINS: ${name} cannot be turned off (${plugin.description})`)
+		wanted.delete(name)
+	}
+	// Required plugins are always on; storage plugins are chosen by their own settings.
+	for (const plugin of all) if (isStoragePlugin(plugin) || !plugin.optional) wanted.add(plugin.name)
+	return all.filter((p) => wanted.has(p.name))
+}
+
+/** Plugins ordered so each comes after the providers of what it needs and uses; a missing need is one line. */
+export function orderPlugins(plugins: readonly Plugin[], known: readonly AnyPlugin[], present: ReadonlySet<string>): Plugin[] {
+	const provider = new Map<string, Plugin>()
+	for (const p of plugins) for (const s of p.provides ?? []) provider.set(s, p)
+	const ordered: Plugin[] = []
+	const state = new Map<Plugin, 'visiting' | 'done'>()
+	const visit = (p: Plugin, chain: string[]) => {
+		if (state.get(p) === 'done') return
+		if (state.get(p) === 'visiting') throw new ConfigError(`plugins need each other in a cycle: ${[...chain, p.name].join(' -> ')}`)
+		state.set(p, 'visiting')
+		for (const need of p.needs ?? []) {
+			if (present.has(need)) continue
+			const from = provider.get(need)
+			if (!from) {
+				const off = known.find((k) => !isStoragePlugin(k) && (k.provides ?? []).includes(need as never))
+				throw new ConfigError(
+					off
+						? `plugin ${p.name} needs "${need}", which plugin ${off.name} provides, but ${off.name} is turned off (PLUGINS / DISABLE_PLUGINS)`
+						: `plugin ${p.name} needs "${need}", which no plugin provides`,
+				)
+			}
+			visit(from, [...chain, p.name])
+		}
+		for (const use of p.uses ?? []) {
+			const from = provider.get(use)
+			if (from) visit(from, [...chain, p.name])
+		}
+		state.set(p, 'done')
+		ordered.push(p)
+	}
+	for (const p of plugins) visit(p, [])
+	return ordered
+}
+
+/** The configured storage plugin: the first, by priority, that its settings say is configured. */
+function chooseStorage(storagePlugins: StoragePlugin[], env: Env) {
+	for (const plugin of [...storagePlugins].sort((a, b) => a.priority - b.priority)) {
+		const settings = resolveSettings(plugin.settings, env)
+		if (plugin.configured(settings)) return { plugin, settings }
+	}
+	throw new ConfigError('no storage plugin is configured (the file backend should always be)')
 }
 
 export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
@@ -76,70 +124,76 @@ export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
 		extra: deps.log?.extra,
 	})
 
-	const storage: Storage = deps.storage ?? (await openConfiguredStorage(bootConfig, log, now))
-	const stored = await storage.loadSettings()
-	const config = resolveConfig(env, stored)
-	if (config.log.level !== bootConfig.log.level) log.level = config.log.level === 'warning' ? 'warn' : config.log.level
-
-	for (const secret of [config.secrets.apiPassword, config.secrets.panelPassword]) secrets.add(secret, '[redacted]')
-	for (const key of config.envKeys) secrets.add(key)
-	const passwords = await ensureSecrets(config, storage, stored, deps.print ?? ((line) => console.log(line)))
-
-	const upstreamFetch = deps.fetch ?? fetch
-	const usageStats = new UsageStats({ storage, log, now })
-	const dailyQuota = new DailyQuota({ storage, now }, { defaultDailyLimit: config.quotas.dailyRequestLimit })
-	const clientKeys = new ClientKeys({ storage, log, now, api: passwords.api, onSecret: (key) => secrets.add(key) })
-	const catalog = new ModelCatalog({ fetch: upstreamFetch, log, now }, { modelsUrl: config.upstream.modelsUrl, ttlMs: config.upstream.modelsCacheTtlMs })
-	const pool = new KeyPool(
-		{ storage, log, now, gate: dailyQuota, onSecret: (key) => secrets.add(key) },
-		{
-			callsPerRotation: config.pool.callsPerRotation,
-			autoBan: config.pool.autoBan,
-			autoBanCodes: config.pool.autoBanCodes,
-			maxWaitMs: config.pool.maxWaitMs,
-			probeTtlMs: config.upstream.timeoutMs,
-		},
-	)
-	await pool.init(config.envKeys)
-
-	const client = new AssemblyClient(
-		{ fetch: upstreamFetch, pool, catalog, log, recorder: usageStats, now },
-		{
-			endpoint: config.upstream.endpoint,
-			timeoutMs: config.upstream.timeoutMs,
-			retryEnabled: config.pool.retryEnabled,
-			maxRetries: config.pool.maxRetries,
-			retryIntervalMs: config.pool.retryIntervalMs,
-			modelRegion: config.upstream.modelRegion,
-		},
-	)
-	const adminAuth = new AdminAuth({ panel: passwords.panel, sessionSecret: passwords.sessionSecret, now })
-	const selectedModels = async () => {
-		const selection = (await storage.loadSettings()).available_models_selected
-		return Array.isArray(selection) && selection.length ? selection.filter((m): m is string => typeof m === 'string') : null
+	const all = deps.plugins ?? (await discoverPlugins())
+	const selected = selectPlugins(all, bootConfig)
+	const chosen = chooseStorage(selected.filter(isStoragePlugin), env)
+	let storage: Storage
+	if (deps.storage) storage = deps.storage
+	else {
+		const backend = await chosen.plugin.open(chosen.settings, { now, env })
+		storage = chosen.plugin.shared
+			? withResilience(backend, {
+					onDown: (err: Error) => log.error({ backend: backend.kind, err: err.message }, 'storage backend unreachable; serving from memory until it returns'),
+					onUp: () => log.warn({ backend: backend.kind }, 'storage backend is back; pending changes replayed'),
+					now,
+				})
+			: backend
 	}
 
-	const app = new Elysia({ name: 'amb2api' })
-		.use(errorHandler(log))
-		.use(requestLog(log))
-		.get('/', ({ redirect }) => redirect('/ui'), { detail: { hide: true } })
-		.use(health({ storage, version: VERSION }))
-		.use(docs({ version: VERSION }))
-		.use(openaiRouter({ client, catalog, auth: clientKeys, selectedModels }))
-		.use(admin({ auth: adminAuth, pool, storage }))
-		.use(usageAdmin({ auth: adminAuth, stats: usageStats, pool, now, clients: () => clientKeys.list() }))
-		.use(quotaAdmin({ auth: adminAuth, quota: dailyQuota, pool, now }))
-		.use(clientAdmin({ auth: adminAuth, clients: clientKeys }))
-		.use(panel({ auth: adminAuth, pool, storage }))
+	const closers: (() => Promise<void> | void)[] = []
+	try {
+		const stored = await storage.loadSettings()
+		const config = resolveConfig(env, stored)
+		if (config.log.level !== bootConfig.log.level) log.level = config.log.level === 'warning' ? 'warn' : config.log.level
+		for (const secret of [config.secrets.apiPassword, config.secrets.panelPassword]) secrets.add(secret, '[redacted]')
+		const passwords = await ensureSecrets(config, storage, stored, deps.print ?? ((line) => console.log(line)))
 
-	let closed = false
-	const close = async () => {
-		if (closed) return
-		closed = true
-		// Usage counters are written in the background: let the last ones land first.
-		await usageStats.flush()
-		await storage.close()
+		const upstreamFetch = deps.fetch ?? (config.upstream.proxy && deps.proxyFetch ? deps.proxyFetch(config.upstream.proxy) : fetch)
+		const services: Partial<Services> = { storage, log, secrets, ring, now, upstreamFetch, passwords, version: VERSION }
+		const plugins = orderPlugins(selected.filter((p): p is Plugin => !isStoragePlugin(p)), all, new Set(Object.keys(services)))
+		const loaded = [chosen.plugin.name, ...plugins.map((p) => p.name)]
+
+		// Every loaded plugin's settings, resolved by the one precedence rule; the catalog serves the panel.
+		const sources: Record<string, SettingSource> = { ...config.sources }
+		const entries: SettingEntry[] = []
+		const core = resolveSettings(CORE_SETTINGS, env, stored) as Record<string, unknown>
+		for (const [key, spec] of Object.entries(CORE_SETTINGS)) entries.push({ owner: 'core', spec, value: core[key] })
+		const settingsOf = new Map<string, Record<string, unknown>>()
+		for (const p of [chosen.plugin, ...plugins]) {
+			const table = p.settings ?? {}
+			const values = resolveSettings(table, env, stored, sources) as Record<string, unknown>
+			settingsOf.set(p.name, values)
+			for (const [key, spec] of Object.entries(table)) entries.push({ owner: p.name, spec, value: values[key] })
+		}
+		services.settings = new SettingsCatalog(entries, sources, config)
+
+		let app: AnyElysia = new Elysia({ name: 'amb2api' })
+			.use(errorHandler(log))
+			.use(requestLog(log))
+		for (const plugin of plugins) {
+			const parts = await plugin.setup({ services: services as Services, settings: settingsOf.get(plugin.name) ?? {}, config, env, loaded })
+			for (const name of plugin.provides ?? []) {
+				const service = (parts.services as Record<string, unknown> | undefined)?.[name]
+				if (service === undefined) throw new Error(`plugin ${plugin.name} promised "${name}" but its setup did not return it`)
+				;(services as Record<string, unknown>)[name] = service
+			}
+			if (parts.close) closers.push(parts.close)
+			if (parts.routes) app = app.use(parts.routes)
+		}
+
+		let closed = false
+		const close = async () => {
+			if (closed) return
+			closed = true
+			for (const closer of closers.reverse()) await closer()
+			await storage.close()
+			flush()
+		}
+		return { app, config, storage, services, plugins: loaded, log, secrets, ring, close }
+	} catch (err) {
+		for (const closer of closers.reverse()) await closer()
+		if (!deps.storage) await storage.close().catch(() => {})
 		flush()
+		throw err
 	}
-	return { app: app as unknown as Elysia, config, storage, pool, log, secrets, ring, close }
 }

@@ -18,15 +18,14 @@ declare const Deno: {
 }
 
 /** PROXY applies to upstream calls only: Deno takes a proxy through an HTTP client. */
-function upstreamFetch(proxy: string | undefined): typeof fetch {
-	if (!proxy) return fetch
+function proxyFetch(proxy: string): typeof fetch {
 	const client = Deno.createHttpClient({ proxy: { url: proxy } })
 	return ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, { ...init, client } as RequestInit)) as typeof fetch
 }
 
 try {
 	const env = readEnvironment(Deno.env.toObject())
-	const gateway = await buildApp(env, { fetch: upstreamFetch(env.PROXY || undefined) })
+	const gateway = await buildApp(env, { proxyFetch })
 	const server = Deno.serve(
 		{ hostname: gateway.config.host, port: gateway.config.port, onListen: ({ port }) => console.log(`amb2api (Deno) listening on port ${port}`) },
 		(request) => gateway.app.fetch(request),

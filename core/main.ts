@@ -6,9 +6,8 @@ import { ConfigError } from './config.ts'
 import { readEnvironment } from './env-file.ts'
 import { buildApp } from './kernel.ts'
 
-/** Bun's fetch takes a `proxy` option; PROXY applies to upstream calls only. */
-function upstreamFetch(proxy: string | null): typeof fetch {
-	if (!proxy) return fetch
+/** Bun's fetch takes a `proxy` option; PROXY (env or stored, validated) applies to upstream calls only. */
+function proxyFetch(proxy: string): typeof fetch {
 	return ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, { ...init, proxy } as RequestInit)) as typeof fetch
 }
 
@@ -16,7 +15,7 @@ async function main(): Promise<void> {
 	const env = readEnvironment(process.env)
 	let gateway: Awaited<ReturnType<typeof buildApp>>
 	try {
-		gateway = await buildApp(env, { fetch: upstreamFetch(env.PROXY || null) })
+		gateway = await buildApp(env, { proxyFetch })
 	} catch (err) {
 		if (err instanceof ConfigError) {
 			console.error(`amb2api: invalid configuration: ${err.message}`)
@@ -30,9 +29,14 @@ async function main(): Promise<void> {
 	const server = Bun.serve({ hostname: config.host, port: config.port, fetch: app.fetch, idleTimeout: 255, reusePort: false })
 	const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host
 	const base = `http://${shown}:${server.port}`
-	console.log(`amb2api ${gateway.pool.size ? `serving ${gateway.pool.size} upstream key(s)` : 'started without upstream keys (set ASSEMBLY_API_KEYS)'}`)
-	console.log(`  OpenAI base URL: ${base}/v1\n  Panel:           ${base}/ui\n  API docs:        ${base}/swagger\n  Storage:         ${gateway.storage.kind} (${gateway.storage.where})`)
-	log.info({ host: config.host, port: server.port, storage: gateway.storage.kind, keys: gateway.pool.size }, 'amb2api listening')
+	const keys = gateway.services.pool?.size ?? 0
+	const on = (plugin: string) => gateway.plugins.includes(plugin)
+	console.log(`amb2api ${keys ? `serving ${keys} upstream key(s)` : 'started without upstream keys (set ASSEMBLY_API_KEYS)'}`)
+	console.log(`  OpenAI base URL: ${base}/v1`)
+	if (on('admin-panel')) console.log(`  Panel:           ${base}/ui`)
+	if (on('docs')) console.log(`  API docs:        ${base}/swagger`)
+	console.log(`  Storage:         ${gateway.storage.kind} (${gateway.storage.where})\n  Plugins:         ${gateway.plugins.join(', ')}`)
+	log.info({ host: config.host, port: server.port, storage: gateway.storage.kind, keys, plugins: gateway.plugins }, 'amb2api listening')
 
 	let stopping = false
 	const stop = async (signal: string) => {

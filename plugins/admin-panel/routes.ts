@@ -28,6 +28,7 @@ export const panel = (deps: PanelDeps) => {
 	const cookie = (value: string, maxAge: number) => `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}`
 
 	return new Elysia({ name: 'panel' })
+		.get('/', ({ redirect }) => redirect('/ui'), { detail: { hide: true } })
 		.get('/ui/assets/htmx.js', () => new Response(htmx, { headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=86400' } }), {
 			detail: { hide: true },
 		})

@@ -20,6 +20,7 @@ import { KeysExhaustedError, type KeyPool, type Lease, type Outcome } from '../r
 import type { ModelCatalog } from './model-catalog.ts'
 import type { Principal } from '../api-auth/api-auth.ts'
 import type { ChatRequest } from '../openai-router/chat-schema.ts'
+import type { RequestEvent, UsageRecorder } from '../usage-stats/events.ts'
 import { readLimitHeaders } from '../rate-limits/rate-window.ts'
 
 export interface AssemblyClientOptions {
@@ -29,33 +30,6 @@ export interface AssemblyClientOptions {
 	maxRetries: number
 	retryIntervalMs: number
 	modelRegion: string | null
-}
-
-/** One upstream attempt, for usage statistics. */
-export interface AttemptEvent {
-	keyId: string
-	model: string
-	status: number | null
-	outcome: Outcome['kind']
-}
-
-/** How a client request ended, for usage statistics and the request log. */
-export interface RequestEvent {
-	keyId: string | null
-	/** Who asked (API password or a client key). */
-	principal: Principal | null
-	model: string
-	stream: boolean
-	ok: boolean
-	status: number
-	failure: FailureClass | 'aborted' | 'no-key' | null
-	usage: Usage | null
-	attempts: number
-}
-
-export interface UsageRecorder {
-	attempt(event: AttemptEvent): void
-	finished(event: RequestEvent): void
 }
 
 export interface AssemblyClientDeps {
@@ -128,7 +102,7 @@ export class AssemblyClient {
 		// Native streaming only where the catalog lists `stream` (upstream-api.md §5.1); unknown models try it.
 		const native = wantsStream && (info?.supportedParameters ? info.supportedParameters.includes('stream') : true)
 		const body = JSON.stringify(
-			toGatewayBody(request, { model, stream: native, includeUsage, info, defaultModelRegion: this.options.modelRegion ?? undefined }),
+			toGatewayBody(request, { model, stream: native, includeUsage, defaultModelRegion: this.options.modelRegion ?? undefined }),
 		)
 		const attempts = this.options.retryEnabled ? this.options.maxRetries + 1 : 1
 		const tried = new Set<string>()

@@ -5,7 +5,14 @@
  * fails, because the catalog is volatile (entries come and go within minutes).
  */
 import type { Logger } from '../../core/log.ts'
-import type { ModelInfo } from './request.ts'
+
+/** What the client needs to know of a model (stream support). */
+export interface ModelInfo {
+	id: string
+	supportedParameters: string[] | null
+	contextLength?: number
+	maxCompletionTokens?: number
+}
 
 export interface CatalogEntry {
 	id: string

@@ -11,13 +11,6 @@ import { BadRequestError } from '../../core/errors.ts'
 import type { ChatMessage, ChatRequest, ContentPart } from '../openai-router/chat-schema.ts'
 import { normaliseArguments } from './response.ts'
 
-export interface ModelInfo {
-	id: string
-	supportedParameters: string[] | null
-	contextLength?: number
-	maxCompletionTokens?: number
-}
-
 export interface GatewayBodyOptions {
 	/** The upstream model id (prefixes such as a fake-stream marker already removed). */
 	model: string
@@ -25,8 +18,6 @@ export interface GatewayBodyOptions {
 	stream: boolean
 	/** Whether the client asked for the usage chunk; upstream always reports usage when streaming. */
 	includeUsage: boolean
-	/** Catalog entry; accepted for the caller's convenience, not used to drop parameters (see above). */
-	info?: ModelInfo | null
 	/** `MODEL_REGION`: sent when the client names no region. */
 	defaultModelRegion?: string
 }

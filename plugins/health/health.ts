@@ -1,5 +1,6 @@
-/** `GET /health` (no auth) and `HEAD /keepalive`: liveness plus the storage backend's state. */
+/** `GET /health` (no auth) and `HEAD /keepalive`: liveness plus the storage backend's state; `/admin/storage` for the operator. */
 import { Elysia } from 'elysia'
+import { type AdminAuth, requirePanelAuth } from '../admin-auth/admin-auth.ts'
 import type { Storage } from '../../core/storage.ts'
 
 export const health = (deps: { storage: Storage; version: string }) =>
@@ -19,3 +20,23 @@ export const health = (deps: { storage: Storage; version: string }) =>
 			{ detail: { summary: 'Health check', description: 'No authentication. 503 when the storage backend does not answer.', tags: ['System'] } },
 		)
 		.head('/keepalive', () => new Response(null, { status: 200 }), { detail: { hide: true } })
+
+const tags = ['Admin']
+const security = [{ bearer: [] }]
+
+export const storageAdmin = (deps: { auth: AdminAuth; storage: Storage & { readonly healthy?: boolean } }) =>
+	new Elysia({ name: 'storage-admin', prefix: '/admin' })
+		.onTransform(requirePanelAuth(deps.auth))
+		.get(
+			'/storage',
+			async () => {
+				let healthy = true
+				try {
+					await deps.storage.ping()
+				} catch {
+					healthy = false
+				}
+				return { backend: deps.storage.kind, where: deps.storage.where, healthy: healthy && deps.storage.healthy !== false }
+			},
+			{ detail: { summary: 'Storage backend, location (without credentials) and health', tags, security } },
+		)

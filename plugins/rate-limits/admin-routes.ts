@@ -1,24 +1,22 @@
 /**
- * `/admin/*` JSON API, guarded as a whole by the panel password or session (one guard for the
+ * `/admin/rate-limits` and `/admin/keys`, guarded as a whole by the panel password or session (one guard for the
  * group, so no admin route can be left open by accident).
  */
 import { Elysia, t } from 'elysia'
 import { BadRequestError, NotFoundError } from '../../core/errors.ts'
-import type { Storage } from '../../core/storage.ts'
 import { type AdminAuth, requirePanelAuth } from '../admin-auth/admin-auth.ts'
 import type { KeyPool } from './key-pool.ts'
 
 export interface AdminDeps {
 	auth: AdminAuth
 	pool: KeyPool
-	storage: Storage & { readonly healthy?: boolean }
 }
 
 const tags = ['Admin']
 const security = [{ bearer: [] }]
 
-export const admin = (deps: AdminDeps) =>
-	new Elysia({ name: 'admin', prefix: '/admin' })
+export const keysAdmin = (deps: AdminDeps) =>
+	new Elysia({ name: 'keys-admin', prefix: '/admin' })
 		.onTransform(requirePanelAuth(deps.auth))
 		.get('/rate-limits', async () => ({ rate_limits: await deps.pool.report() }), {
 			detail: {
@@ -63,17 +61,4 @@ export const admin = (deps: AdminDeps) =>
 				return { id: record.id, status: record.status }
 			},
 			{ detail: { summary: 'Enable, disable or unban an upstream key', tags, security } },
-		)
-		.get(
-			'/storage',
-			async () => {
-				let healthy = true
-				try {
-					await deps.storage.ping()
-				} catch {
-					healthy = false
-				}
-				return { backend: deps.storage.kind, where: deps.storage.where, healthy: healthy && deps.storage.healthy !== false }
-			},
-			{ detail: { summary: 'Storage backend, location (without credentials) and health', tags, security } },
 		)

@@ -160,12 +160,20 @@ export class KeyPool {
 	private readonly now: () => number
 	/** ASSEMBLY_API_KEYS: always in the pool (reload puts missing ones back). */
 	private envKeys: readonly string[] = []
+	/** Daily quotas, when the daily-quota plugin is on (it registers itself). */
+	private gate: KeyGate | undefined
 
 	constructor(
 		private readonly deps: KeyPoolDeps,
 		private readonly options: KeyPoolOptions,
 	) {
 		this.now = deps.now ?? Date.now
+		this.gate = deps.gate
+	}
+
+	/** A gate checked after the rate window (the daily quota). */
+	setGate(gate: KeyGate): void {
+		this.gate = gate
 	}
 
 	/** Puts the environment's keys into the pool (once each) and loads the pool. */
@@ -278,7 +286,7 @@ export class KeyPool {
 				}
 				const result = await this.reserveWindow(record.id, model, now)
 				if (result.granted) {
-					const quota = this.deps.gate ? await this.deps.gate.reserve(record.id, model) : { granted: true as const }
+					const quota = this.gate ? await this.gate.reserve(record.id, model) : { granted: true as const }
 					if (!quota.granted) {
 						// Daily quota spent: give the window slot back and leave the key out until the reset.
 						await this.deps.storage.updateDoc<WindowRecord>('limits', wid, (w) => (w ? (refund(w), w) : undefined))
@@ -287,7 +295,7 @@ export class KeyPool {
 					}
 					this.blocked.delete(wid)
 					this.advance(position)
-					return this.lease(record, model, result.probe, this.deps.gate !== undefined)
+					return this.lease(record, model, result.probe, this.gate !== undefined)
 				}
 				if (result.why === 'probing') {
 					probing = true
@@ -390,7 +398,7 @@ export class KeyPool {
 				settled = true
 				try {
 					// Only successful requests spend the daily quota.
-					if (quotaTaken && outcome.kind !== 'success') await this.deps.gate?.release(record.id, model)
+					if (quotaTaken && outcome.kind !== 'success') await this.gate?.release(record.id, model)
 					await this.settle(record, model, outcome)
 				} finally {
 					this.wakeWaiters()

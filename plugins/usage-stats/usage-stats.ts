@@ -22,7 +22,7 @@ import type { Logger } from '../../core/log.ts'
 import type { Counters, Storage } from '../../core/storage.ts'
 import { DAY_MS, nextReset, parseUsageDay, usageDay } from '../../core/usage-day.ts'
 import { type AdminAuth, requirePanelAuth } from '../admin-auth/admin-auth.ts'
-import type { AttemptEvent, RequestEvent, UsageRecorder } from '../assembly-client/client.ts'
+import type { AttemptEvent, RequestEvent, UsageRecorder } from './events.ts'
 import type { KeyPool } from '../rate-limits/key-pool.ts'
 
 export const USAGE_FIELDS = [

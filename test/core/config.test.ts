@@ -1,19 +1,33 @@
 import { describe, expect, test } from 'bun:test'
-import { ConfigError, deriveModelsUrl, mergeEnv, parseDotenv, resolveConfig } from '../../core/config.ts'
+import { ConfigError, mergeEnv, parseDotenv, resolveConfig, resolveSettings } from '../../core/config.ts'
+import { deriveModelsUrl, plugin as assemblyClient } from '../../plugins/assembly-client/plugin.ts'
+import { plugin as rateLimits } from '../../plugins/rate-limits/plugin.ts'
+import { plugin as redis } from '../../plugins/storage-redis/plugin.ts'
+import { plugin as file } from '../../plugins/storage-file/plugin.ts'
+
+/** The settings of the key pool and the upstream client, resolved as the kernel does. */
+const pool = (env: Record<string, string>, stored: Record<string, unknown> = {}, sources = {}) => ({
+	...resolveSettings(rateLimits.settings!, env, stored, sources),
+	...resolveSettings(assemblyClient.settings!, env, stored, sources),
+})
 
 describe('config', () => {
 	test('defaults follow the documented contract', () => {
 		const c = resolveConfig({})
 		expect(c.host).toBe('0.0.0.0')
 		expect(c.port).toBe(7861)
-		expect(c.upstream.endpoint).toBe('https://llm-gateway.assemblyai.com/v1/chat/completions')
-		expect(c.upstream.modelsUrl).toBe('https://llm-gateway.assemblyai.com/v1/models')
-		expect(c.storage).toMatchObject({ kind: 'file', credentialsDir: './creds', redisPrefix: 'AMB2API', mongoDatabase: 'amb2api' })
-		expect(c.pool).toMatchObject({ callsPerRotation: 100, retryEnabled: true, maxRetries: 5, retryIntervalMs: 1000, autoBan: false, autoBanCodes: [401, 403] })
+		expect(c.upstream).toEqual({ timeoutMs: 300_000, proxy: null })
+		const p = pool({})
+		expect(p.endpoint).toBe('https://llm-gateway.assemblyai.com/v1/chat/completions')
+		expect(deriveModelsUrl(p.endpoint)).toBe('https://llm-gateway.assemblyai.com/v1/models')
+		expect(resolveSettings(file.settings, {})).toEqual({ dir: './creds' })
+		expect(resolveSettings(redis.settings, {})).toEqual({ uri: null, prefix: 'AMB2API' })
+		expect(p).toMatchObject({ callsPerRotation: 100, retryEnabled: true, maxRetries: 5, retryInterval: 1, autoBan: false, autoBanCodes: [401, 403] })
 		expect(c.log).toEqual({ level: 'info', file: 'log.txt' })
 		expect(c.secrets).toEqual({ apiPassword: null, panelPassword: null })
 		expect(c.overrideEnv).toBe(true)
-		expect(Object.isFrozen(c) && Object.isFrozen(c.pool)).toBe(true)
+		expect(c.plugins).toEqual({ load: ['all'], disable: [] })
+		expect(Object.isFrozen(c) && Object.isFrozen(c.upstream)).toBe(true)
 	})
 
 	test.each([
@@ -30,6 +44,7 @@ describe('config', () => {
 		let error: unknown
 		try {
 			resolveConfig({ [name]: value })
+			pool({ [name]: value })
 		} catch (err) {
 			error = err
 		}
@@ -40,11 +55,13 @@ describe('config', () => {
 	})
 
 	test('the string "false" is false and typed values parse', () => {
-		const c = resolveConfig({ RETRY_429_ENABLED: 'false', AUTO_BAN: 'true', AUTO_BAN_ERROR_CODES: '401, 403, 402', RETRY_429_INTERVAL: '0.5', LOG_LEVEL: 'WARNING' })
-		expect(c.pool.retryEnabled).toBe(false)
-		expect(c.pool.autoBan).toBe(true)
-		expect(c.pool.autoBanCodes).toEqual([401, 403, 402])
-		expect(c.pool.retryIntervalMs).toBe(500)
+		const env = { RETRY_429_ENABLED: 'false', AUTO_BAN: 'true', AUTO_BAN_ERROR_CODES: '401, 403, 402', RETRY_429_INTERVAL: '0.5', LOG_LEVEL: 'WARNING' }
+		const c = resolveConfig(env)
+		const p = pool(env)
+		expect(p.retryEnabled).toBe(false)
+		expect(p.autoBan).toBe(true)
+		expect(p.autoBanCodes).toEqual([401, 403, 402])
+		expect(p.retryInterval).toBe(0.5)
 		expect(c.log.level).toBe('warning')
 	})
 
@@ -55,27 +72,23 @@ describe('config', () => {
 
 	test('CONFIG_OVERRIDE_ENV=true: environment beats stored, stored beats defaults', () => {
 		const stored = { calls_per_rotation: 7, retry_429_max_retries: 2 }
-		const c = resolveConfig({ CALLS_PER_ROTATION: '3' }, stored)
-		expect(c.pool.callsPerRotation).toBe(3)
-		expect(c.pool.maxRetries).toBe(2)
-		expect(c.pool.retryEnabled).toBe(true)
-		expect(c.sources).toMatchObject({ CALLS_PER_ROTATION: 'env', RETRY_429_MAX_RETRIES: 'stored', RETRY_429_ENABLED: 'default' })
+		const sources = {}
+		const c = pool({ CALLS_PER_ROTATION: '3' }, stored, sources)
+		expect(c.callsPerRotation).toBe(3)
+		expect(c.maxRetries).toBe(2)
+		expect(c.retryEnabled).toBe(true)
+		expect(sources).toMatchObject({ CALLS_PER_ROTATION: 'env', RETRY_429_MAX_RETRIES: 'stored', RETRY_429_ENABLED: 'default' })
 	})
 
 	test('CONFIG_OVERRIDE_ENV=false: stored beats environment', () => {
-		const c = resolveConfig({ CONFIG_OVERRIDE_ENV: 'false', CALLS_PER_ROTATION: '3' }, { calls_per_rotation: 7 })
-		expect(c.pool.callsPerRotation).toBe(7)
-		expect(c.sources.CALLS_PER_ROTATION).toBe('stored')
+		const sources: Record<string, string> = {}
+		const c = pool({ CONFIG_OVERRIDE_ENV: 'false', CALLS_PER_ROTATION: '3' }, { calls_per_rotation: 7 }, sources)
+		expect(c.callsPerRotation).toBe(7)
+		expect(sources.CALLS_PER_ROTATION).toBe('stored')
 	})
 
 	test('a malformed stored value is named as a stored setting', () => {
-		expect(() => resolveConfig({}, { calls_per_rotation: 'lots' })).toThrow(/stored setting calls_per_rotation/)
-	})
-
-	test('storage backend priority: Redis > PostgreSQL > MongoDB > files', () => {
-		expect(resolveConfig({ REDIS_URI: 'redis://r', POSTGRES_DSN: 'postgres://p', MONGODB_URI: 'mongodb://m' }).storage.kind).toBe('redis')
-		expect(resolveConfig({ POSTGRES_DSN: 'postgres://p', MONGODB_URI: 'mongodb://m' }).storage.kind).toBe('postgres')
-		expect(resolveConfig({ MONGODB_URI: 'mongodb://m' }).storage.kind).toBe('mongodb')
+		expect(() => pool({}, { calls_per_rotation: 'lots' })).toThrow(/stored setting calls_per_rotation/)
 	})
 
 	test('a secret never appears in a config error', () => {
@@ -88,7 +101,7 @@ describe('config', () => {
 	})
 
 	test('ASSEMBLY_API_KEYS: comma separated, trimmed, de-duplicated', () => {
-		expect(resolveConfig({ ASSEMBLY_API_KEYS: ' k1,k2 , k1,,k3' }).envKeys).toEqual(['k1', 'k2', 'k3'])
+		expect(pool({ ASSEMBLY_API_KEYS: ' k1,k2 , k1,,k3' }).keys).toEqual(['k1', 'k2', 'k3'])
 	})
 
 	test('.env parsing, real environment wins', () => {

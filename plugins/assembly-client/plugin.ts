@@ -1,0 +1,54 @@
+/** The upstream: AssemblyAI's chat completions with retries over the key pool, and its model catalog. */
+import { bool, int, seconds, spec, str, url } from '../../core/config.ts'
+import { definePlugin } from '../../core/plugin.ts'
+import { AssemblyClient } from './client.ts'
+import { ModelCatalog } from './model-catalog.ts'
+
+declare module '../../core/plugin.ts' {
+	interface Services {
+		assembly: AssemblyClient
+		catalog: ModelCatalog
+	}
+}
+
+const DEFAULT_ENDPOINT = 'https://llm-gateway.assemblyai.com/v1/chat/completions'
+
+/** The catalog URL: `/chat/completions` replaced by `/models`. */
+export function deriveModelsUrl(endpoint: string): string {
+	return endpoint.replace(/\/chat\/completions\/?$/, '/models')
+}
+
+export const plugin = definePlugin({
+	name: 'assembly-client',
+	description: 'the AssemblyAI LLM Gateway client: translation, retries over the key pool, model catalog',
+	optional: false,
+	needs: ['pool', 'log', 'now', 'upstreamFetch'],
+	uses: ['usage'],
+	provides: ['assembly', 'catalog'],
+	settings: {
+		endpoint: spec('ASSEMBLY_ENDPOINT', url, DEFAULT_ENDPOINT, 'upstream chat URL; the catalog URL replaces /chat/completions with /models', 'assembly_endpoint'),
+		retryEnabled: spec('RETRY_429_ENABLED', bool, true, 'retry failed attempts on another key', 'retry_429_enabled'),
+		maxRetries: spec('RETRY_429_MAX_RETRIES', int(0, 100), 5, 'extra attempts per client request, shared by every phase', 'retry_429_max_retries'),
+		retryInterval: spec('RETRY_429_INTERVAL', seconds(0, 600), 1, 'seconds between attempts after a 5xx or network error', 'retry_429_interval'),
+		modelsCacheTtl: spec('MODELS_CACHE_TTL', seconds(0, 86_400), 600, 'seconds the upstream model catalog is cached', 'models_cache_ttl'),
+		modelRegion: spec<string | null>('MODEL_REGION', str, null, 'default model_region sent upstream', 'model_region'),
+	},
+	setup: ({ services, settings, config }) => {
+		const catalog = new ModelCatalog(
+			{ fetch: services.upstreamFetch, log: services.log, now: services.now },
+			{ modelsUrl: deriveModelsUrl(settings.endpoint), ttlMs: settings.modelsCacheTtl * 1000 },
+		)
+		const assembly = new AssemblyClient(
+			{ fetch: services.upstreamFetch, pool: services.pool, catalog, log: services.log, recorder: services.usage, now: services.now },
+			{
+				endpoint: settings.endpoint,
+				timeoutMs: config.upstream.timeoutMs,
+				retryEnabled: settings.retryEnabled,
+				maxRetries: settings.maxRetries,
+				retryIntervalMs: settings.retryInterval * 1000,
+				modelRegion: settings.modelRegion,
+			},
+		)
+		return { services: { assembly, catalog } }
+	},
+})

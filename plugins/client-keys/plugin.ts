@@ -1,0 +1,21 @@
+/** Client keys (sk-amb-...): per-client quotas, model allow-lists, expiry; /admin/clients. */
+import { definePlugin } from '../../core/plugin.ts'
+import { clientAdmin, ClientKeys } from './client-keys.ts'
+
+declare module '../../core/plugin.ts' {
+	interface Services {
+		clientKeys: ClientKeys
+	}
+}
+
+export const plugin = definePlugin({
+	name: 'client-keys',
+	description: 'client API keys with their own quotas, model allow-lists and expiry (/admin/clients)',
+	optional: true,
+	needs: ['storage', 'log', 'now', 'passwords', 'secrets', 'adminAuth'],
+	provides: ['clientKeys'],
+	setup: ({ services }) => {
+		const clientKeys = new ClientKeys({ storage: services.storage, log: services.log, now: services.now, api: services.passwords.api, onSecret: (key) => services.secrets.add(key) })
+		return { services: { clientKeys }, routes: clientAdmin({ auth: services.adminAuth, clients: clientKeys }) }
+	},
+})

@@ -1,0 +1,46 @@
+/**
+ * What usage statistics listen to: one event per upstream attempt and one per finished client
+ * request. The upstream client emits them to whatever recorder is loaded; defined here, by the
+ * listener, so the statistics never import the pipeline (and the pipeline runs without them).
+ */
+import type { Principal } from '../api-auth/api-auth.ts'
+
+/** How one upstream attempt ended, as the key pool classifies it. */
+export type AttemptOutcome = 'success' | 'rate-limit' | 'key' | 'no-model-access' | 'transient' | 'client' | 'aborted'
+
+/** Why a client request failed, when it did. */
+export type RequestFailure = 'client' | 'key' | 'no-model-access' | 'rate-limit' | 'transient' | 'aborted' | 'no-key'
+
+/** Token counts as OpenAI reports them (the fields counted). */
+export interface TokenUsage {
+	prompt_tokens: number
+	completion_tokens: number
+	prompt_tokens_details?: { cached_tokens?: number }
+}
+
+/** One upstream attempt. */
+export interface AttemptEvent {
+	keyId: string
+	model: string
+	status: number | null
+	outcome: AttemptOutcome
+}
+
+/** How a client request ended. */
+export interface RequestEvent {
+	keyId: string | null
+	/** Who asked (API password or a client key). */
+	principal: Principal | null
+	model: string
+	stream: boolean
+	ok: boolean
+	status: number
+	failure: RequestFailure | null
+	usage: TokenUsage | null
+	attempts: number
+}
+
+export interface UsageRecorder {
+	attempt(event: AttemptEvent): void
+	finished(event: RequestEvent): void
+}
