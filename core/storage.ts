@@ -48,6 +48,13 @@ export interface Storage {
 	loadSettings(): Promise<Record<string, unknown>>
 	/** Writes the given fields only; a field whose value is `null` or `undefined` is removed. */
 	saveSettings(patch: Record<string, unknown>): Promise<void>
+	/**
+	 * Set-if-absent, atomically per field: writes each field that has no stored value yet and
+	 * resolves to the value stored afterwards for every given field (the caller's own value
+	 * where it landed, the earlier writer's where one was first). Instances starting together
+	 * agree on one value.
+	 */
+	initSettings(fields: Record<string, unknown>): Promise<Record<string, unknown>>
 
 	listDocs<T extends Doc>(kind: DocKind): Promise<T[]>
 	getDoc<T extends Doc>(kind: DocKind, id: string): Promise<T | null>
@@ -115,6 +122,20 @@ export class MemoryStorage implements Storage {
 			else this.settings[field] = cloneJson(value)
 		}
 		this.changed('settings')
+	}
+
+	async initSettings(fields: Record<string, unknown>): Promise<Record<string, unknown>> {
+		const out: Record<string, unknown> = {}
+		let wrote = false
+		for (const [field, value] of Object.entries(fields)) {
+			if (this.settings[field] === undefined) {
+				this.settings[field] = cloneJson(value)
+				wrote = true
+			}
+			out[field] = cloneJson(this.settings[field])
+		}
+		if (wrote) this.changed('settings')
+		return out
 	}
 
 	async listDocs<T extends Doc>(kind: DocKind): Promise<T[]> {

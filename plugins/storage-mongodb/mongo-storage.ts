@@ -129,6 +129,24 @@ class MongoStorage implements Storage {
 		if (ops.length) await this.settings.bulkWrite(ops, { ordered: true })
 	}
 
+	async initSettings(fields: Record<string, unknown>): Promise<Record<string, unknown>> {
+		const names = Object.keys(fields)
+		if (!names.length) return {}
+		// An upsert with $setOnInsert writes only when the field is new; a racing insert's
+		// duplicate-key error means another instance was first, which is as good.
+		await this.settings
+			.bulkWrite(
+				names.map((name) => ({ updateOne: { filter: { _id: name }, update: { $setOnInsert: { value: fields[name] } }, upsert: true } })),
+				{ ordered: false },
+			)
+			.catch((err: { code?: number }) => {
+				if (err.code !== 11000) throw err
+			})
+		const out: Record<string, unknown> = {}
+		for (const record of await this.settings.find({ _id: { $in: names } }).toArray()) out[record._id] = record.value
+		return out
+	}
+
 	async listDocs<T extends Doc>(kind: DocKind): Promise<T[]> {
 		const records = await this.docs.find({ kind }).sort({ _id: 1 }).toArray()
 		return records.map((record) => record.data as T)

@@ -115,6 +115,19 @@ class PostgresStorage implements Storage {
 		return out
 	}
 
+	async initSettings(fields: Record<string, unknown>): Promise<Record<string, unknown>> {
+		if (!Object.keys(fields).length) return {}
+		// Insert what is missing, then read every given field back; the unique key decides who was first.
+		const rows = await this.sql.begin(async (tx) => {
+			await tx`
+				INSERT INTO amb2api_settings (field, value)
+				SELECT key, value FROM jsonb_each(${JSON.stringify(fields)}::text::jsonb)
+				ON CONFLICT (field) DO NOTHING`
+			return tx<{ field: string; value: unknown }[]>`SELECT field, value FROM amb2api_settings WHERE field = ANY(${Object.keys(fields)})`
+		})
+		return Object.fromEntries(rows.map((row) => [row.field, row.value]))
+	}
+
 	async saveSettings(patch: Record<string, unknown>): Promise<void> {
 		const set: Record<string, unknown> = {}
 		const remove: string[] = []

@@ -177,6 +177,18 @@ class RedisStorage implements Storage {
 		await execOrThrow(tx.exec())
 	}
 
+	async initSettings(fields: Record<string, unknown>): Promise<Record<string, unknown>> {
+		const names = Object.keys(fields)
+		if (!names.length) return {}
+		// HSETNX per field, then HMGET, in one MULTI: what landed is what every instance reads.
+		const tx = this.client.multi()
+		for (const name of names) tx.hsetnx(this.settingsKey, name, JSON.stringify(fields[name]))
+		tx.hmget(this.settingsKey, ...names)
+		const results = await execOrThrow(tx.exec())
+		const stored = results[results.length - 1] as (string | null)[]
+		return Object.fromEntries(names.map((name, i) => [name, JSON.parse(stored[i] ?? 'null')]))
+	}
+
 	async listDocs<T extends Doc>(kind: DocKind): Promise<T[]> {
 		const values = await this.client.hvals(this.docsKey(kind))
 		return values.map((json) => JSON.parse(json) as T)
