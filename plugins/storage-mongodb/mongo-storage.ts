@@ -15,6 +15,7 @@
 import { type Collection, type Filter, MongoClient, type UpdateFilter } from 'mongodb'
 import { redactUrl, scrubUrlPassword } from '../../core/secrets.ts'
 import type { Counters, Doc, DocKind, DocMutation, ReserveResult, Storage, StorageKind } from '../../core/storage.ts'
+import { checkInteger, clampLimit } from '../../core/storage-values.ts'
 
 export interface MongoStorageOptions {
 	/** `mongodb://` or `mongodb+srv://` connection string. */
@@ -64,15 +65,6 @@ function escapeRegex(text: string): string {
 
 function isDuplicateKey(err: unknown): boolean {
 	return (err as { code?: unknown }).code === 11000
-}
-
-function checkInteger(what: string, value: number): void {
-	if (!Number.isSafeInteger(value)) throw new RangeError(`${what} must be a safe integer, got ${value}`)
-}
-
-function clampLimit(limit: number): number {
-	if (Number.isNaN(limit)) throw new RangeError('limit must be a number')
-	return Math.max(Number.MIN_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, Math.floor(limit)))
 }
 
 

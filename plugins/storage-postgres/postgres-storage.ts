@@ -16,6 +16,7 @@
 import postgres from 'postgres'
 import { scrubUrlPassword } from '../../core/secrets.ts'
 import type { Counters, Doc, DocKind, DocMutation, ReserveResult, Storage, StorageKind } from '../../core/storage.ts'
+import { checkInteger, clampLimit } from '../../core/storage-values.ts'
 
 export interface PostgresStorageOptions {
 	/** `postgres://user[:password]@host:port/db[?search_path=schema&sslmode=...]` */
@@ -68,15 +69,6 @@ function isRetryable(err: unknown): boolean {
 
 function likePrefix(prefix: string): string {
 	return prefix.replace(/[\\%_]/g, '\\$&') + '%'
-}
-
-function checkInteger(what: string, value: number): void {
-	if (!Number.isSafeInteger(value)) throw new RangeError(`${what} must be a safe integer, got ${value}`)
-}
-
-function clampLimit(limit: number): number {
-	if (Number.isNaN(limit)) throw new RangeError('limit must be a number')
-	return Math.max(Number.MIN_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, Math.floor(limit)))
 }
 
 function numbers(fields: Record<string, unknown>): Counters {

@@ -20,6 +20,7 @@ import { Buffer } from 'node:buffer'
 import { Redis } from 'ioredis'
 import { redactUrl, scrubUrlPassword } from '../../core/secrets.ts'
 import type { Counters, Doc, DocKind, DocMutation, ReserveResult, Storage, StorageKind } from '../../core/storage.ts'
+import { checkInteger, clampLimit } from '../../core/storage-values.ts'
 
 export interface RedisStorageOptions {
 	/** `redis://[user:password@]host:port/db` or `rediss://` (TLS, certificates verified). */
@@ -106,15 +107,6 @@ const scripts = {
 }
 
 
-
-function checkInteger(what: string, value: number): void {
-	if (!Number.isSafeInteger(value)) throw new RangeError(`${what} must be a safe integer, got ${value}`)
-}
-
-function clampLimit(limit: number): number {
-	if (Number.isNaN(limit)) throw new RangeError('limit must be a number')
-	return Math.max(Number.MIN_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, Math.floor(limit)))
-}
 
 class RedisStorage implements Storage {
 	readonly kind: StorageKind = 'redis'
