@@ -104,8 +104,12 @@ export class MemoryStorage implements Storage {
 	protected settings: Record<string, unknown> = {}
 	protected docs = Object.fromEntries(DOC_KINDS.map((kind) => [kind, new Map<string, Doc>()])) as Record<DocKind, Map<string, Doc>>
 	protected counters = new Map<string, { values: Counters; expireAt?: number }>()
-	/** Called after every change; the file backend schedules a write here. */
-	protected changed(_area: 'settings' | DocKind | 'counters'): void {}
+	/**
+	 * Called after every change, and awaited before the change is acknowledged: the file
+	 * backend resolves it once the change is on disk (or schedules a batched write for
+	 * per-request bookkeeping). `operator` marks a counter change someone asked for (a reset).
+	 */
+	protected changed(_area: 'settings' | DocKind | 'counters', _operator = false): Promise<void> | void {}
 	/** Injectable for tests of counter expiry. */
 	constructor(protected now: () => number = Date.now) {}
 
@@ -121,7 +125,7 @@ export class MemoryStorage implements Storage {
 			if (value === null || value === undefined) delete this.settings[field]
 			else this.settings[field] = cloneJson(value)
 		}
-		this.changed('settings')
+		await this.changed('settings')
 	}
 
 	async initSettings(fields: Record<string, unknown>): Promise<Record<string, unknown>> {
@@ -134,7 +138,7 @@ export class MemoryStorage implements Storage {
 			}
 			out[field] = cloneJson(this.settings[field])
 		}
-		if (wrote) this.changed('settings')
+		if (wrote) await this.changed('settings')
 		return out
 	}
 
@@ -149,12 +153,12 @@ export class MemoryStorage implements Storage {
 
 	async putDoc<T extends Doc>(kind: DocKind, doc: T): Promise<void> {
 		this.docs[kind].set(doc.id, cloneJson(doc))
-		this.changed(kind)
+		await this.changed(kind)
 	}
 
 	async deleteDoc(kind: DocKind, id: string): Promise<boolean> {
 		const removed = this.docs[kind].delete(id)
-		if (removed) this.changed(kind)
+		if (removed) await this.changed(kind)
 		return removed
 	}
 
@@ -164,13 +168,13 @@ export class MemoryStorage implements Storage {
 		const next = mutate(current ? (cloneJson(current) as T) : null)
 		if (next === undefined) return current ? (cloneJson(current) as T) : null
 		if (next === null) {
-			if (this.docs[kind].delete(id)) this.changed(kind)
+			if (this.docs[kind].delete(id)) await this.changed(kind)
 			return null
 		}
 		// `next` belongs to the caller (mutate got a copy): store a copy, hand `next` back.
 		const result = { ...next, id }
 		this.docs[kind].set(id, cloneJson(result))
-		this.changed(kind)
+		await this.changed(kind)
 		return result
 	}
 
@@ -195,7 +199,7 @@ export class MemoryStorage implements Storage {
 			group.values[field] = (group.values[field] ?? 0) + delta
 			result[field] = group.values[field]
 		}
-		this.changed('counters')
+		await this.changed('counters')
 		return result
 	}
 
@@ -217,7 +221,7 @@ export class MemoryStorage implements Storage {
 				removed++
 			}
 		}
-		if (removed) this.changed('counters')
+		if (removed) await this.changed('counters', true)
 		return removed
 	}
 
