@@ -19,15 +19,37 @@ export interface OpenAIErrorBody {
 	error: { message: string; type: OpenAIErrorType; param: string | null; code: string | null } & Record<string, unknown>
 }
 
+/** What one catalogue entry sets; everything but the message has the entry's default. */
+export interface ErrorInit {
+	message: string
+	status?: number
+	code?: string | null
+	param?: string | null
+	/** Extra fields inside `error` (e.g. the upstream request_id). */
+	extra?: Record<string, unknown>
+	/** Extra response headers (Retry-After on 429). */
+	headers?: Record<string, string>
+}
+
 export class GatewayError extends Error {
 	readonly status: number = 500
 	readonly type: OpenAIErrorType = 'api_error'
 	readonly code: string | null = null
 	readonly param: string | null = null
-	/** Extra response headers (Retry-After on 429). */
 	readonly headers: Record<string, string> = {}
-	/** Extra fields inside `error` (e.g. the upstream request_id). */
 	readonly extra: Record<string, unknown> = {}
+
+	constructor(message: string, defaults?: { status: number; type: OpenAIErrorType }, init: Omit<ErrorInit, 'message'> = {}) {
+		super(message)
+		if (defaults) {
+			this.status = init.status ?? defaults.status
+			this.type = defaults.type
+		}
+		this.code = init.code ?? null
+		this.param = init.param ?? null
+		Object.assign(this.headers, init.headers)
+		Object.assign(this.extra, init.extra)
+	}
 
 	toJSON(): OpenAIErrorBody {
 		return { error: { message: this.message, type: this.type, param: this.param, code: this.code, ...this.extra } }
@@ -41,103 +63,82 @@ export class GatewayError extends Error {
 	}
 }
 
+/**
+ * One catalogue entry -> one error class: its status, its OpenAI type, and how its constructor's
+ * arguments (kept as callers know them) map to message, code, param and headers.
+ */
+function defineError<A extends unknown[]>(name: string, status: number, type: OpenAIErrorType, init: (...args: A) => ErrorInit) {
+	const ErrorClass = class extends GatewayError {
+		constructor(...args: A) {
+			const { message, ...rest } = init(...args)
+			super(message, { status, type }, rest)
+		}
+	}
+	Object.defineProperty(ErrorClass, 'name', { value: name })
+	return ErrorClass
+}
+
+const retryAfter = (seconds: number | null): Record<string, string> => (seconds === null ? {} : { 'retry-after': String(Math.max(1, Math.ceil(seconds))) })
+
+// The catalogue: every error a client can see.
+
 /** 400: the client's own request is wrong. `param` names the offending field. */
-export class BadRequestError extends GatewayError {
-	override readonly status = 400
-	override readonly type = 'invalid_request_error'
-	override readonly param: string | null
-	override readonly code: string | null
-	constructor(message: string, param: string | null = null, code: string | null = null, extra: Record<string, unknown> = {}) {
-		super(message)
-		this.param = param
-		this.code = code
-		Object.assign(this.extra, extra)
-	}
-}
-
+export const BadRequestError = defineError(
+	'BadRequestError',
+	400,
+	'invalid_request_error',
+	(message: string, param: string | null = null, code: string | null = null, extra: Record<string, unknown> = {}) => ({ message, param, code, extra }),
+)
 /** 401: missing or wrong credentials. */
-export class AuthenticationError extends GatewayError {
-	override readonly status = 401
-	override readonly type = 'authentication_error'
-	override readonly code: string
-	constructor(message = 'Invalid or missing API key. Send it as "Authorization: Bearer <key>".', code = 'invalid_api_key') {
-		super(message)
-		this.code = code
-	}
-}
-
+export const AuthenticationError = defineError(
+	'AuthenticationError',
+	401,
+	'authentication_error',
+	(message: string = 'Invalid or missing API key. Send it as "Authorization: Bearer <key>".', code: string = 'invalid_api_key') => ({ message, code }),
+)
 /** 403: the credentials are known but may not do this (disabled client key, model not allowed). */
-export class PermissionError extends GatewayError {
-	override readonly status = 403
-	override readonly type = 'permission_error'
-	override readonly code: string
-	constructor(message: string, code: string) {
-		super(message)
-		this.code = code
-	}
-}
-
-export class NotFoundError extends GatewayError {
-	override readonly status = 404
-	override readonly type = 'not_found_error'
-	override readonly code: string
-	constructor(message: string, code = 'not_found', extra: Record<string, unknown> = {}) {
-		super(message)
-		this.code = code
-		Object.assign(this.extra, extra)
-	}
-}
-
+export const PermissionError = defineError('PermissionError', 403, 'permission_error', (message: string, code: string) => ({ message, code }))
+/** 404: no such thing (no key has access to the model, an unknown id). */
+export const NotFoundError = defineError('NotFoundError', 404, 'not_found_error', (message: string, code: string = 'not_found', extra: Record<string, unknown> = {}) => ({
+	message,
+	code,
+	extra,
+}))
 /** 429: no key has headroom (or a quota is spent). `retryAfterSeconds` becomes the Retry-After header. */
-export class RateLimitError extends GatewayError {
-	override readonly status = 429
-	override readonly type = 'rate_limit_error'
-	override readonly code: string
-	constructor(message: string, retryAfterSeconds: number | null, code = 'rate_limit_exceeded', extra: Record<string, unknown> = {}) {
-		super(message)
-		this.code = code
-		if (retryAfterSeconds !== null) this.headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfterSeconds)))
-		Object.assign(this.extra, extra)
-	}
-}
-
+export const RateLimitError = defineError(
+	'RateLimitError',
+	429,
+	'rate_limit_error',
+	(message: string, retryAfterSeconds: number | null, code: string = 'rate_limit_exceeded', extra: Record<string, unknown> = {}) => ({
+		message,
+		code,
+		extra,
+		headers: retryAfter(retryAfterSeconds),
+	}),
+)
 /** 502: the upstream failed (5xx, broken answer, network error) and retries did not help. */
-export class UpstreamError extends GatewayError {
-	override readonly status: number
-	override readonly type = 'api_error'
-	override readonly code: string
-	constructor(message: string, status = 502, code = 'upstream_error', extra: Record<string, unknown> = {}) {
-		super(message)
-		this.status = status
-		this.code = code
-		Object.assign(this.extra, extra)
-	}
-}
-
+export const UpstreamError = defineError('UpstreamError', 502, 'api_error', (message: string, status: number = 502, code: string = 'upstream_error', extra: Record<string, unknown> = {}) => ({
+	message,
+	status,
+	code,
+	extra,
+}))
 /** 504: the upstream did not answer in time. */
-export class UpstreamTimeoutError extends GatewayError {
-	override readonly status = 504
-	override readonly type = 'timeout_error'
-	override readonly code = 'upstream_timeout'
-}
-
+export const UpstreamTimeoutError = defineError('UpstreamTimeoutError', 504, 'timeout_error', (message: string) => ({ message, code: 'upstream_timeout' }))
 /** 503: the gateway cannot serve at all (no upstream key configured, all keys disabled). */
-export class ServiceUnavailableError extends GatewayError {
-	override readonly status = 503
-	override readonly type = 'service_unavailable'
-	override readonly code: string
-	constructor(message: string, code: string) {
-		super(message)
-		this.code = code
-	}
-}
-
+export const ServiceUnavailableError = defineError('ServiceUnavailableError', 503, 'service_unavailable', (message: string, code: string) => ({ message, code }))
 /** 500: a bug in amb2api. The message is generic on purpose; details go to the log. */
-export class InternalError extends GatewayError {
-	override readonly status = 500
-	override readonly type = 'server_error'
-	override readonly code = 'internal_error'
-	constructor(message = 'Internal error in amb2api; see the gateway log.') {
-		super(message)
-	}
-}
+export const InternalError = defineError('InternalError', 500, 'server_error', (message: string = 'Internal error in amb2api; see the gateway log.') => ({
+	message,
+	code: 'internal_error',
+}))
+
+export type BadRequestError = InstanceType<typeof BadRequestError>
+export type AuthenticationError = InstanceType<typeof AuthenticationError>
+export type PermissionError = InstanceType<typeof PermissionError>
+export type NotFoundError = InstanceType<typeof NotFoundError>
+export type RateLimitError = InstanceType<typeof RateLimitError>
+export type UpstreamError = InstanceType<typeof UpstreamError>
+export type UpstreamTimeoutError = InstanceType<typeof UpstreamTimeoutError>
+export type ServiceUnavailableError = InstanceType<typeof ServiceUnavailableError>
+export type InternalError = InstanceType<typeof InternalError>

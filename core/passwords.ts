@@ -14,24 +14,40 @@ export interface PanelSecrets {
 	sessionSecret: string
 }
 
+const PASSWORDS = [
+	{ field: 'api_password_hash', label: 'API password (clients, /v1)', from: (c: Config) => c.secrets.apiPassword },
+	{ field: 'panel_password_hash', label: 'Panel password (/ui, /admin)', from: (c: Config) => c.secrets.panelPassword },
+] as const
+
 export async function ensureSecrets(config: Config, storage: Storage, stored: Record<string, unknown>, print: (line: string) => void): Promise<PanelSecrets> {
-	const generated: string[] = []
-	const check = async (plain: string | null, field: string, label: string): Promise<PasswordCheck> => {
+	const checks = new Map<string, PasswordCheck>()
+	// Candidates for whatever nothing configures yet: generated here, kept only if they land.
+	const candidates = new Map<string, { password: string; hash: string; label: string }>()
+	for (const { field, label, from } of PASSWORDS) {
+		const plain = from(config)
 		const hash = typeof stored[field] === 'string' ? (stored[field] as string) : null
-		if (plain && (config.overrideEnv || !hash)) return PasswordCheck.plain(plain)
-		if (hash) return PasswordCheck.hashed(hash)
-		const password = generatePassword()
-		const mine = hashPassword(password)
-		await storage.saveSettings({ [field]: mine })
-		// Instances starting together on one backend: the hash that landed wins, and only the
-		// instance whose password it is prints it.
-		const landed = (await storage.loadSettings())[field]
-		if (typeof landed === 'string' && landed !== mine) return PasswordCheck.hashed(landed)
-		generated.push(`  ${label}: ${password}`)
-		return PasswordCheck.plain(password, 'stored')
+		if (plain && (config.overrideEnv || !hash)) checks.set(field, PasswordCheck.plain(plain))
+		else if (hash) checks.set(field, PasswordCheck.hashed(hash))
+		else {
+			const password = generatePassword()
+			candidates.set(field, { password, hash: hashPassword(password), label })
+		}
 	}
-	const api = await check(config.secrets.apiPassword, 'api_password_hash', 'API password (clients, /v1)')
-	const panel = await check(config.secrets.panelPassword, 'panel_password_hash', 'Panel password (/ui, /admin)')
+	const fields: Record<string, unknown> = Object.fromEntries([...candidates].map(([field, c]) => [field, c.hash]))
+	if (typeof stored.session_secret !== 'string') fields.session_secret = generatePassword() + generatePassword()
+
+	// One set-if-absent for everything at once: instances starting together on one backend agree
+	// on what landed first, and only the instance whose passwords landed prints them.
+	const landed = Object.keys(fields).length ? await storage.initSettings(fields) : {}
+	const generated: string[] = []
+	for (const [field, candidate] of candidates) {
+		const value = landed[field]
+		if (typeof value !== 'string') throw new Error(`storage did not keep ${field}`)
+		if (value === candidate.hash) {
+			generated.push(`  ${candidate.label}: ${candidate.password}`)
+			checks.set(field, PasswordCheck.plain(candidate.password, 'stored'))
+		} else checks.set(field, PasswordCheck.hashed(value))
+	}
 	if (generated.length) {
 		print(
 			['No password was configured, so these were generated and stored (as hashes). They are shown only this once:', ...generated, 'Set API_PASSWORD / PANEL_PASSWORD to choose your own.'].join(
@@ -39,10 +55,11 @@ export async function ensureSecrets(config: Config, storage: Storage, stored: Re
 			),
 		)
 	}
-	let sessionSecret = typeof stored.session_secret === 'string' ? stored.session_secret : null
-	if (!sessionSecret) {
-		sessionSecret = generatePassword() + generatePassword()
-		await storage.saveSettings({ session_secret: sessionSecret })
-	}
+	// The session secret signs panel cookies: every instance must hold the same one.
+	const sessionSecret = typeof stored.session_secret === 'string' ? stored.session_secret : landed.session_secret
+	if (typeof sessionSecret !== 'string') throw new Error('storage did not keep the session secret')
+	const api = checks.get('api_password_hash')
+	const panel = checks.get('panel_password_hash')
+	if (!api || !panel) throw new Error('password bootstrap left a password unset')
 	return { api, panel, sessionSecret }
 }

@@ -86,6 +86,8 @@ class Resilient implements ResilientStorage {
 
 	// The journal of changes made while down.
 	private pendingSettings: Record<string, unknown> = {}
+	/** First-start values decided while down: written only where still absent when the backend returns. */
+	private pendingInits: Record<string, unknown> = {}
 	private readonly pendingDocs = new Map<string, { kind: DocKind; id: string; doc: Doc | null }>()
 	private readonly pendingDeletes: string[] = []
 	private readonly pendingAdds = new Map<string, PendingAdd>()
@@ -200,6 +202,18 @@ class Resilient implements ResilientStorage {
 	 */
 	private async replay(): Promise<void> {
 		for (;;) {
+			if (Object.keys(this.pendingInits).length) {
+				const fields = this.pendingInits
+				this.pendingInits = {}
+				try {
+					// Another instance may have decided meanwhile: what landed there wins here too.
+					this.mirror.replaceSettings({ ...(await this.mirror.loadSettings()), ...(await this.backend.initSettings(fields)) })
+				} catch (err) {
+					this.pendingInits = { ...fields, ...this.pendingInits }
+					throw err
+				}
+				continue
+			}
 			if (Object.keys(this.pendingSettings).length) {
 				const patch = this.pendingSettings
 				this.pendingSettings = {}
@@ -278,6 +292,19 @@ class Resilient implements ResilientStorage {
 			async () => {
 				await this.mirror.saveSettings(patch)
 				for (const [field, value] of Object.entries(patch)) this.pendingSettings[field] = value === undefined ? null : cloneJson(value)
+			},
+		)
+	}
+
+	initSettings(fields: Record<string, unknown>): Promise<Record<string, unknown>> {
+		return this.call(
+			() => this.backend.initSettings(fields),
+			(landed) => void this.mirror.saveSettings(landed),
+			async () => {
+				// Serving from memory: the mirror decides now; the replay writes only what is still absent then.
+				const landed = await this.mirror.initSettings(fields)
+				for (const [field, value] of Object.entries(landed)) if (this.pendingSettings[field] === undefined) this.pendingInits[field] = cloneJson(value)
+				return landed
 			},
 		)
 	}

@@ -48,6 +48,13 @@ export interface Storage {
 	loadSettings(): Promise<Record<string, unknown>>
 	/** Writes the given fields only; a field whose value is `null` or `undefined` is removed. */
 	saveSettings(patch: Record<string, unknown>): Promise<void>
+	/**
+	 * Set-if-absent, atomically per field: writes each field that has no stored value yet and
+	 * resolves to the value stored afterwards for every given field (the caller's own value
+	 * where it landed, the earlier writer's where one was first). Instances starting together
+	 * agree on one value.
+	 */
+	initSettings(fields: Record<string, unknown>): Promise<Record<string, unknown>>
 
 	listDocs<T extends Doc>(kind: DocKind): Promise<T[]>
 	getDoc<T extends Doc>(kind: DocKind, id: string): Promise<T | null>
@@ -97,8 +104,12 @@ export class MemoryStorage implements Storage {
 	protected settings: Record<string, unknown> = {}
 	protected docs = Object.fromEntries(DOC_KINDS.map((kind) => [kind, new Map<string, Doc>()])) as Record<DocKind, Map<string, Doc>>
 	protected counters = new Map<string, { values: Counters; expireAt?: number }>()
-	/** Called after every change; the file backend schedules a write here. */
-	protected changed(_area: 'settings' | DocKind | 'counters'): void {}
+	/**
+	 * Called after every change, and awaited before the change is acknowledged: the file
+	 * backend resolves it once the change is on disk (or schedules a batched write for
+	 * per-request bookkeeping). `operator` marks a counter change someone asked for (a reset).
+	 */
+	protected changed(_area: 'settings' | DocKind | 'counters', _operator = false): Promise<void> | void {}
 	/** Injectable for tests of counter expiry. */
 	constructor(protected now: () => number = Date.now) {}
 
@@ -114,7 +125,21 @@ export class MemoryStorage implements Storage {
 			if (value === null || value === undefined) delete this.settings[field]
 			else this.settings[field] = cloneJson(value)
 		}
-		this.changed('settings')
+		await this.changed('settings')
+	}
+
+	async initSettings(fields: Record<string, unknown>): Promise<Record<string, unknown>> {
+		const out: Record<string, unknown> = {}
+		let wrote = false
+		for (const [field, value] of Object.entries(fields)) {
+			if (this.settings[field] === undefined) {
+				this.settings[field] = cloneJson(value)
+				wrote = true
+			}
+			out[field] = cloneJson(this.settings[field])
+		}
+		if (wrote) await this.changed('settings')
+		return out
 	}
 
 	async listDocs<T extends Doc>(kind: DocKind): Promise<T[]> {
@@ -128,12 +153,12 @@ export class MemoryStorage implements Storage {
 
 	async putDoc<T extends Doc>(kind: DocKind, doc: T): Promise<void> {
 		this.docs[kind].set(doc.id, cloneJson(doc))
-		this.changed(kind)
+		await this.changed(kind)
 	}
 
 	async deleteDoc(kind: DocKind, id: string): Promise<boolean> {
 		const removed = this.docs[kind].delete(id)
-		if (removed) this.changed(kind)
+		if (removed) await this.changed(kind)
 		return removed
 	}
 
@@ -143,13 +168,13 @@ export class MemoryStorage implements Storage {
 		const next = mutate(current ? (cloneJson(current) as T) : null)
 		if (next === undefined) return current ? (cloneJson(current) as T) : null
 		if (next === null) {
-			if (this.docs[kind].delete(id)) this.changed(kind)
+			if (this.docs[kind].delete(id)) await this.changed(kind)
 			return null
 		}
 		// `next` belongs to the caller (mutate got a copy): store a copy, hand `next` back.
 		const result = { ...next, id }
 		this.docs[kind].set(id, cloneJson(result))
-		this.changed(kind)
+		await this.changed(kind)
 		return result
 	}
 
@@ -174,7 +199,7 @@ export class MemoryStorage implements Storage {
 			group.values[field] = (group.values[field] ?? 0) + delta
 			result[field] = group.values[field]
 		}
-		this.changed('counters')
+		await this.changed('counters')
 		return result
 	}
 
@@ -196,7 +221,7 @@ export class MemoryStorage implements Storage {
 				removed++
 			}
 		}
-		if (removed) this.changed('counters')
+		if (removed) await this.changed('counters', true)
 		return removed
 	}
 

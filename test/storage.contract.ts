@@ -60,6 +60,21 @@ export function storageContract(name: string, open: () => Promise<Storage>, opti
 			expect((await s.loadSettings()).nested).toEqual(nested)
 		})
 
+		test('initSettings: set-if-absent per field; the first value stays; concurrent callers agree', async () => {
+			const s = await fresh()
+			await s.saveSettings({ kept: 'old' })
+			expect(await s.initSettings({ kept: 'new', fresh: { n: 1 } })).toEqual({ kept: 'old', fresh: { n: 1 } })
+			expect(await s.initSettings({ fresh: { n: 2 } })).toEqual({ fresh: { n: 1 } })
+			expect(await s.loadSettings()).toEqual({ kept: 'old', fresh: { n: 1 } })
+			expect(await s.initSettings({})).toEqual({})
+			const other = secondConnection ? await track(secondConnection(s)) : s
+			const racers = Array.from({ length: 12 }, (_, i) => (i % 2 ? other : s).initSettings({ race: `value-${i}` }))
+			const landed = await Promise.all(racers)
+			const winners = new Set(landed.map((r) => r.race))
+			expect(winners.size).toBe(1)
+			expect((await s.loadSettings()).race).toBe([...winners][0])
+		})
+
 		test('docs: put, get, list per kind, replace, delete', async () => {
 			const s = await fresh()
 			expect(await s.listDocs('keys')).toEqual([])

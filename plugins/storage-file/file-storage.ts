@@ -7,13 +7,20 @@
  * MongoDB.
  *
  * Writes are atomic (temp file in the same directory, fsync, rename, fsync of the directory), so
- * a crash leaves either the old or the new file, never half of one. They are coalesced: a change
- * schedules a write of its area within `flushDelayMs`, and a burst of changes makes one write.
+ * a crash leaves either the old or the new file, never half of one.
+ *
+ * A change someone asked for (settings, upstream keys, client keys, quota limits, a usage reset)
+ * is durable before it is acknowledged: its promise resolves only after the write that contains
+ * it has been fsynced. Group commit: every change that arrives while a write is under way waits
+ * for the next one, which carries them all, so a burst costs one write per round, not one each.
+ * Per-request bookkeeping (rate windows in `limits`, usage and quota counters) is batched
+ * instead: written within `flushDelayMs`, so a crash can lose that last moment of counting.
  * `close()` writes whatever is pending. Uses `node:fs/promises` only: the app also runs on Deno.
  */
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { type Counters, DOC_KINDS, type Doc, type DocKind, MemoryStorage, type StorageKind } from '../../core/storage.ts'
+import { ServiceUnavailableError } from '../../core/errors.ts'
 import { isObject } from '../../core/json.ts'
 
 export interface FileStorageOptions {
@@ -33,6 +40,16 @@ const RETRY_FAILED_WRITE_MS = 1000
 
 type StoredGroup = { values: Counters; expireAt?: number }
 
+/** Per-request bookkeeping: written in batches, not waited for (see the header). */
+const BATCHED_AREAS: ReadonlySet<Area> = new Set<Area>(['limits', 'counters'])
+
+/** A change could not be made durable: the operator's request fails honestly (503), nothing is claimed. */
+export class StorageWriteError extends ServiceUnavailableError {
+	constructor(cause: Error) {
+		super(`The change could not be saved: file storage cannot write (${cause.message}).`, 'storage_write_failed')
+	}
+}
+
 export class FileStorage extends MemoryStorage {
 	override readonly kind: StorageKind = 'file'
 	override readonly where: string
@@ -40,6 +57,8 @@ export class FileStorage extends MemoryStorage {
 	readonly writes = Object.fromEntries((['settings', ...DOC_KINDS, 'counters'] as Area[]).map((area) => [area, 0])) as Record<Area, number>
 
 	private readonly dirty = new Set<Area>()
+	/** Changes waiting to be acknowledged: settled by the next flush that starts after them. */
+	private waiting: { resolve: () => void; reject: (err: Error) => void }[] = []
 	private timer: ReturnType<typeof setTimeout> | undefined
 	private flushing: Promise<void> | undefined
 	private lastWriteError: Error | undefined
@@ -87,10 +106,17 @@ export class FileStorage extends MemoryStorage {
 		}
 	}
 
-	protected override changed(area: Area): void {
+	protected override changed(area: Area, operator = false): Promise<void> | void {
 		this.dirty.add(area)
-		// After a failed write, do not hammer a full or read-only disk on every change.
-		this.schedule(this.lastWriteError ? RETRY_FAILED_WRITE_MS : this.flushDelayMs)
+		if (BATCHED_AREAS.has(area) && !operator) {
+			// After a failed write, do not hammer a full or read-only disk on every change.
+			this.schedule(this.lastWriteError ? RETRY_FAILED_WRITE_MS : this.flushDelayMs)
+			return
+		}
+		// Acknowledged only once on disk: wait for the next flush (group commit).
+		const done = new Promise<void>((resolve, reject) => this.waiting.push({ resolve, reject }))
+		this.schedule(0)
+		return done
 	}
 
 	/** Rejects while the last write failed, so /health shows that changes are not being saved. */
@@ -108,7 +134,13 @@ export class FileStorage extends MemoryStorage {
 	/** Writes every area changed since the last write. One flush runs at a time. */
 	async flush(): Promise<void> {
 		while (this.flushing) await this.flushing
-		if (this.dirty.size === 0) return
+		// Everyone waiting now has their change in memory: this write carries it.
+		const waiting = this.waiting
+		this.waiting = []
+		if (this.dirty.size === 0) {
+			for (const w of waiting) w.resolve()
+			return
+		}
 		const areas = [...this.dirty]
 		this.dirty.clear()
 		let failure: Error | undefined
@@ -133,13 +165,25 @@ export class FileStorage extends MemoryStorage {
 		}
 		this.lastWriteError = failure
 		if (failure) {
+			const refusal = new StorageWriteError(failure)
+			for (const w of waiting) w.reject(refusal)
 			if (!this.closed) this.schedule(RETRY_FAILED_WRITE_MS)
 			throw failure
 		}
+		for (const w of waiting) w.resolve()
 	}
 
 	private schedule(delayMs: number): void {
-		if (this.timer || this.closed) return
+		if (this.closed) {
+			// Closing writes what is pending; a change after that cannot be kept.
+			if (this.waiting.length) void this.flush().catch(() => {})
+			return
+		}
+		if (this.timer) {
+			if (delayMs > 0) return
+			// Someone waits for an acknowledgement: do not let it sit behind a batching delay.
+			clearTimeout(this.timer)
+		}
 		this.timer = setTimeout(() => {
 			this.timer = undefined
 			// A failure is kept in lastWriteError (ping) and retried by flush itself.

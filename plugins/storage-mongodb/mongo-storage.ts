@@ -15,6 +15,7 @@
 import { type Collection, type Filter, MongoClient, type UpdateFilter } from 'mongodb'
 import { redactUrl, scrubUrlPassword } from '../../core/secrets.ts'
 import type { Counters, Doc, DocKind, DocMutation, ReserveResult, Storage, StorageKind } from '../../core/storage.ts'
+import { checkInteger, clampLimit } from '../../core/storage-values.ts'
 
 export interface MongoStorageOptions {
 	/** `mongodb://` or `mongodb+srv://` connection string. */
@@ -64,15 +65,6 @@ function escapeRegex(text: string): string {
 
 function isDuplicateKey(err: unknown): boolean {
 	return (err as { code?: unknown }).code === 11000
-}
-
-function checkInteger(what: string, value: number): void {
-	if (!Number.isSafeInteger(value)) throw new RangeError(`${what} must be a safe integer, got ${value}`)
-}
-
-function clampLimit(limit: number): number {
-	if (Number.isNaN(limit)) throw new RangeError('limit must be a number')
-	return Math.max(Number.MIN_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, Math.floor(limit)))
 }
 
 
@@ -127,6 +119,24 @@ class MongoStorage implements Storage {
 				: { replaceOne: { filter: { _id: field }, replacement: { value }, upsert: true } },
 		)
 		if (ops.length) await this.settings.bulkWrite(ops, { ordered: true })
+	}
+
+	async initSettings(fields: Record<string, unknown>): Promise<Record<string, unknown>> {
+		const names = Object.keys(fields)
+		if (!names.length) return {}
+		// An upsert with $setOnInsert writes only when the field is new; a racing insert's
+		// duplicate-key error means another instance was first, which is as good.
+		await this.settings
+			.bulkWrite(
+				names.map((name) => ({ updateOne: { filter: { _id: name }, update: { $setOnInsert: { value: fields[name] } }, upsert: true } })),
+				{ ordered: false },
+			)
+			.catch((err: { code?: number }) => {
+				if (err.code !== 11000) throw err
+			})
+		const out: Record<string, unknown> = {}
+		for (const record of await this.settings.find({ _id: { $in: names } }).toArray()) out[record._id] = record.value
+		return out
 	}
 
 	async listDocs<T extends Doc>(kind: DocKind): Promise<T[]> {

@@ -16,6 +16,7 @@
 import postgres from 'postgres'
 import { scrubUrlPassword } from '../../core/secrets.ts'
 import type { Counters, Doc, DocKind, DocMutation, ReserveResult, Storage, StorageKind } from '../../core/storage.ts'
+import { checkInteger, clampLimit } from '../../core/storage-values.ts'
 
 export interface PostgresStorageOptions {
 	/** `postgres://user[:password]@host:port/db[?search_path=schema&sslmode=...]` */
@@ -70,15 +71,6 @@ function likePrefix(prefix: string): string {
 	return prefix.replace(/[\\%_]/g, '\\$&') + '%'
 }
 
-function checkInteger(what: string, value: number): void {
-	if (!Number.isSafeInteger(value)) throw new RangeError(`${what} must be a safe integer, got ${value}`)
-}
-
-function clampLimit(limit: number): number {
-	if (Number.isNaN(limit)) throw new RangeError('limit must be a number')
-	return Math.max(Number.MIN_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, Math.floor(limit)))
-}
-
 function numbers(fields: Record<string, unknown>): Counters {
 	const out: Counters = {}
 	for (const [field, value] of Object.entries(fields)) out[field] = Number(value)
@@ -113,6 +105,19 @@ class PostgresStorage implements Storage {
 		const out: Record<string, unknown> = {}
 		for (const row of rows) out[row.field] = row.value
 		return out
+	}
+
+	async initSettings(fields: Record<string, unknown>): Promise<Record<string, unknown>> {
+		if (!Object.keys(fields).length) return {}
+		// Insert what is missing, then read every given field back; the unique key decides who was first.
+		const rows = await this.sql.begin(async (tx) => {
+			await tx`
+				INSERT INTO amb2api_settings (field, value)
+				SELECT key, value FROM jsonb_each(${JSON.stringify(fields)}::text::jsonb)
+				ON CONFLICT (field) DO NOTHING`
+			return tx<{ field: string; value: unknown }[]>`SELECT field, value FROM amb2api_settings WHERE field = ANY(${Object.keys(fields)})`
+		})
+		return Object.fromEntries(rows.map((row) => [row.field, row.value]))
 	}
 
 	async saveSettings(patch: Record<string, unknown>): Promise<void> {

@@ -20,6 +20,7 @@ import { Buffer } from 'node:buffer'
 import { Redis } from 'ioredis'
 import { redactUrl, scrubUrlPassword } from '../../core/secrets.ts'
 import type { Counters, Doc, DocKind, DocMutation, ReserveResult, Storage, StorageKind } from '../../core/storage.ts'
+import { checkInteger, clampLimit } from '../../core/storage-values.ts'
 
 export interface RedisStorageOptions {
 	/** `redis://[user:password@]host:port/db` or `rediss://` (TLS, certificates verified). */
@@ -107,15 +108,6 @@ const scripts = {
 
 
 
-function checkInteger(what: string, value: number): void {
-	if (!Number.isSafeInteger(value)) throw new RangeError(`${what} must be a safe integer, got ${value}`)
-}
-
-function clampLimit(limit: number): number {
-	if (Number.isNaN(limit)) throw new RangeError('limit must be a number')
-	return Math.max(Number.MIN_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, Math.floor(limit)))
-}
-
 class RedisStorage implements Storage {
 	readonly kind: StorageKind = 'redis'
 	readonly where: string
@@ -175,6 +167,18 @@ class RedisStorage implements Storage {
 		if (set.length) tx.hset(this.settingsKey, ...set)
 		if (remove.length) tx.hdel(this.settingsKey, ...remove)
 		await execOrThrow(tx.exec())
+	}
+
+	async initSettings(fields: Record<string, unknown>): Promise<Record<string, unknown>> {
+		const names = Object.keys(fields)
+		if (!names.length) return {}
+		// HSETNX per field, then HMGET, in one MULTI: what landed is what every instance reads.
+		const tx = this.client.multi()
+		for (const name of names) tx.hsetnx(this.settingsKey, name, JSON.stringify(fields[name]))
+		tx.hmget(this.settingsKey, ...names)
+		const results = await execOrThrow(tx.exec())
+		const stored = results[results.length - 1] as (string | null)[]
+		return Object.fromEntries(names.map((name, i) => [name, JSON.parse(stored[i] ?? 'null')]))
 	}
 
 	async listDocs<T extends Doc>(kind: DocKind): Promise<T[]> {

@@ -1,0 +1,86 @@
+/**
+ * Instances starting together on an empty shared backend (real Redis, real PostgreSQL): the
+ * first-start bootstrap is set-if-absent, so exactly one instance prints the generated
+ * passwords, every instance accepts them, and a panel session made on one works on the others.
+ */
+import { afterAll, describe, expect, test } from 'bun:test'
+import Redis from 'ioredis'
+import postgres from 'postgres'
+import { buildApp, type Gateway } from '../../core/kernel.ts'
+import type { Storage } from '../../core/storage.ts'
+import { createPostgresStorage } from '../../plugins/storage-postgres/postgres-storage.ts'
+import { createRedisStorage } from '../../plugins/storage-redis/redis-storage.ts'
+
+const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379'
+const PG_DSN = process.env.POSTGRES_TEST_DSN ?? 'postgres://postgres@127.0.0.1:5432/test'
+const run = `amb2api_race_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`
+const cleanups: (() => Promise<void>)[] = []
+afterAll(async () => {
+	for (const clean of cleanups) await clean().catch(() => {})
+})
+
+const backends: Record<string, () => Promise<() => Promise<Storage>>> = {
+	redis: async () => {
+		const prefix = `${run}-redis`
+		cleanups.push(async () => {
+			const redis = new Redis(REDIS_URL)
+			const keys = await redis.keys(`${prefix}:*`)
+			if (keys.length) await redis.del(...keys)
+			redis.disconnect()
+		})
+		return () => createRedisStorage({ url: REDIS_URL, prefix })
+	},
+	postgres: async () => {
+		const schema = `${run}_pg`
+		const sql = postgres(PG_DSN, { max: 1, onnotice: () => {} })
+		await sql.unsafe(`CREATE SCHEMA "${schema}"`)
+		cleanups.push(async () => {
+			await sql.unsafe(`DROP SCHEMA "${schema}" CASCADE`)
+			await sql.end()
+		})
+		const url = new URL(PG_DSN)
+		url.searchParams.set('search_path', schema)
+		return () => createPostgresStorage({ dsn: url.toString() })
+	},
+}
+
+describe.each(Object.keys(backends))('first start of 4 instances together on one %s', (name) => {
+	test('one instance prints, all accept the passwords, a session from one opens the others', async () => {
+		const open = await backends[name]?.()
+		if (!open) throw new Error(`no backend ${name}`)
+		const printed: string[][] = []
+		const gateways: Gateway[] = await Promise.all(
+			Array.from({ length: 4 }, async (_, i) => {
+				const lines: string[] = []
+				printed[i] = lines
+				return buildApp({ LOG_LEVEL: 'error' }, { storage: await open(), print: (line) => lines.push(line), log: { stdout: false, file: null } })
+			}),
+		)
+		try {
+			const printers = printed.filter((lines) => lines.length > 0)
+			expect(printers).toHaveLength(1)
+			const text = printers[0]?.join('\n') ?? ''
+			const api = /API password[^:]*: (\S+)/.exec(text)?.[1]
+			const panel = /Panel password[^:]*: (\S+)/.exec(text)?.[1]
+			if (!api || !panel) throw new Error('no passwords printed')
+			for (const g of gateways) {
+				const models = await g.app.handle(new Request('http://localhost/v1/models', { headers: { authorization: `Bearer ${api}` } }))
+				expect(models.status).toBe(200)
+				const admin = await g.app.handle(new Request('http://localhost/admin/keys', { headers: { authorization: `Bearer ${panel}` } }))
+				expect(admin.status).toBe(200)
+			}
+			// Log in on the first instance; the cookie opens the admin side of every other one.
+			const login = await gateways[0]?.app.handle(
+				new Request('http://localhost/ui/login', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `password=${encodeURIComponent(panel)}` }),
+			)
+			const cookie = login?.headers.get('set-cookie')?.split(';')[0]
+			if (!cookie) throw new Error(`login set no cookie (status ${login?.status})`)
+			for (const g of gateways.slice(1)) {
+				const admin = await g.app.handle(new Request('http://localhost/admin/keys', { headers: { cookie } }))
+				expect(admin.status).toBe(200)
+			}
+		} finally {
+			for (const g of gateways) await g.close()
+		}
+	}, 60_000)
+})
