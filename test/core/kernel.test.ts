@@ -140,3 +140,11 @@ describe('kernel', () => {
 		expect((await h.admin('/admin/keys')).status).toBe(200)
 	})
 })
+
+describe('README', () => {
+	test('the plugin table in the design section is the one the plugins declare', async () => {
+		const { pluginTable, withTable } = await import('../../scripts/plugin-table.ts')
+		const readme = await Bun.file(new URL('../../README.md', import.meta.url)).text()
+		expect(withTable(readme, await pluginTable())).toBe(readme)
+	})
+})

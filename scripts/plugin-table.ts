@@ -1,0 +1,38 @@
+/**
+ * The README's plugin table, made from the plugins themselves (name, on/off, needs, provides,
+ * settings). `bun run docs:plugins` rewrites it in README.md; a test fails when it drifts.
+ */
+import { readFile, writeFile } from 'node:fs/promises'
+import { isStoragePlugin } from '../core/plugin.ts'
+import { discoverPlugins } from '../core/plugin-registry.ts'
+
+const START = '<!-- plugins:start -->'
+const END = '<!-- plugins:end -->'
+const code = (names: readonly string[]) => names.map((n) => `\`${n}\``).join(', ')
+
+export async function pluginTable(): Promise<string> {
+	const rows = ['| plugin | kind | needs (uses) | provides | settings | what it does |', '|---|---|---|---|---|---|']
+	for (const p of await discoverPlugins()) {
+		const settings = Object.values(p.settings ?? {}).map((s) => s.env)
+		if (isStoragePlugin(p)) {
+			rows.push(`| \`${p.name}\` | storage, priority ${p.priority} | — | \`storage\` | ${code(settings)} | ${p.description} |`)
+			continue
+		}
+		const needs = [...code(p.needs ?? []).split(', '), ...(p.uses ?? []).map((u) => `(\`${u}\`)`)].filter(Boolean).join(', ')
+		rows.push(`| \`${p.name}\` | ${p.optional ? 'optional' : 'required'} | ${needs || '—'} | ${code(p.provides ?? []) || '—'} | ${code(settings) || '—'} | ${p.description} |`)
+	}
+	return rows.join('\n')
+}
+
+export function withTable(readme: string, table: string): string {
+	const start = readme.indexOf(START)
+	const end = readme.indexOf(END)
+	if (start < 0 || end < start) throw new Error(`README.md has no ${START} ... ${END} block`)
+	return `${readme.slice(0, start + START.length)}\n${table}\n${readme.slice(end)}`
+}
+
+if (import.meta.main) {
+	const file = new URL('../README.md', import.meta.url)
+	await writeFile(file, withTable(await readFile(file, 'utf8'), await pluginTable()))
+	console.log('README.md plugin table rewritten')
+}
