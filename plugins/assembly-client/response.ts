@@ -120,7 +120,7 @@ export function normaliseArguments(args: unknown): string {
 }
 
 /** Reads gateway usage in either naming scheme; null when it carries no token count. */
-export function readUsage(usage: any): Usage | null {
+export function readUsage(usage: unknown): Usage | null {
 	if (!isObject(usage)) return null
 	const prompt = num(usage.prompt_tokens) ?? num(usage.input_tokens)
 	const completion = num(usage.completion_tokens) ?? num(usage.output_tokens)
@@ -152,7 +152,7 @@ export function readUsage(usage: any): Usage | null {
  * The status of an error carried in a body the gateway sent with HTTP 200 (`{"code":500,…}`,
  * `{"error":{…}}`), or null for a real answer. Lets the client treat it as the failure it is.
  */
-export function bodyErrorStatus(body: any): number | null {
+export function bodyErrorStatus(body: unknown): number | null {
 	if (!isObject(body)) return null
 	const code = errorCode(body.code) ?? (isObject(body.error) ? errorCode(body.error.code) : null)
 	if (code !== null) return code
@@ -199,7 +199,7 @@ class ToolCallCollector {
  * that is what a client gets when the same answer is streamed (deltas concatenate), so the
  * streamed and non-streamed forms of one answer are identical.
  */
-export function toChatCompletion(upstream: any, ctx: { model: string; created: number }): ChatCompletion {
+export function toChatCompletion(upstream: unknown, ctx: { model: string; created: number }): ChatCompletion {
 	const body = isObject(upstream) ? upstream : {}
 	const choices: unknown[] = Array.isArray(body.choices) ? body.choices : []
 	const texts: string[] = []
@@ -261,7 +261,7 @@ export function toChatCompletion(upstream: any, ctx: { model: string; created: n
 	return completion
 }
 
-function completionId(body: Record<string, any>): string {
+function completionId(body: Record<string, unknown>): string {
 	const id = str(body.id)
 	if (id) return id
 	const requestId = str(body.request_id)

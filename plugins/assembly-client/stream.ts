@@ -116,7 +116,7 @@ export function translateStream(upstream: ReadableStream<Uint8Array>, ctx: Strea
 		reader.cancel().catch(() => {})
 	}
 
-	const toolDelta = (choiceIndex: number, raw: Record<string, any>): Record<string, unknown> => {
+	const toolDelta = (choiceIndex: number, raw: Record<string, unknown>): Record<string, unknown> => {
 		const key = typeof raw.index === 'number' ? `${choiceIndex}:${raw.index}` : null
 		const fn = isObject(raw.function) ? raw.function : {}
 		const givenId = typeof raw.id === 'string' && raw.id !== '' ? raw.id : null

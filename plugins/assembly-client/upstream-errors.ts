@@ -4,7 +4,7 @@
  * it into the OpenAI-shaped error the client sees.
  */
 
-import { BadRequestError, GatewayError, NotFoundError, RateLimitError, UpstreamError, UpstreamTimeoutError } from '../../core/errors.ts'
+import { BadRequestError, type GatewayError, NotFoundError, RateLimitError, UpstreamError, UpstreamTimeoutError } from '../../core/errors.ts'
 import { isObject, str } from '../../core/json.ts'
 
 export interface UpstreamErrorInfo {

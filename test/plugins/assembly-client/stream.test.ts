@@ -8,7 +8,7 @@ const te = new TextEncoder()
 /** An upstream body made of these chunks; optionally failing after them instead of closing. */
 function upstream(chunks: string[], opts: { error?: Error; keepOpen?: boolean } = {}): ReadableStream<Uint8Array> & { cancelled: () => unknown } {
 	let i = 0
-	let cancelReason: unknown = undefined
+	let cancelReason: unknown 
 	let wasCancelled = false
 	const stream = new ReadableStream<Uint8Array>({
 		pull(controller) {
