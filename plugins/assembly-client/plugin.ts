@@ -2,12 +2,15 @@
 import { bool, int, seconds, spec, str, url } from '../../core/config.ts'
 import { definePlugin } from '../../core/plugin.ts'
 import { AssemblyClient } from './client.ts'
+import { KeyTester } from './key-test.ts'
 import { ModelCatalog } from './model-catalog.ts'
 
 declare module '../../core/plugin.ts' {
 	interface Services {
 		assembly: AssemblyClient
 		catalog: ModelCatalog
+		/** One cheap upstream call with one key (the panel's Test button). */
+		keyTester: KeyTester
 	}
 }
 
@@ -24,7 +27,7 @@ export const plugin = definePlugin({
 	optional: false,
 	needs: ['pool', 'log', 'now', 'upstreamFetch'],
 	uses: ['usage'],
-	provides: ['assembly', 'catalog'],
+	provides: ['assembly', 'catalog', 'keyTester'],
 	settings: {
 		endpoint: spec('ASSEMBLY_ENDPOINT', url, DEFAULT_ENDPOINT, 'upstream chat URL; the catalog URL replaces /chat/completions with /models', 'assembly_endpoint'),
 		retryEnabled: spec('RETRY_429_ENABLED', bool, true, 'retry failed attempts on another key', 'retry_429_enabled'),
@@ -49,6 +52,7 @@ export const plugin = definePlugin({
 				modelRegion: settings.modelRegion,
 			},
 		)
-		return { services: { assembly, catalog } }
+		const keyTester = new KeyTester({ fetch: services.upstreamFetch, endpoint: settings.endpoint, timeoutMs: config.upstream.timeoutMs, models: () => catalog.ids(), now: services.now })
+		return { services: { assembly, catalog, keyTester } }
 	},
 })
