@@ -101,7 +101,9 @@ export function createLogger(options: LogOptions): { log: Logger; secrets: Secre
 	const secrets = options.secrets ?? new SecretRegistry()
 	const ring = options.ring ?? new LogRing()
 	const level = PINO_LEVEL[options.level]
-	const streams: pino.StreamEntry[] = [{ level, stream: ring }]
+	// Every destination takes every level: the logger's own level is the one filter, so changing
+	// it at run time (a stored LOG_LEVEL) reaches every destination.
+	const streams: pino.StreamEntry[] = [{ level: 'trace', stream: ring }]
 	// Lines are gathered up to 4 KiB per write instead of one write per line (a syscall per
 	// request showed up at ~5 % of CPU under load); a timer writes what waits every 250 ms, and
 	// shutdown flushes what is left.
@@ -111,8 +113,8 @@ export function createLogger(options: LogOptions): { log: Logger; secrets: Secre
 		mkdirSync(dirname(options.file), { recursive: true })
 		buffered.push(pino.destination({ dest: options.file, sync: false, mkdir: true, minLength: 4096 }))
 	}
-	for (const stream of buffered) streams.push({ level, stream })
-	if (options.extra) streams.push({ level, stream: options.extra })
+	for (const stream of buffered) streams.push({ level: 'trace', stream })
+	if (options.extra) streams.push({ level: 'trace', stream: options.extra })
 	const multi = pino.multistream(streams)
 	const log = pino(
 		{

@@ -26,6 +26,8 @@ export interface Harness {
 	admin(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>
 	/** Starts a real HTTP server for the gateway (fake stays in-process unless `listenFake`). */
 	listen(): Promise<string>
+	/** Stops the HTTP server started by listen (the gateway stays up for app.handle). */
+	stopListening(): Promise<void>
 	close(): Promise<void>
 }
 
@@ -100,6 +102,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 				idleTimeout: 60,
 			})
 			return `http://127.0.0.1:${server.port}`
+		},
+		async stopListening() {
+			await server?.stop(true)
+			server = null
 		},
 		async close() {
 			await server?.stop(true)
