@@ -25,7 +25,7 @@ export const plugin = definePlugin({
 	name: 'assembly-client',
 	description: 'the AssemblyAI LLM Gateway client: translation, retries over the key pool, model catalog',
 	optional: false,
-	needs: ['pool', 'log', 'now', 'upstreamFetch'],
+	needs: ['pool', 'log', 'now', 'upstreamFetch', 'settingsWatch'],
 	uses: ['usage'],
 	provides: ['assembly', 'catalog', 'keyTester'],
 	settings: {
@@ -41,16 +41,21 @@ export const plugin = definePlugin({
 			{ fetch: services.upstreamFetch, log: services.log, now: services.now },
 			{ modelsUrl: deriveModelsUrl(settings.endpoint), ttlMs: settings.modelsCacheTtl * 1000 },
 		)
+		const options = {
+			endpoint: settings.endpoint,
+			timeoutMs: config.upstream.timeoutMs,
+			retryEnabled: settings.retryEnabled,
+			maxRetries: settings.maxRetries,
+			retryIntervalMs: settings.retryInterval * 1000,
+			modelRegion: settings.modelRegion,
+		}
 		const assembly = new AssemblyClient(
 			{ fetch: services.upstreamFetch, pool: services.pool, catalog, log: services.log, recorder: services.usage, now: services.now },
-			{
-				endpoint: settings.endpoint,
-				timeoutMs: config.upstream.timeoutMs,
-				retryEnabled: settings.retryEnabled,
-				maxRetries: settings.maxRetries,
-				retryIntervalMs: settings.retryInterval * 1000,
-				modelRegion: settings.modelRegion,
-			},
+			options,
+		)
+		// Stored settings changed (any instance): retries and the model region apply to the next request.
+		services.settingsWatch.onChange(() =>
+			Object.assign(options, { retryEnabled: settings.retryEnabled, maxRetries: settings.maxRetries, retryIntervalMs: settings.retryInterval * 1000, modelRegion: settings.modelRegion }),
 		)
 		const keyTester = new KeyTester({ fetch: services.upstreamFetch, endpoint: settings.endpoint, timeoutMs: config.upstream.timeoutMs, models: () => catalog.ids(), now: services.now })
 		return { services: { assembly, catalog, keyTester } }

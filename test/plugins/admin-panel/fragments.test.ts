@@ -257,9 +257,14 @@ describe('settings widget', () => {
 	test('another instance sharing the storage picks up a saved setting', async () => {
 		const h = await harnesses.start({ env: { LOG_LEVEL: '' } })
 		const other = await harnesses.start({ env: { LOG_LEVEL: '' }, storage: h.storage, fake: h.fake })
-		expect((await h.admin('/admin/settings', { method: 'PUT', json: { log_level: 'error' } })).status).toBe(200)
+		expect((await h.admin('/admin/settings', { method: 'PUT', json: { log_level: 'error', daily_request_limit: 42 } })).status).toBe(200)
+		expect((await (await h.admin('/admin/quotas')).json()).default_daily_limit).toBe(42)
+		// The other instance re-reads every 2 s; a refresh now stands for that tick.
 		await other.gateway.services.settingsWatch?.refresh()
 		expect(other.gateway.log.level).toBe('error')
+		expect((await (await other.admin('/admin/quotas')).json()).default_daily_limit).toBe(42)
+		const view = (await (await other.admin('/admin/settings')).json()).settings as { env: string; value: unknown; source: string }[]
+		expect(view.find((v) => v.env === 'DAILY_REQUEST_LIMIT')).toMatchObject({ value: 42, source: 'stored' })
 	})
 })
 
