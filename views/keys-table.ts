@@ -29,10 +29,16 @@ function keyRow(k: KeyReport, now: number, tested: KeysState['tested']): SafeHtm
 	const cooldownUntil = k.cooldown_until ? Date.parse(k.cooldown_until) : null
 	const models = Object.entries(k.models).sort(([a], [b]) => a.localeCompare(b))
 	const showReason = k.status !== 'active' && k.reason
+	// The row's summary: requests used in the live windows, the tightest model, the soonest reset.
+	const used = models.reduce((sum, [, m]) => sum + m.used, 0)
+	const tightest = models.filter(([, m]) => m.remaining !== null && m.limit !== null).sort(([, a], [, b]) => (a.remaining as number) - (b.remaining as number))[0]
+	const resets = models.map(([, m]) => m.reset_in_seconds).filter((r): r is number => r !== null && r > 0)
+	const soonest = resets.length ? now + Math.min(...resets) * 1000 : null
 	return html`<tbody id="key-${k.id}">
 <tr class="key-row">
 <td><code>${k.key}</code> <span class="muted">id ${k.id.slice(0, 8)}</span>${k.source === 'env' ? html` <span class="muted">(env)</span>` : ''}</td>
 <td>${badge(k.status)}${showReason ? html` <span class="reason">${k.reason}</span>` : ''}${cooldownUntil ? html` <span class="muted">for</span> ${countdown(cooldownUntil, now)}` : ''}</td>
+<td>${models.length ? html`used ${used}${tightest ? html`, ${tightest[1].remaining} / ${tightest[1].limit} left` : ''}${soonest ? html`, reset in ${countdown(soonest, now)}` : ''}` : html`<span class="muted">not used yet</span>`}</td>
 <td class="actions">
 ${k.status === 'disabled' ? action(k.id, 'enable', 'Enable') : ''}
 ${k.status === 'banned' ? action(k.id, 'unban', 'Unban') : ''}
@@ -40,8 +46,8 @@ ${k.status !== 'disabled' && k.status !== 'banned' ? action(k.id, 'disable', 'Di
 ${action(k.id, 'test', 'Test')}
 ${k.source === 'admin' ? action(k.id, 'remove', 'Remove', `Remove key ${k.key}?`) : ''}
 </td></tr>
-${tested && tested.id === k.id ? html`<tr class="test-row"><td colspan="3">${notice(tested.text, tested.ok ? 'ok' : 'error')}</td></tr>` : ''}
-<tr class="models-row"><td colspan="3"><details id="key-${k.id}-models"><summary>${models.length} model${models.length === 1 ? '' : 's'}</summary>
+${tested && tested.id === k.id ? html`<tr class="test-row"><td colspan="4">${notice(tested.text, tested.ok ? 'ok' : 'error')}</td></tr>` : ''}
+<tr class="models-row"><td colspan="4"><details id="key-${k.id}-models"><summary>${models.length} model${models.length === 1 ? '' : 's'}</summary>
 ${
 	models.length
 		? html`<div class="scroll"><table class="inner"><thead><tr><th scope="col">Model</th><th scope="col">Status</th><th scope="col">Used</th><th scope="col">Remaining / limit</th><th scope="col">Reset in</th></tr></thead><tbody>
@@ -67,7 +73,7 @@ export function keysTable(state: KeysState): SafeHtml {
 		return html`<section ${attrs}>${head}<p>No upstream key yet. Add one below, or set <code>ASSEMBLY_API_KEYS</code>.</p></section>`
 	}
 	return html`<section ${attrs}>${head}<div class="scroll"><table class="keys"><caption class="sr-only">Upstream keys</caption>
-<thead><tr><th scope="col">Key</th><th scope="col">Status</th><th scope="col">Actions</th></tr></thead>
+<thead><tr><th scope="col">Key</th><th scope="col">Status</th><th scope="col">Window</th><th scope="col">Actions</th></tr></thead>
 ${state.keys.map((k) => keyRow(k, state.now, state.tested))}
 </table></div></section>`
 }

@@ -70,17 +70,24 @@ describe.skipIf(!existsSync(CHROMIUM))('panel in Chromium', () => {
 			for (let i = 0; i < 4; i++) expect((await chat()).status).toBe(200)
 			await page.waitForFunction(() => /\d+ models?/.test(document.querySelector('#keys')?.textContent ?? '') && (document.querySelector('#keys')?.textContent ?? '').includes('1 model'), null, { timeout: 15_000 })
 			expect(await page.evaluate(() => window.getSelection()?.toString())).toBe(maskText)
-			await shot(page, 'keys')
+			// An expanded row stays expanded across polls.
+			const busy = (await h.gateway.services.pool?.report())?.find((k) => Object.keys(k.models).length)?.id as string
+			await page.locator(`#key-${busy}-models summary`).click()
+			expect((await chat()).status).toBe(200)
+			await page.waitForFunction((id) => /used 5/.test(document.querySelector(`#key-${id}`)?.textContent ?? ''), busy, { timeout: 15_000 })
+			expect(await page.locator(`#key-${busy}-models`).getAttribute('open')).not.toBeNull()
+			expect(await page.locator(`#key-${busy}-models tr`, { hasText: 'claude-sonnet-4-6' }).isVisible()).toBe(true)
+			await shot(page, 'keys-live')
 
 			// Disable a key, then ban it from the side and unban it here.
-			await page.locator(`#key-${first} button`, { hasText: 'Disable' }).click()
-			await page.locator(`#key-${first} .badge-disabled`).waitFor()
-			await page.locator(`#key-${first} button`, { hasText: 'Enable' }).click()
-			await page.locator(`#key-${first} .badge-active`).waitFor()
+			await page.locator(`#key-${first} .key-row button`, { hasText: 'Disable' }).click()
+			await page.locator(`#key-${first} .key-row .badge-disabled`).waitFor()
+			await page.locator(`#key-${first} .key-row button`, { hasText: 'Enable' }).click()
+			await page.locator(`#key-${first} .key-row .badge-active`).waitFor()
 			await h.gateway.services.pool?.setStatus(first, 'banned', 'HTTP 401 from the upstream')
-			await page.locator(`#key-${first} button`, { hasText: 'Unban' }).waitFor({ timeout: 15_000 })
-			await page.locator(`#key-${first} button`, { hasText: 'Unban' }).click()
-			await page.locator(`#key-${first} .badge-active`).waitFor()
+			await page.locator(`#key-${first} .key-row button`, { hasText: 'Unban' }).waitFor({ timeout: 15_000 })
+			await page.locator(`#key-${first} .key-row button`, { hasText: 'Unban' }).click()
+			await page.locator(`#key-${first} .key-row .badge-active`).waitFor()
 			expect(await page.locator(`#key-${first}`).textContent()).not.toContain('HTTP 401')
 
 			// Add a key.
