@@ -41,7 +41,7 @@ export function logsView(lines: LogLine[], cursor: number, query: LogsQuery, not
 <button type="button" id="log-pause" aria-pressed="false">Pause</button>
 <a href="/ui/logs/download" class="button" data-confirm="Download the log file?">Download log file</a>
 </form>
-<form method="post" action="/ui/logs/clear" hx-post="/ui/logs/clear" hx-target="#logs" hx-swap="outerHTML" hx-confirm="Clear the panel's log view? The log file keeps every line."><button type="submit" class="danger">Clear view</button></form>
+<form method="post" action="/ui/logs/clear" hx-post="/ui/logs/clear" hx-target="#logs" hx-swap="outerMorph" hx-confirm="Clear the panel's log view? The log file keeps every line."><button type="submit" class="danger">Clear view</button></form>
 ${note ? html`<p class="notice notice-ok" role="status">${note}</p>` : ''}
 <ol id="log-lines" class="loglines" aria-live="off">${logLines(lines)}${logPoller(cursor, query)}</ol>
 </section>`

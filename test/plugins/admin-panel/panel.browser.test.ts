@@ -126,6 +126,24 @@ describe.skipIf(!existsSync(CHROMIUM))('panel in Chromium', () => {
 			await page.locator('#log-lines li', { hasText: 'browser-test-line' }).waitFor({ timeout: 15_000 })
 			await page.locator('#log-lines .badge-debug').first().waitFor({ timeout: 15_000 })
 			await shot(page, 'logs')
+			// Pause holds new lines back; resume brings them.
+			await page.getByRole('button', { name: 'Pause' }).click()
+			await Bun.sleep(2500)
+			h.gateway.log.warn({ marker: 'while-paused' }, 'a line sent while paused')
+			await Bun.sleep(4500)
+			expect(await page.locator('#log-lines li', { hasText: 'while-paused' }).count()).toBe(0)
+			await page.getByRole('button', { name: 'Resume' }).click()
+			await page.locator('#log-lines li', { hasText: 'while-paused' }).waitFor({ timeout: 15_000 })
+			// Clear asks first.
+			let asked = ''
+			page.once('dialog', (dialog) => {
+				asked = dialog.message()
+				void dialog.accept()
+			})
+			await page.getByRole('button', { name: 'Clear view' }).click()
+			await page.getByText('The log view was cleared').waitFor()
+			expect(asked).toContain('Clear')
+			expect(await page.locator('#log-lines li', { hasText: 'browser-test-line' }).count()).toBe(0)
 
 			// Every page, and no horizontal overflow at 390 px.
 			await page.setViewportSize({ width: 390, height: 844 })
