@@ -46,6 +46,9 @@ export const panelShell = (kit: PanelKit) => {
 		.post(
 			'/ui/login',
 			async ({ request }) => {
+				// Login CSRF: a cross-site form must not log the browser into someone's session.
+				const site = request.headers.get('sec-fetch-site')
+				if (site && site !== 'same-origin' && site !== 'none') return htmlResponse(loginPage('Log in from the panel itself.'), 403)
 				const form = await request.formData().catch(() => null)
 				const password = form?.get('password')
 				let ok = false

@@ -27,6 +27,7 @@ describe('panel login and session', () => {
 		expect(page.headers.get('x-content-type-options')).toBe('nosniff')
 
 		expect((await login(h, 'wrong')).status).toBe(401)
+		expect((await login(h, PANEL_PASSWORD, '10.0.0.1', { 'sec-fetch-site': 'cross-site' })).status).toBe(403)
 		const ok = await login(h, PANEL_PASSWORD)
 		expect(ok.status).toBe(303)
 		const cookie = ok.headers.get('set-cookie') as string
