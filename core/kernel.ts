@@ -16,6 +16,7 @@ import { type AnyPlugin, isStoragePlugin, type Plugin, type Services, type Stora
 import { discoverPlugins } from './plugin-registry.ts'
 import { requestLog } from './request-log.ts'
 import { type SettingEntry, SettingsCatalog } from './settings-catalog.ts'
+import { SettingsWatch } from './settings-watch.ts'
 import type { Storage } from './storage.ts'
 import { withResilience } from './storage-resilient.ts'
 
@@ -150,7 +151,7 @@ export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
 
 		const upstreamFetch = deps.fetch ?? (config.upstream.proxy && deps.proxyFetch ? deps.proxyFetch(config.upstream.proxy) : fetch)
 		const services: Partial<Services> = { storage, log, secrets, ring, now, upstreamFetch, passwords, version: VERSION }
-		const plugins = orderPlugins(selected.filter((p): p is Plugin => !isStoragePlugin(p)), all, new Set(Object.keys(services)))
+		const plugins = orderPlugins(selected.filter((p): p is Plugin => !isStoragePlugin(p)), all, new Set([...Object.keys(services), 'settings', 'settingsWatch']))
 		const loaded = [chosen.plugin.name, ...plugins.map((p) => p.name)]
 
 		// Every loaded plugin's settings, resolved by the one precedence rule; the catalog serves the panel.
@@ -166,6 +167,15 @@ export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
 			for (const [key, spec] of Object.entries(table)) entries.push({ owner: p.name, spec, value: values[key] })
 		}
 		services.settings = new SettingsCatalog(entries, sources, config)
+		// Stored settings changed by any instance: re-resolved here, every plugin's settings object updated in place.
+		const watch = new SettingsWatch({ storage, catalog: services.settings, env, sources, log }, stored)
+		watch.onChange((fresh) => {
+			for (const p of [chosen.plugin, ...plugins]) Object.assign(settingsOf.get(p.name) ?? {}, resolveSettings(p.settings ?? {}, env, fresh))
+			const level = resolveSettings(CORE_SETTINGS, env, fresh).logLevel
+			log.level = level === 'warning' ? 'warn' : level
+		})
+		services.settingsWatch = watch
+		closers.push(() => watch.stop())
 
 		let app: AnyElysia = new Elysia({ name: 'amb2api' })
 			.use(errorHandler(log))
@@ -181,6 +191,7 @@ export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
 			if (parts.routes) app = app.use(parts.routes)
 		}
 
+		watch.start()
 		let closed = false
 		const close = async () => {
 			if (closed) return

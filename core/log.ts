@@ -32,34 +32,56 @@ export class SecretRegistry {
 	}
 }
 
-/** The last N log lines, newest last: a circular buffer, O(1) per line on the hot path. */
+/**
+ * The last N log lines, newest last: a circular buffer, O(1) per line on the hot path. Every
+ * line has a sequence number, so a reader can ask for the lines after the last one it saw.
+ */
 export class LogRing {
 	private lines: (string | undefined)[]
-	private next = 0
+	/** Lines written since start: the next line's sequence number. */
+	private written = 0
+	/** Sequence number of the oldest line still held after a clear. */
+	private clearedAt = 0
 	constructor(readonly capacity = 2000) {
 		this.lines = new Array(capacity)
 	}
 
 	write(line: string): void {
-		this.lines[this.next] = line.endsWith('\n') ? line.slice(0, -1) : line
-		this.next = (this.next + 1) % this.capacity
+		this.lines[this.written % this.capacity] = line.endsWith('\n') ? line.slice(0, -1) : line
+		this.written++
 	}
 
-	/** Oldest first. Parsed only here, when someone looks. */
-	entries(): Record<string, unknown>[] {
-		const ordered = [...this.lines.slice(this.next), ...this.lines.slice(0, this.next)].filter((l): l is string => l !== undefined)
-		return ordered.map((line) => {
+	/** The sequence number the next line will get (a cursor that is past every line held). */
+	get cursor(): number {
+		return this.written
+	}
+
+	/** Lines with sequence number >= `from`, oldest first, parsed only here (when someone looks). */
+	since(from: number): { seq: number; entry: Record<string, unknown> }[] {
+		const out: { seq: number; entry: Record<string, unknown> }[] = []
+		const first = Math.max(from, this.clearedAt, this.written - this.capacity, 0)
+		for (let seq = first; seq < this.written; seq++) {
+			const line = this.lines[seq % this.capacity]
+			if (line === undefined) continue
+			let entry: Record<string, unknown>
 			try {
-				return JSON.parse(line)
+				entry = JSON.parse(line)
 			} catch {
-				return { msg: line }
+				entry = { msg: line }
 			}
-		})
+			out.push({ seq, entry })
+		}
+		return out
+	}
+
+	/** Oldest first. */
+	entries(): Record<string, unknown>[] {
+		return this.since(0).map((l) => l.entry)
 	}
 
 	clear(): void {
 		this.lines = new Array(this.capacity)
-		this.next = 0
+		this.clearedAt = this.written
 	}
 }
 
@@ -79,7 +101,9 @@ export function createLogger(options: LogOptions): { log: Logger; secrets: Secre
 	const secrets = options.secrets ?? new SecretRegistry()
 	const ring = options.ring ?? new LogRing()
 	const level = PINO_LEVEL[options.level]
-	const streams: pino.StreamEntry[] = [{ level, stream: ring }]
+	// Every destination takes every level: the logger's own level is the one filter, so changing
+	// it at run time (a stored LOG_LEVEL) reaches every destination.
+	const streams: pino.StreamEntry[] = [{ level: 'trace', stream: ring }]
 	// Lines are gathered up to 4 KiB per write instead of one write per line (a syscall per
 	// request showed up at ~5 % of CPU under load); a timer writes what waits every 250 ms, and
 	// shutdown flushes what is left.
@@ -89,8 +113,8 @@ export function createLogger(options: LogOptions): { log: Logger; secrets: Secre
 		mkdirSync(dirname(options.file), { recursive: true })
 		buffered.push(pino.destination({ dest: options.file, sync: false, mkdir: true, minLength: 4096 }))
 	}
-	for (const stream of buffered) streams.push({ level, stream })
-	if (options.extra) streams.push({ level, stream: options.extra })
+	for (const stream of buffered) streams.push({ level: 'trace', stream })
+	if (options.extra) streams.push({ level: 'trace', stream: options.extra })
 	const multi = pino.multistream(streams)
 	const log = pino(
 		{

@@ -5,6 +5,7 @@
  * `request.signal` abort only when the client goes away: with Deno's legacy behaviour it also
  * aborts once a response is handed over, which would cancel the upstream request of a stream.
  */
+import { setPeerAddress } from './client-address.ts'
 import { ConfigError, type Env } from './config.ts'
 import { readEnvironment } from './env-file.ts'
 import { buildApp } from './kernel.ts'
@@ -12,7 +13,7 @@ import { buildApp } from './kernel.ts'
 declare const Deno: {
 	env: { toObject(): Env }
 	createHttpClient(options: { proxy: { url: string } }): unknown
-	serve(options: { hostname: string; port: number; onListen?: (addr: { port: number }) => void }, handler: (r: Request) => Response | Promise<Response>): { shutdown(): Promise<void> }
+	serve(options: { hostname: string; port: number; onListen?: (addr: { port: number }) => void }, handler: (r: Request, info: { remoteAddr: { hostname?: string } }) => Response | Promise<Response>): { shutdown(): Promise<void> }
 	addSignalListener(signal: string, handler: () => void): void
 	exit(code: number): never
 }
@@ -28,7 +29,10 @@ try {
 	const gateway = await buildApp(env, { proxyFetch })
 	const server = Deno.serve(
 		{ hostname: gateway.config.host, port: gateway.config.port, onListen: ({ port }) => console.log(`amb2api (Deno) listening on port ${port}`) },
-		(request) => gateway.app.fetch(request),
+		(request, info) => {
+			setPeerAddress(request, info.remoteAddr.hostname)
+			return gateway.app.fetch(request)
+		},
 	)
 	const stop = async () => {
 		await server.shutdown()

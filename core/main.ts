@@ -2,6 +2,7 @@
  * Bun entry: environment (+ .env) -> buildApp -> listen. SIGTERM/SIGINT stop the server and flush
  * storage. A bad setting ends start-up with one line naming it.
  */
+import { setPeerAddress } from './client-address.ts'
 import { ConfigError } from './config.ts'
 import { readEnvironment } from './env-file.ts'
 import { buildApp } from './kernel.ts'
@@ -26,7 +27,11 @@ async function main(): Promise<void> {
 	}
 	const { app, config, log } = gateway
 	// Long reasoning answers can be silent for minutes: keep idle connections up to Bun's cap.
-	const server = Bun.serve({ hostname: config.host, port: config.port, fetch: app.fetch, idleTimeout: 255, reusePort: false })
+	const server = Bun.serve({ hostname: config.host, port: config.port, fetch: (request, srv) => {
+			setPeerAddress(request, srv.requestIP(request)?.address)
+			return app.fetch(request)
+		},
+		idleTimeout: 255, reusePort: false })
 	const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host
 	const base = `http://${shown}:${server.port}`
 	const keys = gateway.services.pool?.size ?? 0

@@ -7,6 +7,12 @@ import type { Logger } from './log.ts'
 
 const notes = new WeakMap<Request, Record<string, unknown>>()
 const started = new WeakMap<Request, number>()
+const quiet = new WeakSet<Request>()
+
+/** Logs this request's line at debug instead of info (pollers: one line every 2 s per open tab is noise). */
+export function logAtDebug(request: Request): void {
+	quiet.add(request)
+}
 
 /** Adds fields (never secrets: the key must already be masked) to the request's log line. */
 export function annotate(request: Request, fields: Record<string, unknown>): void {
@@ -19,10 +25,11 @@ export const requestLog = (log: Logger, now: () => number = performance.now.bind
 			started.set(request, now())
 		})
 		.onAfterResponse({ as: 'global' }, function logRequest({ request, set, responseValue, path }) {
-			if (!log.isLevelEnabled('info') || path === '/health') return
+			const level = quiet.has(request) ? 'debug' : 'info'
+			if (!log.isLevelEnabled(level) || path === '/health') return
 			const status = responseValue instanceof Response ? responseValue.status : typeof set.status === 'number' ? set.status : 200
 			const begin = started.get(request)
-			log.info(
+			log[level](
 				{ method: request.method, path, status, ms: begin === undefined ? undefined : Math.round(now() - begin), ...notes.get(request) },
 				'request',
 			)

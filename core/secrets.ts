@@ -47,6 +47,11 @@ export class PasswordCheck {
 		return new PasswordCheck(null, stored, 'stored')
 	}
 
+	/** Changes whenever the password does (a digest, never the password): panel sessions are signed with it, so a new password ends them. */
+	get fingerprint(): string {
+		return createHash('sha256').update(this.plain ?? (this.hashed as string)).digest('base64url')
+	}
+
 	/** The plain password's digest, computed once: verify runs on every /v1 request. */
 	private plainDigest: Buffer | null = null
 

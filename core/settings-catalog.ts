@@ -22,6 +22,8 @@ export interface SettingView {
 	/** The value in force; for a secret only whether one is set. */
 	value: unknown
 	secret: boolean
+	/** Set by the environment, which wins: shown read-only. */
+	locked: boolean
 }
 
 declare module './plugin.ts' {
@@ -37,20 +39,26 @@ export class SettingsCatalog {
 		readonly config: Config,
 	) {}
 
+	/** The environment sets it and wins (CONFIG_OVERRIDE_ENV=true): the admin side cannot change it. */
+	locked(entry: SettingEntry): boolean {
+		return this.config.overrideEnv && this.sources[entry.spec.env] === 'env'
+	}
+
 	/** Setting spec by stored field: what the admin side may store. */
 	storable(): Map<string, SettingEntry> {
 		return new Map(this.entries.filter((e) => e.spec.stored).map((e) => [e.spec.stored as string, e]))
 	}
 
 	view(): SettingView[] {
-		return this.entries.map(({ owner, spec, value }) => ({
-			env: spec.env,
-			owner,
-			doc: spec.doc,
-			stored: spec.stored ?? null,
-			source: this.sources[spec.env] ?? 'default',
-			value: spec.secret ? value !== null && value !== undefined : value,
-			secret: spec.secret === true,
+		return this.entries.map((entry) => ({
+			env: entry.spec.env,
+			owner: entry.owner,
+			doc: entry.spec.doc,
+			stored: entry.spec.stored ?? null,
+			source: this.sources[entry.spec.env] ?? 'default',
+			value: entry.spec.secret ? entry.value !== null && entry.value !== undefined : entry.value,
+			secret: entry.spec.secret === true,
+			locked: this.locked(entry),
 		}))
 	}
 }

@@ -38,7 +38,7 @@ export interface ResilienceOptions {
 	retryMs?: number
 }
 
-export type ResilientStorage = Storage & { readonly healthy: boolean }
+export type ResilientStorage = Storage & { readonly healthy: boolean; readonly pending: number }
 
 /** The fallback, with setters for values learnt from the backend. */
 class Mirror extends MemoryStorage {
@@ -112,6 +112,11 @@ class Resilient implements ResilientStorage {
 
 	get healthy(): boolean {
 		return this.up
+	}
+
+	/** Changes made while down that wait to be replayed (the panel's storage page shows it). */
+	get pending(): number {
+		return Object.keys(this.pendingSettings).length + this.pendingDocs.size + this.pendingDeletes.length + this.pendingAdds.size
 	}
 
 	async ping(): Promise<void> {

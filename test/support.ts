@@ -4,6 +4,7 @@
  * tests can assert that no secret was written.
  */
 import { createServer } from 'node:net'
+import { setPeerAddress } from '../core/client-address.ts'
 import type { Env } from '../core/config.ts'
 import { buildApp, type Gateway } from '../core/kernel.ts'
 import { MemoryStorage, type Storage } from '../core/storage.ts'
@@ -20,11 +21,13 @@ export interface Harness {
 	/** Every log line written, raw. */
 	logs: string[]
 	/** app.handle shortcut with the API password. */
-	call(path: string, init?: RequestInit & { json?: unknown; auth?: string | null }): Promise<Response>
+	call(path: string, init?: RequestInit & { json?: unknown; auth?: string | null; peer?: string }): Promise<Response>
 	chat(body: unknown, auth?: string | null): Promise<Response>
 	admin(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>
 	/** Starts a real HTTP server for the gateway (fake stays in-process unless `listenFake`). */
 	listen(): Promise<string>
+	/** Stops the HTTP server started by listen (the gateway stays up for app.handle). */
+	stopListening(): Promise<void>
 	close(): Promise<void>
 }
 
@@ -66,7 +69,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 	})
 	let server: ReturnType<typeof Bun.serve> | null = null
 
-	const call = (path: string, init: RequestInit & { json?: unknown; auth?: string | null } = {}) => {
+	const call = (path: string, init: RequestInit & { json?: unknown; auth?: string | null; peer?: string } = {}) => {
 		const headers = new Headers(init.headers)
 		const auth = init.auth === undefined ? API_PASSWORD : init.auth
 		if (auth !== null && !headers.has('authorization')) headers.set('authorization', `Bearer ${auth}`)
@@ -75,7 +78,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 			body = typeof init.json === 'string' ? init.json : JSON.stringify(init.json)
 			headers.set('content-type', 'application/json')
 		}
-		return gateway.app.handle(new Request(`http://localhost${path}`, { ...init, headers, body }))
+		const request = new Request(`http://localhost${path}`, { ...init, headers, body })
+		setPeerAddress(request, init.peer)
+		return gateway.app.handle(request)
 	}
 
 	return {
@@ -87,8 +92,20 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 		chat: (body, auth) => call('/v1/chat/completions', { method: 'POST', json: body, auth }),
 		admin: (path, init = {}) => call(path, { ...init, auth: PANEL_PASSWORD }),
 		async listen() {
-			server = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: gateway.app.fetch, idleTimeout: 60 })
+			server = Bun.serve({
+				hostname: '127.0.0.1',
+				port: 0,
+				fetch: (request, srv) => {
+					setPeerAddress(request, srv.requestIP(request)?.address)
+					return gateway.app.fetch(request)
+				},
+				idleTimeout: 60,
+			})
 			return `http://127.0.0.1:${server.port}`
+		},
+		async stopListening() {
+			await server?.stop(true)
+			server = null
 		},
 		async close() {
 			await server?.stop(true)

@@ -5,11 +5,12 @@ import { layout } from './layout.ts'
 export function loginPage(error: string | null = null): string {
 	return layout(
 		'Login',
-		html`<header><h1>amb2api</h1></header>
-<form method="post" action="/ui/login">
-<label>Panel password <input type="password" name="password" autocomplete="current-password" required autofocus></label>
+		html`<h1>amb2api</h1>
+<form method="post" action="/ui/login" class="login">
+<label for="password">Panel password</label>
+<input id="password" type="password" name="password" autocomplete="current-password" required autofocus>
 <button type="submit">Log in</button>
-${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+${error ? html`<p class="notice notice-error" role="alert">${error}</p>` : ''}
 </form>`,
 	)
 }

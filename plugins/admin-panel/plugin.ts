@@ -1,11 +1,39 @@
-/** /ui: the operator's panel, server-rendered HTML with htmx partials. */
+/** /ui: the operator's panel, server-rendered HTML with htmx partials; a page per concern, shown when its plugin is on. */
+import type { AnyElysia } from 'elysia'
 import { definePlugin } from '../../core/plugin.ts'
-import { panel } from './routes.ts'
+import { clientsPage } from './clients-page.ts'
+import type { PanelKit } from './http.ts'
+import { keysPage } from './keys-page.ts'
+import { logsPage } from './logs-page.ts'
+import { modelsPage } from './models-page.ts'
+import { quotasPage } from './quotas-page.ts'
+import { panelShell } from './routes.ts'
+import { settingsPage } from './settings-page.ts'
+import { storagePage } from './storage-page.ts'
+import { usagePage } from './usage-page.ts'
 
 export const plugin = definePlugin({
 	name: 'admin-panel',
 	description: 'the operator panel at /ui (server-rendered HTML + htmx)',
 	optional: true,
-	needs: ['adminAuth', 'pool', 'storage'],
-	setup: ({ services }) => ({ routes: panel({ auth: services.adminAuth, pool: services.pool, storage: services.storage }) }),
+	needs: ['adminAuth', 'pool', 'storage', 'settings', 'settingsWatch', 'ring', 'now'],
+	uses: ['usage', 'quota', 'clientKeys', 'catalog', 'modelSelection', 'keyTester'],
+	setup: ({ services: s, config, loaded }) => {
+		const available = new Set<string>(['keys', 'settings', 'logs', 'storage'])
+		if (s.catalog && s.modelSelection) available.add('models')
+		if (s.usage) available.add('usage')
+		if (s.quota) available.add('quotas')
+		if (s.clientKeys) available.add('clients')
+		const kit: PanelKit = { auth: s.adminAuth, available, now: s.now }
+		let routes: AnyElysia = panelShell(kit)
+			.use(keysPage(kit, { pool: s.pool, storage: s.storage, keyTester: s.keyTester }))
+			.use(settingsPage(kit, { catalog: s.settings, watch: s.settingsWatch }))
+			.use(logsPage(kit, { ring: s.ring, file: config.log.file || null }))
+			.use(storagePage(kit, { storage: s.storage, shared: !loaded.includes('storage-file') && s.storage.kind !== 'memory' }))
+		if (s.catalog && s.modelSelection) routes = routes.use(modelsPage(kit, { catalog: s.catalog, selection: s.modelSelection }))
+		if (s.usage) routes = routes.use(usagePage(kit, { usage: s.usage, pool: s.pool, clientKeys: s.clientKeys }))
+		if (s.quota) routes = routes.use(quotasPage(kit, { quota: s.quota, pool: s.pool }))
+		if (s.clientKeys) routes = routes.use(clientsPage(kit, { clientKeys: s.clientKeys }))
+		return { routes }
+	},
 })

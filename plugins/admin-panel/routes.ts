@@ -1,75 +1,82 @@
 /**
- * `/ui`: the operator's panel, server-rendered HTML with htmx (served from our own route).
- * Login with the panel password sets an HttpOnly, SameSite=Strict session cookie; the browser
- * never holds a password.
+ * `/ui`: the operator's panel, server-rendered HTML with htmx (served from our own route), one
+ * file per page. Login with the panel password sets an HttpOnly, SameSite=Strict session cookie
+ * (Secure behind HTTPS); the browser never holds a password. Every page answers with CSP,
+ * X-Frame-Options and nosniff; every state change is CSRF-checked (http.ts).
  */
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { Elysia } from 'elysia'
 import { RateLimitError } from '../../core/errors.ts'
-import type { Storage } from '../../core/storage.ts'
-import { dashboardPage, keyTable } from '../../views/dashboard.ts'
 import { loginPage } from '../../views/login.ts'
-import { type AdminAuth, readCookie, SESSION_COOKIE } from '../admin-auth/admin-auth.ts'
-import type { KeyPool } from '../rate-limits/key-pool.ts'
+import { readCookie, SESSION_COOKIE } from '../admin-auth/admin-auth.ts'
+import { guard, htmlResponse, type PanelKit, postedForm, SECURITY_HEADERS } from './http.ts'
 
-export interface PanelDeps {
-	auth: AdminAuth
-	pool: KeyPool
-	storage: Storage
-}
+const asset = (name: string) => readFileSync(new URL(`./assets/${name}`, import.meta.url), 'utf8')
 
-const HTML = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', vary: 'HX-Request' }
-const page = (body: string, status = 200, headers: Record<string, string> = {}) => new Response(body, { status, headers: { ...HTML, ...headers } })
-
-export const panel = (deps: PanelDeps) => {
+export const panelShell = (kit: PanelKit) => {
 	const htmx = readFileSync(createRequire(import.meta.url).resolve('htmx.org/dist/htmx.min.js'), 'utf8')
-	const loggedIn = (cookie: string | undefined) => deps.auth.verifySession(readCookie(cookie, SESSION_COOKIE))
-	const cookie = (value: string, maxAge: number) => `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}`
+	const files: Record<string, { body: string; type: string }> = {
+		'htmx.js': { body: htmx, type: 'text/javascript; charset=utf-8' },
+		'panel.js': { body: asset('panel.js'), type: 'text/javascript; charset=utf-8' },
+		'panel.css': { body: asset('panel.css'), type: 'text/css; charset=utf-8' },
+		'favicon.svg': { body: asset('favicon.svg'), type: 'image/svg+xml' },
+	}
+	const serve = (name: string) => {
+		const file = files[name]
+		if (!file) return new Response('not found', { status: 404 })
+		return new Response(file.body, { headers: { 'content-type': file.type, 'cache-control': 'public, max-age=3600', 'x-content-type-options': 'nosniff' } })
+	}
+	const cookie = (request: Request, value: string, maxAge: number) =>
+		`${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${kit.auth.https(request) ? '; Secure' : ''}`
 
 	return new Elysia({ name: 'panel' })
 		.get('/', ({ redirect }) => redirect('/ui'), { detail: { hide: true } })
-		.get('/ui/assets/htmx.js', () => new Response(htmx, { headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=86400' } }), {
-			detail: { hide: true },
-		})
+		.get('/favicon.ico', () => serve('favicon.svg'), { detail: { hide: true } })
+		.get('/ui/assets/:name', ({ params }) => serve(params.name), { detail: { hide: true } })
 		.get(
 			'/ui',
-			async ({ headers }) => {
-				if (!loggedIn(headers.cookie)) return page(loginPage())
-				return page(dashboardPage(await deps.pool.report(), { backend: deps.storage.kind, where: deps.storage.where }))
-			},
-			{ detail: { hide: true } },
-		)
-		.get(
-			'/ui/fragments/keys',
-			async ({ headers }) => {
-				// An expired session stops the poller by swapping in the login link.
-				if (!loggedIn(headers.cookie)) return page('<div id="keys"><a href="/ui">Session expired: log in again</a></div>', 401)
-				return page(keyTable(await deps.pool.report()).toString())
+			async ({ request }) => {
+				const session = await kit.auth.session(readCookie(request.headers.get('cookie'), SESSION_COOKIE))
+				if (!session) return htmlResponse(loginPage())
+				return new Response(null, { status: 303, headers: { location: '/ui/keys', 'cache-control': 'no-store', ...SECURITY_HEADERS } })
 			},
 			{ detail: { hide: true } },
 		)
 		.post(
 			'/ui/login',
 			async ({ request }) => {
+				// Login CSRF: a cross-site form must not log the browser into someone's session.
+				const site = request.headers.get('sec-fetch-site')
+				if (site && site !== 'same-origin' && site !== 'none') return htmlResponse(loginPage('Log in from the panel itself.'), 403)
 				const form = await request.formData().catch(() => null)
 				const password = form?.get('password')
 				let ok = false
 				try {
-					ok = typeof password === 'string' && deps.auth.login(password)
+					ok = typeof password === 'string' && password.length <= 1000 && kit.auth.login(password, kit.auth.address(request))
 				} catch (err) {
-					if (err instanceof RateLimitError) return page(loginPage('Too many failed logins. Wait a minute.'), 429, { 'retry-after': '60' })
+					if (err instanceof RateLimitError) {
+						return htmlResponse(loginPage('Too many failed logins from your address. Wait a little and try again.'), 429, err.headers)
+					}
 					throw err
 				}
-				if (!ok) return page(loginPage('Wrong password.'), 401)
+				if (!ok) return htmlResponse(loginPage('Wrong password.'), 401)
 				return new Response(null, {
 					status: 303,
-					headers: { location: '/ui', 'set-cookie': cookie(deps.auth.issue(), Math.floor(deps.auth.ttlMs / 1000)) },
+					headers: { location: '/ui/keys', 'set-cookie': cookie(request, kit.auth.issue(), Math.floor(kit.auth.ttlMs / 1000)), ...SECURITY_HEADERS },
 				})
 			},
 			{ parse: 'none', detail: { hide: true } },
 		)
-		.post('/ui/logout', () => new Response(null, { status: 303, headers: { location: '/ui', 'set-cookie': cookie('', 0) } }), {
-			detail: { hide: true },
-		})
+		.post(
+			'/ui/logout',
+			async ({ request }) => {
+				const v = await guard(kit, request)
+				if (v instanceof Response) return v
+				await postedForm(kit, request, v)
+				await kit.auth.revoke(v.session)
+				return new Response(null, { status: 303, headers: { location: '/ui', 'set-cookie': cookie(request, '', 0), ...SECURITY_HEADERS } })
+			},
+			{ parse: 'none', detail: { hide: true } },
+		)
 }

@@ -2,12 +2,15 @@
 import { bool, int, seconds, spec, str, url } from '../../core/config.ts'
 import { definePlugin } from '../../core/plugin.ts'
 import { AssemblyClient } from './client.ts'
+import { KeyTester } from './key-test.ts'
 import { ModelCatalog } from './model-catalog.ts'
 
 declare module '../../core/plugin.ts' {
 	interface Services {
 		assembly: AssemblyClient
 		catalog: ModelCatalog
+		/** One cheap upstream call with one key (the panel's Test button). */
+		keyTester: KeyTester
 	}
 }
 
@@ -22,9 +25,9 @@ export const plugin = definePlugin({
 	name: 'assembly-client',
 	description: 'the AssemblyAI LLM Gateway client: translation, retries over the key pool, model catalog',
 	optional: false,
-	needs: ['pool', 'log', 'now', 'upstreamFetch'],
+	needs: ['pool', 'log', 'now', 'upstreamFetch', 'settingsWatch'],
 	uses: ['usage'],
-	provides: ['assembly', 'catalog'],
+	provides: ['assembly', 'catalog', 'keyTester'],
 	settings: {
 		endpoint: spec('ASSEMBLY_ENDPOINT', url, DEFAULT_ENDPOINT, 'upstream chat URL; the catalog URL replaces /chat/completions with /models', 'assembly_endpoint'),
 		retryEnabled: spec('RETRY_429_ENABLED', bool, true, 'retry failed attempts on another key', 'retry_429_enabled'),
@@ -38,17 +41,23 @@ export const plugin = definePlugin({
 			{ fetch: services.upstreamFetch, log: services.log, now: services.now },
 			{ modelsUrl: deriveModelsUrl(settings.endpoint), ttlMs: settings.modelsCacheTtl * 1000 },
 		)
+		const options = {
+			endpoint: settings.endpoint,
+			timeoutMs: config.upstream.timeoutMs,
+			retryEnabled: settings.retryEnabled,
+			maxRetries: settings.maxRetries,
+			retryIntervalMs: settings.retryInterval * 1000,
+			modelRegion: settings.modelRegion,
+		}
 		const assembly = new AssemblyClient(
 			{ fetch: services.upstreamFetch, pool: services.pool, catalog, log: services.log, recorder: services.usage, now: services.now },
-			{
-				endpoint: settings.endpoint,
-				timeoutMs: config.upstream.timeoutMs,
-				retryEnabled: settings.retryEnabled,
-				maxRetries: settings.maxRetries,
-				retryIntervalMs: settings.retryInterval * 1000,
-				modelRegion: settings.modelRegion,
-			},
+			options,
 		)
-		return { services: { assembly, catalog } }
+		// Stored settings changed (any instance): retries and the model region apply to the next request.
+		services.settingsWatch.onChange(() =>
+			Object.assign(options, { retryEnabled: settings.retryEnabled, maxRetries: settings.maxRetries, retryIntervalMs: settings.retryInterval * 1000, modelRegion: settings.modelRegion }),
+		)
+		const keyTester = new KeyTester({ fetch: services.upstreamFetch, endpoint: settings.endpoint, timeoutMs: config.upstream.timeoutMs, models: () => catalog.ids(), now: services.now })
+		return { services: { assembly, catalog, keyTester } }
 	},
 })

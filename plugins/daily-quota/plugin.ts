@@ -13,7 +13,7 @@ export const plugin = definePlugin({
 	name: 'daily-quota',
 	description: 'daily request quotas per upstream key and model (/admin/quotas)',
 	optional: true,
-	needs: ['storage', 'now', 'pool', 'adminAuth'],
+	needs: ['storage', 'now', 'pool', 'adminAuth', 'settingsWatch'],
 	provides: ['quota'],
 	settings: {
 		dailyRequestLimit: spec(
@@ -25,7 +25,11 @@ export const plugin = definePlugin({
 		),
 	},
 	setup: ({ services, settings }) => {
-		const quota = new DailyQuota({ storage: services.storage, now: services.now }, { defaultDailyLimit: settings.dailyRequestLimit })
+		const options = { defaultDailyLimit: settings.dailyRequestLimit }
+		const quota = new DailyQuota({ storage: services.storage, now: services.now }, options)
+		services.settingsWatch.onChange(() => {
+			options.defaultDailyLimit = settings.dailyRequestLimit
+		})
 		// The pool checks the quota after the rate window, for every key it picks.
 		services.pool.setGate(quota)
 		return { services: { quota }, routes: quotaAdmin({ auth: services.adminAuth, quota, pool: services.pool, now: services.now }) }

@@ -1,17 +1,27 @@
-/** The OpenAI API: GET /v1/models and POST /v1/chat/completions. */
+/** The OpenAI API: GET /v1/models and POST /v1/chat/completions; the model selection (/admin/models). */
 import { definePlugin } from '../../core/plugin.ts'
+import { ModelSelection, modelsAdmin } from './model-selection.ts'
 import { openaiRouter } from './routes.ts'
+
+declare module '../../core/plugin.ts' {
+	interface Services {
+		modelSelection: ModelSelection
+	}
+}
 
 export const plugin = definePlugin({
 	name: 'openai-router',
 	description: 'the OpenAI-compatible API: /v1/models and /v1/chat/completions',
 	optional: false,
-	needs: ['assembly', 'catalog', 'apiAuth', 'storage'],
+	needs: ['assembly', 'catalog', 'apiAuth', 'storage', 'adminAuth'],
+	provides: ['modelSelection'],
 	setup: ({ services }) => {
-		const selectedModels = async () => {
-			const selection = (await services.storage.loadSettings()).available_models_selected
-			return Array.isArray(selection) && selection.length ? selection.filter((m): m is string => typeof m === 'string') : null
+		const selection = new ModelSelection(services.storage)
+		return {
+			services: { modelSelection: selection },
+			routes: openaiRouter({ client: services.assembly, catalog: services.catalog, auth: services.apiAuth, selectedModels: () => selection.get() }).use(
+				modelsAdmin({ auth: services.adminAuth, selection, catalog: services.catalog }),
+			),
 		}
-		return { routes: openaiRouter({ client: services.assembly, catalog: services.catalog, auth: services.apiAuth, selectedModels }) }
 	},
 })

@@ -14,7 +14,7 @@ export const plugin = definePlugin({
 	name: 'rate-limits',
 	description: 'the key pool: per-key, per-model rate windows from X-RateLimit-*, rotation, cooldowns and bans',
 	optional: false,
-	needs: ['storage', 'log', 'now', 'secrets', 'adminAuth'],
+	needs: ['storage', 'log', 'now', 'secrets', 'adminAuth', 'settingsWatch'],
 	provides: ['pool'],
 	settings: {
 		keys: spec<string[]>('ASSEMBLY_API_KEYS', list, [], 'upstream keys, comma separated; one pool with keys added through /admin/keys', undefined, { secret: true }),
@@ -25,15 +25,17 @@ export const plugin = definePlugin({
 	},
 	setup: async ({ services, settings, config }) => {
 		for (const key of settings.keys) services.secrets.add(key)
-		const pool = new KeyPool(
-			{ storage: services.storage, log: services.log, now: services.now, onSecret: (key) => services.secrets.add(key) },
-			{
-				callsPerRotation: settings.callsPerRotation,
-				autoBan: settings.autoBan,
-				autoBanCodes: settings.autoBanCodes,
-				maxWaitMs: settings.maxWait * 1000,
-				probeTtlMs: config.upstream.timeoutMs,
-			},
+		const options = {
+			callsPerRotation: settings.callsPerRotation,
+			autoBan: settings.autoBan,
+			autoBanCodes: settings.autoBanCodes,
+			maxWaitMs: settings.maxWait * 1000,
+			probeTtlMs: config.upstream.timeoutMs,
+		}
+		const pool = new KeyPool({ storage: services.storage, log: services.log, now: services.now, onSecret: (key) => services.secrets.add(key) }, options)
+		// Stored settings changed (any instance): `settings` is already updated in place.
+		services.settingsWatch.onChange(() =>
+			Object.assign(options, { callsPerRotation: settings.callsPerRotation, autoBan: settings.autoBan, autoBanCodes: settings.autoBanCodes, maxWaitMs: settings.maxWait * 1000 }),
 		)
 		await pool.init(settings.keys)
 		return { services: { pool }, routes: keysAdmin({ auth: services.adminAuth, pool }) }

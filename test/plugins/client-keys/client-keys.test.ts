@@ -190,10 +190,12 @@ describe('client API keys', () => {
 		}
 		const { key, id } = await createClient(h, { name: 'client' })
 		expect((await h.admin(`/admin/clients/${id}`, { method: 'PATCH', json: { enabled: 'no' } })).status).toBe(400)
+		// Each wrong password from its own address: repeated failures from one address are throttled (429).
+		let peer = 0
 		for (const auth of [API_PASSWORD, key, null]) {
 			for (const [method, path] of [['GET', '/admin/clients'], ['POST', '/admin/clients'], ['PATCH', `/admin/clients/${id}`], ['DELETE', `/admin/clients/${id}`], ['GET', '/admin/usage'], ['GET', '/admin/quotas']]) {
 				// An invalid body without credentials is still a 401: authentication comes before validation.
-				const response = await h.call(path, { method, auth, json: method === 'GET' ? undefined : { name: 42 } })
+				const response = await h.call(path, { method, auth, peer: `10.4.0.${++peer}`, json: method === 'GET' ? undefined : { name: 42 } })
 				expect(response.status).toBe(401)
 				expect((await response.json()).error.type).toBe('authentication_error')
 			}

@@ -209,9 +209,11 @@ describe('/admin/rate-limits and key administration', () => {
 			.flatMap(([path, methods]) => Object.keys(methods).map((m): [string, string] => [m.toUpperCase(), path.replace(/\{[^}]+\}/g, 'abc')]))
 		expect(routes.length).toBeGreaterThanOrEqual(15)
 		expect(routes).toContainEqual(['GET', '/admin/rate-limits'])
+		// Each wrong password from its own address: repeated failures from one address are throttled (429).
+		let peer = 0
 		for (const [method, path] of routes) {
 			for (const auth of [null, API_PASSWORD]) {
-				const response = await h.call(path, { method, auth, json: method === 'POST' ? { keys: ['x'] } : undefined })
+				const response = await h.call(path, { method, auth, peer: `10.3.0.${++peer}`, json: method === 'POST' ? { keys: ['x'] } : undefined })
 				expect(response.status).toBe(401)
 				expect((await response.json()).error.type).toBe('authentication_error')
 			}
