@@ -41,6 +41,8 @@ export function withMarkerInstruction(request: ChatRequest): ChatRequest {
 	const first = messages[i]
 	if (first !== undefined && typeof first.content === 'string') {
 		messages[i] = { ...first, content: `${first.content}\n\n${MARKER_INSTRUCTION}` }
+	} else if (first !== undefined && Array.isArray(first.content)) {
+		messages[i] = { ...first, content: [...first.content, { type: 'text', text: MARKER_INSTRUCTION }] }
 	} else {
 		messages.unshift({ role: 'system', content: MARKER_INSTRUCTION })
 	}

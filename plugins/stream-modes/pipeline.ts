@@ -55,13 +55,19 @@ export class ChatPipeline {
 		return { model, stream: forced || !(await this.canStream(model)) ? 'fake' : 'real', antiTruncation }
 	}
 
-	async chat(call: ChatCall & { modes?: ModeChoice }): Promise<ChatResult & { modes: ModeChoice }> {
+	/**
+	 * One chat request through the modes. `keepAlive: false` leaves real streams without keep-alive
+	 * comments, for a dialect that re-encodes the chunks (its SSE parser would drop the comments):
+	 * it wraps its own output with `keepAlive()` instead.
+	 */
+	async chat(call: ChatCall & { modes?: ModeChoice; keepAlive?: boolean }): Promise<ChatResult & { modes: ModeChoice }> {
 		const modes = call.modes ?? (await this.choose(call.request))
 		const request: ChatRequest = modes.model === call.request.model ? call.request : { ...call.request, model: modes.model }
 		const includeUsage = request.stream === true && request.stream_options?.include_usage === true
 		const seen = { masked: '', attempts: 0 }
+		const upstream: ChatCall = { signal: call.signal, request, ...(call.principal ? { principal: call.principal } : {}) }
 		const once = async (req: ChatRequest): Promise<CallResult> => {
-			const result = await this.deps.client.chat({ ...call, request: req })
+			const result = await this.deps.client.chat({ ...upstream, request: req })
 			seen.masked = result.masked
 			seen.attempts += result.attempts
 			return result
@@ -111,7 +117,12 @@ export class ChatPipeline {
 			if (result.kind === 'json') return done(result)
 			body = result.body
 		}
-		return done({ kind: 'stream', body: withKeepAlive(body, this.settings.keepAliveMs) })
+		return done({ kind: 'stream', body: call.keepAlive === false ? body : this.keepAlive(body) })
+	}
+
+	/** Keep-alive comments on an SSE byte stream that sends whole events, at the configured interval. */
+	keepAlive(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+		return withKeepAlive(body, this.settings.keepAliveMs)
 	}
 
 	/** The model list with the prefixed variants the operator enabled. */
