@@ -91,7 +91,7 @@ export const openaiRouter = (deps: OpenAIRouterDeps) =>
 				// An OpenAI body, or a Gemini one translated to it (unknown shapes: 400 naming both).
 				const format = detectFormat(body)
 				const chat = parseChatRequest(format === 'gemini' ? geminiToChat(body as Record<string, unknown>) : body)
-				annotate(request, { model: chat.model, stream: chat.stream === true, ...(format === 'openai' ? {} : { format }), ...(principal.kind === 'client' ? { client: principal.name } : {}) })
+				annotate(request, { model: chat.model, stream: chat.stream === true, format, ...(principal.kind === 'client' ? { client: principal.name } : {}) })
 				const admission = deps.auth.admit ? await deps.auth.admit(principal, readModelPrefixes(chat.model).model) : null
 				let result: Awaited<ReturnType<ChatPipeline['chat']>>
 				try {
@@ -110,7 +110,7 @@ export const openaiRouter = (deps: OpenAIRouterDeps) =>
 				detail: {
 					summary: 'Create a chat completion',
 					description:
-						'OpenAI chat completions, served through the AssemblyAI LLM Gateway with a key from the pool. `stream: true` answers with server-sent `chat.completion.chunk` events ending in `data: [DONE]`. Gateway extras (`fallbacks`, `fallback_config`, `post_processing_steps`, `transcript_id`, `reasoning`, `cache_control`, ...) are passed through.',
+						'OpenAI chat completions, served through the AssemblyAI LLM Gateway with a key from the pool. `stream: true` answers with server-sent `chat.completion.chunk` events ending in `data: [DONE]`. Gateway extras (`fallbacks`, `fallback_config`, `post_processing_steps`, `transcript_id`, `reasoning`, `cache_control`, ...) are passed through. Model prefixes `假流式/` (`fake-stream/`) and `流式抗截断/` (`anti-truncation/`) turn on fake streaming and anti-truncation. A Gemini `generateContent` body (`contents`, `systemInstruction`, `generationConfig`, `tools[].functionDeclarations`) with `model` is accepted too and answered in OpenAI shape.',
 					tags: ['OpenAI'],
 					security: [{ bearer: [] }],
 					requestBody: {
