@@ -6,6 +6,7 @@ import { setPeerAddress } from './client-address.ts'
 import { ConfigError } from './config.ts'
 import { readEnvironment } from './env-file.ts'
 import { buildApp } from './kernel.ts'
+import { liftIdleTimeoutForStreams } from './serve.ts'
 
 /** Bun's fetch takes a `proxy` option; PROXY (env or stored, validated) applies to upstream calls only. */
 function proxyFetch(proxy: string): typeof fetch {
@@ -26,12 +27,19 @@ async function main(): Promise<void> {
 		process.exit(1)
 	}
 	const { app, config, log } = gateway
-	// Long reasoning answers can be silent for minutes: keep idle connections up to Bun's cap.
-	const server = Bun.serve({ hostname: config.host, port: config.port, fetch: (request, srv) => {
+	// Long reasoning answers can be silent for minutes: keep idle connections up to Bun's cap, and
+	// let SSE answers outlive it (core/serve.ts). The peer address feeds the per-address auth throttle.
+	const serveStreams = liftIdleTimeoutForStreams(app.fetch)
+	const server = Bun.serve({
+		hostname: config.host,
+		port: config.port,
+		fetch: (request, srv) => {
 			setPeerAddress(request, srv.requestIP(request)?.address)
-			return app.fetch(request)
+			return serveStreams(request, srv)
 		},
-		idleTimeout: 255, reusePort: false })
+		idleTimeout: 255,
+		reusePort: false,
+	})
 	const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host
 	const base = `http://${shown}:${server.port}`
 	const keys = gateway.services.pool?.size ?? 0

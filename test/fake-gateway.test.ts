@@ -999,6 +999,33 @@ describe('faults', () => {
 	})
 })
 
+describe('test controls for streaming modes', () => {
+	test('gap: a stream goes silent for ms after N frames, then ends normally', async () => {
+		const { gw, chat } = setup()
+		gw.fault('k1', { kind: 'gap', afterChunks: 2, ms: 300 })
+		const t0 = performance.now()
+		const res = await chat(user('one two three', 'gpt-5', { stream: true }))
+		const { chunks, done } = await readSse(res)
+		expect(performance.now() - t0).toBeGreaterThanOrEqual(290)
+		expect(done).toBe(true)
+		expect(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe('Echo: one two three')
+		expect(gw.requests[0]!.fault).toBe('gap')
+	})
+
+	test('answer: the scripted text and finish reason, streamed or not, with usage counting it', async () => {
+		const { gw, chat } = setup()
+		gw.fault('k1', { kind: 'answer', text: 'cut her', finish: 'length' })
+		const body = (await (await chat(user('anything', SONNET))).json()) as any
+		expect(body.choices[0].message.content).toBe('cut her')
+		expect(body.choices[0].finish_reason).toBe('max_tokens')
+		expect(body.usage.completion_tokens).toBe(2)
+		gw.fault('k1', { kind: 'answer', text: 'all done' })
+		const { chunks } = await readSse(await chat(user('anything', 'gpt-5', { stream: true })))
+		expect(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe('all done')
+		expect(chunks.at(-1)!.choices[0].finish_reason).toBe('stop')
+	})
+})
+
 describe('over a real socket (listen)', () => {
 	async function served(opts: FakeGatewayOptions = {}) {
 		const gw = createFakeGateway({ keys: { k1: {} }, ...opts })

@@ -85,6 +85,10 @@ export type Fault =
 	/** `mode` 'close' (default) ends the body cleanly; 'error' breaks the connection mid-body. */
 	| { kind: 'die'; afterChunks: number; mode?: 'close' | 'error' }
 	| { kind: 'body-code'; status: number }
+	/** A stream that goes silent for `ms` after `afterChunks` frames, then goes on (keep-alive tests). */
+	| { kind: 'gap'; afterChunks: number; ms: number }
+	/** This answer instead of the deterministic one (anti-truncation tests): the text, and the provider's finish reason kind. */
+	| { kind: 'answer'; text: string; finish?: 'stop' | 'length' }
 export interface RecordedRequest {
 	at: number
 	method: string
@@ -353,6 +357,8 @@ interface BodyPlan {
 	/** pieces written one per pull, each after a short pause so a later cut happens with bytes on the wire */
 	pieces: string[]
 	end: 'close' | 'error' | 'stall'
+	/** silence of `ms` before piece `after` */
+	gap?: { after: number; ms: number }
 }
 
 // ---------- the fake ----------
@@ -572,6 +578,11 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 			async pull(c) {
 				await Bun.sleep(1)
 				if (finished) return
+				if (plan.gap && i === plan.gap.after) {
+					const ms = plan.gap.ms
+					plan.gap = undefined
+					if (await sleepAbortable(ms, signal)) return
+				}
 				if (i < plan.pieces.length) return void c.enqueue(enc.encode(plan.pieces[i++]))
 				if (plan.end === 'stall') return untilAborted(signal)
 				finish()
@@ -649,6 +660,8 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 
 		const fault = takeFault(key)
 		let streamFault: Extract<Fault, { kind: 'stall' | 'die' }> | null = null
+		let gap: Extract<Fault, { kind: 'gap' }> | null = null
+		let scripted: Extract<Fault, { kind: 'answer' }> | null = null
 		if (fault) {
 			rec.fault = fault.kind
 			if (fault.kind === 'reset') {
@@ -659,6 +672,8 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 			if (fault.kind === 'delay') {
 				if (await sleepAbortable(fault.ms, req.signal)) return aborted(rec, req.signal, viaServer)
 			} else if (fault.kind === 'stall' || fault.kind === 'die') streamFault = fault
+			else if (fault.kind === 'gap') gap = fault
+			else if (fault.kind === 'answer') scripted = fault
 			else return faultResponse(fault, key, model)!
 		}
 
@@ -680,11 +695,14 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 		c.ok++
 		const rl = rateHeaders(limit, limit - w.used, resetSeconds(w), model)
 
-		const answer = fakeAnswer(body)
+		const reasonsOf = finishReasons(model)
+		const answer: FakeAnswer = scripted
+			? { text: scripted.text, toolCall: null, finishReason: scripted.finish === 'length' ? reasonsOf.length : reasonsOf.stop, output: scripted.text }
+			: fakeAnswer(body)
 		const streams = body.stream === true && (entry!.supported_parameters ?? []).includes('stream')
 		if (streams) {
 			const frames = streamFrames(body, answer)
-			let plan: BodyPlan = { pieces: frames, end: 'close' }
+			let plan: BodyPlan = { pieces: frames, end: 'close', ...(gap ? { gap: { after: gap.afterChunks, ms: gap.ms } } : {}) }
 			if (streamFault) {
 				const n = Math.min(streamFault.afterChunks, frames.length - 1)
 				plan = { pieces: frames.slice(0, n), end: streamFault.kind === 'stall' ? 'stall' : streamFault.mode ?? 'close' }

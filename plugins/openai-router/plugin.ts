@@ -13,13 +13,13 @@ export const plugin = definePlugin({
 	name: 'openai-router',
 	description: 'the OpenAI-compatible API: /v1/models and /v1/chat/completions',
 	optional: false,
-	needs: ['assembly', 'catalog', 'apiAuth', 'storage', 'adminAuth'],
+	needs: ['assembly', 'chat', 'catalog', 'apiAuth', 'storage', 'adminAuth'],
 	provides: ['modelSelection'],
 	setup: ({ services }) => {
 		const selection = new ModelSelection(services.storage)
 		return {
 			services: { modelSelection: selection },
-			routes: openaiRouter({ client: services.assembly, catalog: services.catalog, auth: services.apiAuth, selectedModels: () => selection.get() }).use(
+			routes: openaiRouter({ client: services.assembly, chat: services.chat, catalog: services.catalog, auth: services.apiAuth, selectedModels: () => selection.get() }).use(
 				modelsAdmin({ auth: services.adminAuth, selection, catalog: services.catalog }),
 			),
 		}

@@ -10,10 +10,15 @@ import { bearerToken } from '../../core/secrets.ts'
 import type { ApiAuthenticator } from '../api-auth/api-auth.ts'
 import { type AssemblyClient, ClientGoneError } from '../assembly-client/client.ts'
 import type { ModelCatalog } from '../assembly-client/model-catalog.ts'
+import { readModelPrefixes } from '../stream-modes/model-prefix.ts'
+import type { ChatPipeline } from '../stream-modes/pipeline.ts'
 import { parseChatRequest, parseJsonBody } from './chat-schema.ts'
+import { detectFormat, geminiToChat } from './gemini-format.ts'
 
 export interface OpenAIRouterDeps {
 	client: AssemblyClient
+	/** The chat pipeline (streaming modes over the client). */
+	chat: Pick<ChatPipeline, 'chat' | 'listModels'>
 	catalog: ModelCatalog
 	auth: ApiAuthenticator
 	/** The operator's model selection, when there is one. */
@@ -44,6 +49,14 @@ const modelList = {
 	},
 } as const
 
+/** The request log says which streaming modes served a request (nothing for a plain one). */
+function modeNotes(modes: Awaited<ReturnType<ChatPipeline['chat']>>['modes']): Record<string, unknown> {
+	const notes: Record<string, unknown> = {}
+	if (modes.stream === 'fake') notes.fake_stream = true
+	if (modes.antiTruncation) notes.anti_truncation = true
+	return notes
+}
+
 export const openaiRouter = (deps: OpenAIRouterDeps) =>
 	new Elysia({ name: 'openai-router' })
 		.resolve(async function authenticateCaller({ headers }) {
@@ -56,7 +69,7 @@ export const openaiRouter = (deps: OpenAIRouterDeps) =>
 		.get(
 			'/v1/models',
 			async function listModels() {
-				const ids = (await deps.selectedModels()) ?? (await deps.catalog.ids())
+				const ids = deps.chat.listModels((await deps.selectedModels()) ?? (await deps.catalog.ids()))
 				return { object: 'list', data: ids.map((id) => ({ id, object: 'model', created: 0, owned_by: 'assemblyai' })) }
 			},
 			{
@@ -74,18 +87,21 @@ export const openaiRouter = (deps: OpenAIRouterDeps) =>
 			async function chatCompletions({ request, principal }) {
 				const length = Number(request.headers.get('content-length') ?? 0)
 				if (length > MAX_BODY_BYTES) throw new BadRequestError('Request body is larger than 100 MB.', null, 'body_too_large')
-				const chat = parseChatRequest(parseJsonBody(await request.text()))
-				annotate(request, { model: chat.model, stream: chat.stream === true, ...(principal.kind === 'client' ? { client: principal.name } : {}) })
-				const admission = deps.auth.admit ? await deps.auth.admit(principal, chat.model) : null
-				let result: Awaited<ReturnType<AssemblyClient['chat']>>
+				const body = parseJsonBody(await request.text())
+				// An OpenAI body, or a Gemini one translated to it (unknown shapes: 400 naming both).
+				const format = detectFormat(body)
+				const chat = parseChatRequest(format === 'gemini' ? geminiToChat(body as Record<string, unknown>) : body)
+				annotate(request, { model: chat.model, stream: chat.stream === true, format, ...(principal.kind === 'client' ? { client: principal.name } : {}) })
+				const admission = deps.auth.admit ? await deps.auth.admit(principal, readModelPrefixes(chat.model).model) : null
+				let result: Awaited<ReturnType<ChatPipeline['chat']>>
 				try {
-					result = await deps.client.chat({ request: chat, signal: request.signal, principal })
+					result = await deps.chat.chat({ request: chat, signal: request.signal, principal })
 				} catch (err) {
 					// A request that failed on our side (no key, upstream down) does not spend the client's quota.
 					if (admission && (err instanceof ClientGoneError || (err instanceof GatewayError && err.status >= 429))) await admission.release()
 					throw err
 				}
-				annotate(request, { key: result.masked, attempts: result.attempts })
+				annotate(request, { key: result.masked, attempts: result.attempts, ...modeNotes(result.modes) })
 				if (result.kind === 'stream') return new Response(result.body, { headers: SSE_HEADERS })
 				return Response.json(result.completion)
 			},
@@ -94,7 +110,7 @@ export const openaiRouter = (deps: OpenAIRouterDeps) =>
 				detail: {
 					summary: 'Create a chat completion',
 					description:
-						'OpenAI chat completions, served through the AssemblyAI LLM Gateway with a key from the pool. `stream: true` answers with server-sent `chat.completion.chunk` events ending in `data: [DONE]`. Gateway extras (`fallbacks`, `fallback_config`, `post_processing_steps`, `transcript_id`, `reasoning`, `cache_control`, ...) are passed through.',
+						'OpenAI chat completions, served through the AssemblyAI LLM Gateway with a key from the pool. `stream: true` answers with server-sent `chat.completion.chunk` events ending in `data: [DONE]`. Gateway extras (`fallbacks`, `fallback_config`, `post_processing_steps`, `transcript_id`, `reasoning`, `cache_control`, ...) are passed through. Model prefixes `假流式/` (`fake-stream/`) and `流式抗截断/` (`anti-truncation/`) turn on fake streaming and anti-truncation. A Gemini `generateContent` body (`contents`, `systemInstruction`, `generationConfig`, `tools[].functionDeclarations`) with `model` is accepted too and answered in OpenAI shape.',
 					tags: ['OpenAI'],
 					security: [{ bearer: [] }],
 					requestBody: {
