@@ -13,7 +13,7 @@ const code = (names: readonly string[]) => names.map((n) => `\`${n}\``).join(', 
 export async function pluginTable(): Promise<string> {
 	const rows = ['| plugin | kind | needs (uses) | provides | settings | what it does |', '|---|---|---|---|---|---|']
 	for (const p of await discoverPlugins()) {
-		const settings = Object.values(p.settings ?? {}).map((s) => s.env)
+		const settings = Object.values<{ env: string }>(p.settings ?? {}).map((s) => s.env)
 		if (isStoragePlugin(p)) {
 			rows.push(`| \`${p.name}\` | storage, priority ${p.priority} | — | \`storage\` | ${code(settings)} | ${p.description} |`)
 			continue
