@@ -101,6 +101,7 @@ export function toChatRequest(raw: unknown): { chat: ChatRequest; echo: Response
 		echo.metadata = body.metadata
 	}
 	if (typeof body.user === 'string') echo.user = body.user
+	if (typeof body.prompt_cache_key === 'string') chat.prompt_cache_key = body.prompt_cache_key
 	if (body.store !== undefined && body.store !== null && typeof body.store !== 'boolean') throw wrongType('store', 'a boolean')
 
 	const tools = translateTools(body.tools)
@@ -238,24 +239,57 @@ function outputText(parts: unknown[], at: string): string {
 	return texts.join('\n')
 }
 
+/**
+ * Tools OpenAI runs on its own servers. The gateway cannot run them, so they are left out of
+ * the upstream request (the model simply does not get them) instead of failing the whole
+ * request: Codex CLI, for one, always offers `web_search`. The README lists them.
+ */
+export const HOSTED_TOOLS: ReadonlySet<string> = new Set([
+	'web_search',
+	'web_search_preview',
+	'file_search',
+	'code_interpreter',
+	'image_generation',
+	'computer_use_preview',
+	'mcp',
+])
+
+function functionTool(tool: Record<string, unknown>, at: string): ToolDefinition {
+	if (typeof tool.name !== 'string') throw missing(`${at}.name`)
+	const fn: ToolDefinition['function'] = { name: tool.name }
+	if (typeof tool.description === 'string') fn.description = tool.description
+	if (isObject(tool.parameters)) fn.parameters = tool.parameters
+	if (typeof tool.strict === 'boolean') fn.strict = tool.strict
+	return { type: 'function', function: fn }
+}
+
 function translateTools(tools: unknown): ToolDefinition[] {
 	if (tools === undefined || tools === null) return []
 	if (!Array.isArray(tools)) throw wrongType('tools', 'an array')
-	return tools.map((tool, i): ToolDefinition => {
+	const out: ToolDefinition[] = []
+	for (let i = 0; i < tools.length; i++) {
+		const tool = tools[i]
 		const at = `tools[${i}]`
 		if (!isObject(tool)) throw wrongType(at, 'an object')
-		if (tool.type !== 'function') throw invalid(`${at}.type`, `only function tools are available through amb2api, not ${JSON.stringify(tool.type)}.`, 'unsupported_tool')
-		if (typeof tool.name !== 'string') throw missing(`${at}.name`)
-		const fn: ToolDefinition['function'] = { name: tool.name }
-		if (typeof tool.description === 'string') fn.description = tool.description
-		if (isObject(tool.parameters)) fn.parameters = tool.parameters
-		if (typeof tool.strict === 'boolean') fn.strict = tool.strict
-		return { type: 'function', function: fn }
-	})
+		if (tool.type === 'function') out.push(functionTool(tool, at))
+		else if (tool.type === 'namespace') {
+			// A group of function tools (Codex's sub-agent tools): offered one by one, by their own names.
+			if (!Array.isArray(tool.tools)) throw missing(`${at}.tools`)
+			tool.tools.forEach((inner, j) => {
+				if (!isObject(inner) || inner.type !== 'function') throw invalid(`${at}.tools[${j}].type`, 'only function tools can be in a namespace.', 'unsupported_tool')
+				out.push(functionTool(inner, `${at}.tools[${j}]`))
+			})
+		} else if (typeof tool.type === 'string' && HOSTED_TOOLS.has(tool.type)) continue
+		else throw invalid(`${at}.type`, `only function tools are available through amb2api, not ${JSON.stringify(tool.type)}.`, 'unsupported_tool')
+	}
+	return out
 }
 
 function translateToolChoice(choice: unknown): ToolChoice {
 	if (choice === 'auto' || choice === 'none' || choice === 'required') return choice
 	if (isObject(choice) && choice.type === 'function' && typeof choice.name === 'string') return { type: 'function', function: { name: choice.name } }
+	if (isObject(choice) && typeof choice.type === 'string' && HOSTED_TOOLS.has(choice.type)) {
+		throw invalid('tool_choice', `${JSON.stringify(choice.type)} runs on OpenAI's servers and is not available through amb2api.`, 'unsupported_tool')
+	}
 	throw invalid('tool_choice', "supported values are 'auto', 'none', 'required' and {type: 'function', name}.")
 }

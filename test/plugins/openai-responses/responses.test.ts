@@ -95,6 +95,16 @@ describe('POST /v1/responses, not streamed', () => {
 		expect(response.text?.format).toMatchObject({ type: 'json_schema', name: 'answer' })
 	})
 
+	test('hosted tools (web_search) are left out; namespace tools are offered one by one', async () => {
+		const { h, client } = await setup()
+		await client.responses.create({
+			model: MODEL,
+			input: 'hi',
+			tools: [{ type: 'web_search' }, { type: 'namespace', name: 'agents', description: 'd', tools: [{ ...WEATHER, name: 'spawn_agent' }] }, WEATHER] as never,
+		})
+		expect(lastUpstreamBody(h).tools.map((t: { function: { name: string } }) => t.function.name)).toEqual(['spawn_agent', 'get_weather'])
+	})
+
 	test('a length cut is status incomplete with reason max_output_tokens', async () => {
 		const { client } = await setup()
 		const response = await client.responses.create({ model: MODEL, input: 'one two three four', max_output_tokens: 2 })
@@ -176,7 +186,8 @@ describe('errors in the OpenAI envelope', () => {
 
 	test('non-function tools, a missing input and an orphan function_call_output are 400s naming the param', async () => {
 		const { client } = await setup()
-		expect((await expectError(client.responses.create({ model: MODEL, input: 'hi', tools: [{ type: 'web_search' }] }), 400)).param).toBe('tools[0].type')
+		expect((await expectError(client.responses.create({ model: MODEL, input: 'hi', tools: [{ type: 'custom', name: 'apply_patch' }] }), 400)).param).toBe('tools[0].type')
+		expect((await expectError(client.responses.create({ model: MODEL, input: 'hi', tools: [WEATHER], tool_choice: { type: 'web_search' } } as never), 400)).param).toBe('tool_choice')
 		expect((await expectError(client.responses.create({ model: MODEL } as never), 400)).param).toBe('input')
 		expect((await expectError(client.responses.create({ model: MODEL, input: [{ type: 'function_call_output', call_id: 'nope', output: 'x' }] }), 400)).param).toBe('input[0].call_id')
 	})
