@@ -321,4 +321,13 @@ describe('count_tokens and models', () => {
 		expect(openai.object).toBe('list')
 		expect(openai.data[0].object).toBe('model')
 	})
+
+	test('Swagger documents the new routes with their tags and the x-api-key scheme', async () => {
+		const { h } = await setup()
+		const doc = await (await h.call('/swagger/json', { auth: null })).json()
+		expect(doc.paths['/v1/messages'].post.tags).toEqual(['Anthropic'])
+		expect(doc.paths['/v1/messages/count_tokens'].post.summary).toContain('Count')
+		expect(doc.paths['/v1/responses'].post.tags).toEqual(['OpenAI'])
+		expect(doc.components.securitySchemes.apiKey).toEqual({ type: 'apiKey', in: 'header', name: 'x-api-key' })
+	})
 })
