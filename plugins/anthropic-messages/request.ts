@@ -234,9 +234,8 @@ function translateTools(tools: unknown): ToolDefinition[] {
 		if (!isObject(tool.input_schema)) throw tool.input_schema === undefined ? missing(`${at}.input_schema`) : wrongType(`${at}.input_schema`, 'a valid dictionary')
 		const fn: ToolDefinition['function'] = { name: tool.name, parameters: tool.input_schema }
 		if (typeof tool.description === 'string') fn.description = tool.description
-		const def: ToolDefinition = { type: 'function', function: fn }
-		if (isObject(tool.cache_control)) def.cache_control = tool.cache_control
-		return def
+		// A tool's cache_control is not sent: the gateway documents it on messages and at the top level only.
+		return { type: 'function', function: fn }
 	})
 }
 
