@@ -36,11 +36,12 @@ export const docs = (options: { version: string }) => {
 							'OpenAI-compatible gateway in front of the AssemblyAI LLM Gateway. `/v1/*` takes the API password (or a client key) as a bearer token; `/admin/*` takes the panel password.',
 					},
 					tags: [
-						{ name: 'OpenAI', description: 'The OpenAI-compatible API' },
+						{ name: 'OpenAI', description: 'The OpenAI-compatible API (chat completions, Responses)' },
+						{ name: 'Anthropic', description: 'The Anthropic Messages API (x-api-key or bearer; Anthropic error envelope)' },
 						{ name: 'Admin', description: 'Operator API (panel password)' },
 						{ name: 'System', description: 'Health' },
 					],
-					components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+					components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' } } },
 				},
 			}),
 		)

@@ -4,21 +4,20 @@
  * (openai-schema.ts), so errors name the offending `param` the way OpenAI does.
  */
 import { Elysia } from 'elysia'
-import { AuthenticationError, BadRequestError, GatewayError } from '../../core/errors.ts'
-import { annotate } from '../../core/request-log.ts'
+import { AuthenticationError, BadRequestError } from '../../core/errors.ts'
 import { bearerToken } from '../../core/secrets.ts'
 import type { ApiAuthenticator } from '../api-auth/api-auth.ts'
-import { type AssemblyClient, ClientGoneError } from '../assembly-client/client.ts'
+import type { AssemblyClient } from '../assembly-client/client.ts'
 import type { ModelCatalog } from '../assembly-client/model-catalog.ts'
-import { readModelPrefixes } from '../stream-modes/model-prefix.ts'
 import type { ChatPipeline } from '../stream-modes/pipeline.ts'
 import { parseChatRequest, parseJsonBody } from './chat-schema.ts'
 import { detectFormat, geminiToChat } from './gemini-format.ts'
+import { callPipeline } from './pipeline-call.ts'
 
 export interface OpenAIRouterDeps {
 	client: AssemblyClient
 	/** The chat pipeline (streaming modes over the client). */
-	chat: Pick<ChatPipeline, 'chat' | 'listModels'>
+	chat: ChatPipeline
 	catalog: ModelCatalog
 	auth: ApiAuthenticator
 	/** The operator's model selection, when there is one. */
@@ -49,18 +48,17 @@ const modelList = {
 	},
 } as const
 
-/** The request log says which streaming modes served a request (nothing for a plain one). */
-function modeNotes(modes: Awaited<ReturnType<ChatPipeline['chat']>>['modes']): Record<string, unknown> {
-	const notes: Record<string, unknown> = {}
-	if (modes.stream === 'fake') notes.fake_stream = true
-	if (modes.antiTruncation) notes.anti_truncation = true
-	return notes
+/** The Anthropic list shape, for clients that send `anthropic-version` (Claude Code, the Anthropic SDKs). */
+function anthropicModelList(ids: string[]) {
+	const data = ids.map((id) => ({ type: 'model', id, display_name: id, created_at: '1970-01-01T00:00:00Z' }))
+	return { data, has_more: false, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null }
 }
 
 export const openaiRouter = (deps: OpenAIRouterDeps) =>
 	new Elysia({ name: 'openai-router' })
 		.resolve(async function authenticateCaller({ headers }) {
-			const token = bearerToken(headers.authorization)
+			// Anthropic clients (listing models) send `x-api-key`.
+			const token = bearerToken(headers.authorization) ?? (headers['x-api-key']?.trim() || null)
 			if (!token) throw new AuthenticationError('Missing API key. Send "Authorization: Bearer <API password or client key>".', 'missing_api_key')
 			const principal = await deps.auth.authenticate(token)
 			if (!principal) throw new AuthenticationError()
@@ -68,14 +66,16 @@ export const openaiRouter = (deps: OpenAIRouterDeps) =>
 		})
 		.get(
 			'/v1/models',
-			async function listModels() {
+			async function listModels({ headers }) {
 				const ids = deps.chat.listModels((await deps.selectedModels()) ?? (await deps.catalog.ids()))
+				if (headers['anthropic-version'] !== undefined) return anthropicModelList(ids)
 				return { object: 'list', data: ids.map((id) => ({ id, object: 'model', created: 0, owned_by: 'assemblyai' })) }
 			},
 			{
 				detail: {
 					summary: 'List models',
-					description: "The operator's model selection, else the AssemblyAI gateway's catalog, else a built-in list. OpenAI list shape.",
+					description:
+						"The operator's model selection, else the AssemblyAI gateway's catalog, else a built-in list. OpenAI list shape; the Anthropic list shape (`data[].type: \"model\"`, `display_name`, `created_at`, `has_more`, `first_id`, `last_id`) when the request carries `anthropic-version`. The key may also come as `x-api-key`.",
 					tags: ['OpenAI'],
 					security: [{ bearer: [] }],
 					responses: { 200: { description: 'Model list', content: { 'application/json': { schema: modelList } } } },
@@ -91,17 +91,7 @@ export const openaiRouter = (deps: OpenAIRouterDeps) =>
 				// An OpenAI body, or a Gemini one translated to it (unknown shapes: 400 naming both).
 				const format = detectFormat(body)
 				const chat = parseChatRequest(format === 'gemini' ? geminiToChat(body as Record<string, unknown>) : body)
-				annotate(request, { model: chat.model, stream: chat.stream === true, format, ...(principal.kind === 'client' ? { client: principal.name } : {}) })
-				const admission = deps.auth.admit ? await deps.auth.admit(principal, readModelPrefixes(chat.model).model) : null
-				let result: Awaited<ReturnType<ChatPipeline['chat']>>
-				try {
-					result = await deps.chat.chat({ request: chat, signal: request.signal, principal })
-				} catch (err) {
-					// A request that failed on our side (no key, upstream down) does not spend the client's quota.
-					if (admission && (err instanceof ClientGoneError || (err instanceof GatewayError && err.status >= 429))) await admission.release()
-					throw err
-				}
-				annotate(request, { key: result.masked, attempts: result.attempts, ...modeNotes(result.modes) })
+				const result = await callPipeline(deps, request, principal, chat, { log: { format } })
 				if (result.kind === 'stream') return new Response(result.body, { headers: SSE_HEADERS })
 				return Response.json(result.completion)
 			},

@@ -1,0 +1,92 @@
+/**
+ * The OpenAI Responses API, stateless: `POST /v1/responses` on the same pipeline as chat
+ * completions (key pool, retries, quotas, client keys, usage). Auth and errors are OpenAI's:
+ * `Authorization: Bearer`, the OpenAI error envelope from the kernel's error handler.
+ */
+import { Elysia } from 'elysia'
+import type { OpenAPIV3 } from 'openapi-types'
+import { AuthenticationError } from '../../core/errors.ts'
+import { bearerToken } from '../../core/secrets.ts'
+import type { ApiAuthenticator } from '../api-auth/api-auth.ts'
+import type { ChatPipeline } from '../stream-modes/pipeline.ts'
+import { parseJsonBody } from '../openai-router/chat-schema.ts'
+import { callPipeline } from '../openai-router/pipeline-call.ts'
+import { toChatRequest } from './request.ts'
+import { newItemId, toResponse } from './response.ts'
+import { toResponsesStream } from './stream.ts'
+
+export interface OpenAIResponsesDeps {
+	/** The chat pipeline: streaming modes over the AssemblyAI client. */
+	chat: ChatPipeline
+	auth: ApiAuthenticator
+	now: () => number
+}
+
+const SSE_HEADERS = {
+	'content-type': 'text/event-stream; charset=utf-8',
+	'cache-control': 'no-cache',
+	connection: 'keep-alive',
+	'x-accel-buffering': 'no',
+}
+
+const requestSchema: OpenAPIV3.SchemaObject = {
+	type: 'object',
+	required: ['model', 'input'],
+	properties: {
+		model: { type: 'string', example: 'gpt-5' },
+		input: { description: 'A string, or items: messages (input_text / input_image parts), function_call and function_call_output', example: 'Hello' },
+		instructions: { type: 'string' },
+		stream: { type: 'boolean' },
+		max_output_tokens: { type: 'integer', minimum: 1 },
+		temperature: { type: 'number' },
+		top_p: { type: 'number' },
+		tools: { type: 'array', items: { type: 'object', properties: { type: { type: 'string', enum: ['function'] }, name: { type: 'string' }, parameters: { type: 'object' } } } },
+		tool_choice: {},
+		parallel_tool_calls: { type: 'boolean' },
+		text: { type: 'object', properties: { format: { type: 'object' } } },
+		reasoning: { type: 'object', properties: { effort: { type: 'string', enum: ['minimal', 'low', 'medium', 'high'] } } },
+		metadata: { type: 'object' },
+		store: { type: 'boolean', description: 'Accepted; nothing is stored (the response says store: false)' },
+		previous_response_id: { type: 'string', description: 'Refused with 400: amb2api is stateless' },
+	},
+}
+
+export const openaiResponses = (deps: OpenAIResponsesDeps) =>
+	new Elysia({ name: 'openai-responses' })
+		.resolve(async function authenticateCaller({ headers }) {
+			const token = bearerToken(headers.authorization)
+			if (!token) throw new AuthenticationError('Missing API key. Send "Authorization: Bearer <API password or client key>".', 'missing_api_key')
+			const principal = await deps.auth.authenticate(token)
+			if (!principal) throw new AuthenticationError()
+			return { principal }
+		})
+		.post(
+			'/v1/responses',
+			async function createResponse({ request, principal }) {
+				const { chat, echo } = toChatRequest(parseJsonBody(await request.text()))
+				const result = await callPipeline(deps, request, principal, chat)
+				const shell = { id: newItemId('resp'), model: chat.model, createdAt: Math.floor(deps.now() / 1000), echo }
+				if (result.kind === 'stream') return new Response(toResponsesStream(result.body, shell), { headers: SSE_HEADERS })
+				return Response.json(toResponse(result.completion, shell))
+			},
+			{
+				parse: 'none',
+				detail: {
+					summary: 'Create a model response (OpenAI Responses API, stateless)',
+					description:
+						'OpenAI Responses, translated to chat completions and served through the same key pool, retries, quotas and usage accounting. `stream: true` answers with typed events (`response.created`, `response.in_progress`, `response.output_item.added`, `response.content_part.added`, `response.output_text.delta`/`.done`, `response.function_call_arguments.delta`/`.done`, `response.output_item.done`, then `response.completed`, `response.incomplete` or `response.failed`), each with its `sequence_number`. Stateless: `previous_response_id` is refused with 400 and `store` is accepted but nothing is stored. Errors use the OpenAI envelope.',
+					tags: ['OpenAI'],
+					security: [{ bearer: [] }],
+					requestBody: { required: true, content: { 'application/json': { schema: requestSchema } } },
+					responses: {
+						200: { description: 'A `response` object, or an SSE stream of Responses events when stream is true' },
+						400: { description: 'Invalid request, or previous_response_id (OpenAI error JSON naming the param)' },
+						401: { description: 'Missing or wrong API key' },
+						403: { description: 'The client key may not use this model' },
+						429: { description: 'Every key is at its rate limit, or the client key quota is spent; Retry-After says when' },
+						502: { description: 'The upstream failed after retries' },
+						503: { description: 'No upstream key is configured or enabled' },
+					},
+				},
+			},
+		)

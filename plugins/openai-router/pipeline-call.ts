@@ -1,0 +1,46 @@
+/**
+ * One admitted call of the pipeline, shared by every dialect (chat completions, Anthropic
+ * Messages, OpenAI Responses): note the request in the access log, admit it against the
+ * client key's quota and allow-list (by the bare model name, without mode prefixes), run it
+ * through the streaming modes and the AssemblyAI client, and give the quota back when the
+ * request failed on our side.
+ */
+import { GatewayError } from '../../core/errors.ts'
+import { annotate } from '../../core/request-log.ts'
+import type { ApiAuthenticator, Principal } from '../api-auth/api-auth.ts'
+import { ClientGoneError } from '../assembly-client/client.ts'
+import { readModelPrefixes } from '../stream-modes/model-prefix.ts'
+import type { ChatPipeline } from '../stream-modes/pipeline.ts'
+import type { ChatRequest } from './chat-schema.ts'
+
+export type PipelineResult = Awaited<ReturnType<ChatPipeline['chat']>>
+
+/** The request log says which streaming modes served a request (nothing for a plain one). */
+function modeNotes(modes: PipelineResult['modes']): Record<string, unknown> {
+	const notes: Record<string, unknown> = {}
+	if (modes.stream === 'fake') notes.fake_stream = true
+	if (modes.antiTruncation) notes.anti_truncation = true
+	return notes
+}
+
+export async function callPipeline(
+	deps: { chat: ChatPipeline; auth: ApiAuthenticator },
+	request: Request,
+	principal: Principal,
+	chat: ChatRequest,
+	/** `keepAlive: false` for a dialect that re-encodes the stream and keeps it alive itself. */
+	options: { keepAlive?: boolean; log?: Record<string, unknown> } = {},
+): Promise<PipelineResult> {
+	annotate(request, { model: chat.model, stream: chat.stream === true, ...options.log, ...(principal.kind === 'client' ? { client: principal.name } : {}) })
+	const admission = deps.auth.admit ? await deps.auth.admit(principal, readModelPrefixes(chat.model).model) : null
+	let result: PipelineResult
+	try {
+		result = await deps.chat.chat({ request: chat, signal: request.signal, principal, keepAlive: options.keepAlive })
+	} catch (err) {
+		// A request that failed on our side (no key, upstream down) does not spend the client's quota.
+		if (admission && (err instanceof ClientGoneError || (err instanceof GatewayError && err.status >= 429))) await admission.release()
+		throw err
+	}
+	annotate(request, { key: result.masked, attempts: result.attempts, ...modeNotes(result.modes) })
+	return result
+}
