@@ -36,7 +36,8 @@ const sse = (events: Array<[string, unknown]>): Response =>
 
 const asObject = (value: unknown): Record<string, unknown> => (value && typeof value === 'object' ? (value as Record<string, unknown>) : {})
 
-function messages(body: Record<string, unknown>, answer: string, n: number): Response {
+/** A Messages answer with one text block: SSE when `body.stream` is true, else a `message` object. */
+export function messages(body: Record<string, unknown>, answer: string, n = 1): Response {
 	const model = String(body.model ?? 'claude-sonnet-4-6')
 	const id = `msg_rec_${n}`
 	const usage = { input_tokens: 12, output_tokens: 3, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 }
@@ -70,7 +71,8 @@ function messages(body: Record<string, unknown>, answer: string, n: number): Res
 	])
 }
 
-function responses(body: Record<string, unknown>, answer: string, n: number): Response {
+/** A Responses answer with one `message` output item: SSE when `body.stream` is true, else a `response` object. */
+export function responses(body: Record<string, unknown>, answer: string, n = 1): Response {
 	const model = String(body.model ?? 'gpt-5')
 	const created_at = Math.floor(Date.now() / 1000)
 	const respId = `resp_rec_${n}`

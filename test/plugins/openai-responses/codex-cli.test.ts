@@ -39,6 +39,7 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { CODEX_VERSION, codexCommand, describeRun, runCodex } from '../../clients/cli.ts'
 import { startRecorder } from '../../clients/recorder.ts'
+import { fakeAnswer } from '../../fake-gateway.ts'
 import { API_PASSWORD, type Harness, KEYS, PANEL_PASSWORD, startHarness } from '../../support.ts'
 
 const MODEL = 'gpt-5'
@@ -118,16 +119,17 @@ describe.skipIf(!codex || !routeServed)(`Codex CLI ${CODEX_VERSION} (real CLI) a
 		h.fake.reset()
 		const run = await runCodex({ cmd: codex!, baseUrl: `${base}/v1`, apiKey, prompt: `Please repeat ${marker}`, model: MODEL })
 		expect(run.code, describeRun(run)).toBe(0)
-		// the fake upstream answers 'Echo: <text of the last user message>', here the prompt itself
-		expect(run.lastMessage.trim(), describeRun(run)).toBe(`Echo: Please repeat ${marker}`)
-		expect(run.stdout).toContain(`Echo: Please repeat ${marker}`)
 		expect(run.egress).toEqual([])
-		// the answer came from the upstream, through the key pool
+		// the answer came from the upstream, through the key pool: exactly one chat served, on a pool key
 		const served = h.fake.requests.filter((r) => r.path === '/v1/chat/completions' && r.status === 200)
 		expect(served).toHaveLength(1)
 		expect(KEYS).toContain(served[0]!.key!)
 		expect(served[0]!.model).toBe(MODEL)
-		expect(JSON.stringify(served[0]!.body.messages)).toContain(marker)
+		expect(JSON.stringify(served[0]!.body.messages)).toContain(`Please repeat ${marker}`)
+		// and Codex printed it: the fake answers 'Echo: <text of the last user message>', here the prompt
+		expect(fakeAnswer(served[0]!.body).text).toBe(`Echo: Please repeat ${marker}`)
+		expect(run.lastMessage.trim(), describeRun(run)).toBe(`Echo: Please repeat ${marker}`)
+		expect(run.stdout.trim()).toBe(`Echo: Please repeat ${marker}`)
 		return run
 	}
 
