@@ -125,6 +125,8 @@ export async function runClaudeCode(options: {
 	prompt: string
 	model: string
 	auth?: 'x-api-key' | 'bearer'
+	/** more CLI arguments, e.g. ['--allowedTools', 'Bash(echo:*)'] */
+	extraArgs?: string[]
 	timeoutMs?: number
 }): Promise<ClaudeCodeRun> {
 	const dir = mkdtempSync(join(tmpdir(), 'amb2api-claude-'))
@@ -150,11 +152,14 @@ export async function runClaudeCode(options: {
 			// a failure shows at once instead of after Claude Code's backoff retries
 			CLAUDE_CODE_MAX_RETRIES: '0',
 		}
-		const result = await run([...options.cmd, '-p', options.prompt, '--model', options.model, '--output-format', 'json', '--max-turns', '2'], {
-			cwd: work,
-			env,
-			timeoutMs: options.timeoutMs ?? 60_000,
-		})
+		const result = await run(
+			[...options.cmd, '-p', options.prompt, '--model', options.model, '--output-format', 'json', '--max-turns', '3', ...(options.extraArgs ?? [])],
+			{
+				cwd: work,
+				env,
+				timeoutMs: options.timeoutMs ?? 60_000,
+			},
+		)
 		let json: Record<string, any> | null = null
 		try {
 			json = JSON.parse(result.stdout.trim().split('\n').pop() ?? '')

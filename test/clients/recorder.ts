@@ -23,6 +23,12 @@ export interface Recorded {
 	body: unknown
 }
 
+/** A tool call the recorder answers with (Messages `tool_use` input / Responses `function_call` arguments). */
+export interface ToolCall {
+	name: string
+	input: Record<string, unknown>
+}
+
 export interface Recorder {
 	url: string
 	requests: Recorded[]
@@ -71,6 +77,78 @@ export function messages(body: Record<string, unknown>, answer: string, n = 1): 
 	])
 }
 
+/** A streamed Messages answer that calls one tool: text preamble, then a `tool_use` block whose input arrives as `input_json_delta`s. */
+export function messagesToolUse(body: Record<string, unknown>, tool: ToolCall, n = 1): Response {
+	const model = String(body.model ?? 'claude-sonnet-4-6')
+	const usage = { input_tokens: 12, output_tokens: 9, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 }
+	const json = JSON.stringify(tool.input)
+	const half = Math.floor(json.length / 2)
+	return sse([
+		[
+			'message_start',
+			{
+				type: 'message_start',
+				message: {
+					id: `msg_rec_${n}`,
+					type: 'message',
+					role: 'assistant',
+					model,
+					content: [],
+					stop_reason: null,
+					stop_sequence: null,
+					usage: { ...usage, output_tokens: 1 },
+				},
+			},
+		],
+		['content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }],
+		['content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Let me run that.' } }],
+		['content_block_stop', { type: 'content_block_stop', index: 0 }],
+		['content_block_start', { type: 'content_block_start', index: 1, content_block: { type: 'tool_use', id: `toolu_rec_${n}`, name: tool.name, input: {} } }],
+		['content_block_delta', { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: json.slice(0, half) } }],
+		['content_block_delta', { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: json.slice(half) } }],
+		['content_block_stop', { type: 'content_block_stop', index: 1 }],
+		['message_delta', { type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { output_tokens: usage.output_tokens } }],
+		['message_stop', { type: 'message_stop' }],
+	])
+}
+
+/** A streamed Responses answer that calls one function: a `function_call` item whose arguments arrive as deltas. */
+export function responsesFunctionCall(body: Record<string, unknown>, tool: ToolCall, n = 1): Response {
+	const model = String(body.model ?? 'gpt-5')
+	const base = {
+		id: `resp_rec_${n}`,
+		object: 'response',
+		created_at: Math.floor(Date.now() / 1000),
+		model,
+		error: null,
+		incomplete_details: null,
+		store: false,
+	}
+	const args = JSON.stringify(tool.input)
+	const half = Math.floor(args.length / 2)
+	const itemId = `fc_rec_${n}`
+	const item = { id: itemId, type: 'function_call', status: 'completed', call_id: `call_rec_${n}`, name: tool.name, arguments: args }
+	const usage = {
+		input_tokens: 12,
+		input_tokens_details: { cached_tokens: 0 },
+		output_tokens: 9,
+		output_tokens_details: { reasoning_tokens: 0 },
+		total_tokens: 21,
+	}
+	let seq = 0
+	const ev = (type: string, data: Record<string, unknown>): [string, unknown] => [type, { type, sequence_number: seq++, ...data }]
+	return sse([
+		ev('response.created', { response: { ...base, status: 'in_progress', output: [], usage: null } }),
+		ev('response.in_progress', { response: { ...base, status: 'in_progress', output: [], usage: null } }),
+		ev('response.output_item.added', { output_index: 0, item: { ...item, status: 'in_progress', arguments: '' } }),
+		ev('response.function_call_arguments.delta', { item_id: itemId, output_index: 0, delta: args.slice(0, half) }),
+		ev('response.function_call_arguments.delta', { item_id: itemId, output_index: 0, delta: args.slice(half) }),
+		ev('response.function_call_arguments.done', { item_id: itemId, output_index: 0, arguments: args }),
+		ev('response.output_item.done', { output_index: 0, item }),
+		ev('response.completed', { response: { ...base, status: 'completed', output: [item], usage } }),
+	])
+}
+
 /** A Responses answer with one `message` output item: SSE when `body.stream` is true, else a `response` object. */
 export function responses(body: Record<string, unknown>, answer: string, n = 1): Response {
 	const model = String(body.model ?? 'gpt-5')
@@ -116,7 +194,17 @@ export function responses(body: Record<string, unknown>, answer: string, n = 1):
 	])
 }
 
-export function startRecorder(options: { answer?: string; port?: number; onRequest?: (r: Recorded) => void } = {}): Recorder {
+/** Has the conversation already carried a tool result back (Messages `tool_result` block / Responses `function_call_output` item)? */
+function hasToolResult(body: Record<string, unknown>): boolean {
+	const json = JSON.stringify(body.messages ?? body.input ?? [])
+	return json.includes('"type":"tool_result"') || json.includes('"type":"function_call_output"')
+}
+
+/**
+ * `tool`: answer a streamed Messages/Responses request with a call of this tool until the
+ * conversation carries a tool result, then with the text answer (one tool round trip).
+ */
+export function startRecorder(options: { answer?: string; port?: number; tool?: ToolCall; onRequest?: (r: Recorded) => void } = {}): Recorder {
 	const answer = options.answer ?? 'Recorded answer.'
 	const requests: Recorded[] = []
 	const server = Bun.serve({
@@ -136,8 +224,10 @@ export function startRecorder(options: { answer?: string; port?: number; onReque
 			const n = requests.length
 			const json = asObject(body)
 			if (request.method === 'POST' && url.pathname === '/v1/messages/count_tokens') return Response.json({ input_tokens: 42 })
-			if (request.method === 'POST' && url.pathname === '/v1/messages') return messages(json, answer, n)
-			if (request.method === 'POST' && url.pathname === '/v1/responses') return responses(json, answer, n)
+			const callTool = options.tool && json.stream === true && !hasToolResult(json)
+			if (request.method === 'POST' && url.pathname === '/v1/messages') return callTool ? messagesToolUse(json, options.tool!, n) : messages(json, answer, n)
+			if (request.method === 'POST' && url.pathname === '/v1/responses')
+				return callTool ? responsesFunctionCall(json, options.tool!, n) : responses(json, answer, n)
 			if (request.method === 'GET' && url.pathname === '/v1/models') {
 				if (request.headers.has('anthropic-version')) {
 					const m = { type: 'model', id: 'claude-sonnet-4-6', display_name: 'Claude Sonnet 4.6', created_at: '2026-01-01T00:00:00Z' }

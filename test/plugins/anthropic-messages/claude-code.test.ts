@@ -34,6 +34,12 @@
  * - it reads the SSE stream (`message_start`, `content_block_start/delta/stop`, `ping`,
  *   `message_delta` with stop_reason and usage, `message_stop`) and prints the text blocks as
  *   `result`; `usage` in the JSON output is the stream's usage.
+ * - tool round trip (recorded with a `tool_use` of Bash, allowed by `--allowedTools 'Bash(echo:*)'`):
+ *   it accepts the tool_use input as `input_json_delta` fragments after a text block, runs the tool,
+ *   and sends a second `POST /v1/messages?beta=true` with the whole conversation again: the
+ *   assistant turn replayed as [text, tool_use{id, name, input: object}], then ONE user message
+ *   holding only `{type: "tool_result", tool_use_id, content: "<string>", is_error: false,
+ *   cache_control: {type: "ephemeral"}}` (content a plain string, with a <system-reminder> appended).
  * - outbound: with the switches in test/clients/cli.ts, nothing but the base URL; without them it
  *   tries `api.anthropic.com:443` (telemetry) twice per run.
  */
@@ -119,6 +125,40 @@ describe.skipIf(!claude)(`Claude Code ${CLAUDE_CODE_VERSION} (real CLI) against 
 			expect(recorder.requests).toHaveLength(1)
 			expect(recorder.requests[0]!.headers.authorization).toBe('Bearer rec-bearer-2')
 			expect(recorder.requests[0]!.headers['x-api-key']).toBeUndefined()
+		} finally {
+			await recorder.stop()
+		}
+	}, 90_000)
+	test('a tool round trip: tool_use streamed as input_json_delta runs (Bash echo), the tool_result comes back in the next request', async () => {
+		const recorder = startRecorder({ answer: 'Tool done.', tool: { name: 'Bash', input: { command: 'echo amb2api-tool-ok', description: 'Print a marker' } } })
+		try {
+			const run = await runClaudeCode({
+				cmd: claude!,
+				baseUrl: recorder.url,
+				apiKey: 'rec-key-3',
+				prompt: 'Run the echo',
+				model: MODEL,
+				extraArgs: ['--allowedTools', 'Bash(echo:*)'],
+			})
+			expect(run.code, describeRun(run)).toBe(0)
+			expect(run.json?.result).toBe('Tool done.')
+			expect(run.json?.num_turns).toBe(2)
+			expect(recorder.requests.map((r) => r.path)).toEqual(['/v1/messages?beta=true', '/v1/messages?beta=true'])
+			// turn 2 replays the assistant turn (text + tool_use with the input as an object), then one
+			// user message holding only the tool_result: content a string, is_error false, cache_control set
+			const second = (recorder.requests[1]!.body as Record<string, any>).messages
+			expect(second).toHaveLength(3)
+			expect(second[1]).toEqual({
+				role: 'assistant',
+				content: [
+					{ type: 'text', text: 'Let me run that.' },
+					{ type: 'tool_use', id: 'toolu_rec_1', name: 'Bash', input: { command: 'echo amb2api-tool-ok', description: 'Print a marker' } },
+				],
+			})
+			expect(second[2].role).toBe('user')
+			expect(second[2].content).toHaveLength(1)
+			expect(second[2].content[0]).toMatchObject({ type: 'tool_result', tool_use_id: 'toolu_rec_1', is_error: false })
+			expect(second[2].content[0].content).toStartWith('amb2api-tool-ok\n')
 		} finally {
 			await recorder.stop()
 		}

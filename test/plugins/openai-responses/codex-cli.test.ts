@@ -33,6 +33,11 @@
  *   update_goal), one `{type: "namespace", name: "multi_agent_v1", description, tools: [function
  *   tools]}` and one `{type: "web_search", external_web_access: false}`. A dialect that accepts
  *   only function tools must drop (or flatten) the other two instead of rejecting the request.
+ * - function-call round trip (recorded with a `function_call` of exec_command): stateless, no
+ *   `previous_response_id`; the second request repeats every input item and appends the
+ *   `function_call` item exactly as the server streamed it in `response.output_item.done` (`id`,
+ *   `status`, `name`, `arguments` string, `call_id`), then `{type: "function_call_output", id:
+ *   "fco_...", call_id, output: "<string>"}`. So output item ids must be accepted back as input.
  * - it needs the typed SSE events; it prints the text of the final `message` item on stdout (and
  *   to `-o <file>`), and everything else (banner, warnings, "tokens used") on stderr.
  */
@@ -94,6 +99,35 @@ describe.skipIf(!codex)(`Codex CLI ${CODEX_VERSION} (real CLI) against the recor
 			console.info(
 				`[codex] body fields: ${Object.keys(body).join(', ')}; tool types: ${[...kinds].join(', ')}; input roles: ${body.input.map((i: any) => i.role).join(',')}`,
 			)
+		} finally {
+			await recorder.stop()
+		}
+	}, 90_000)
+	test('a function-call round trip: stateless, the next request replays the function_call item and adds a function_call_output', async () => {
+		const recorder = startRecorder({ answer: 'Tool done.', tool: { name: 'exec_command', input: { cmd: 'echo amb2api-tool-ok' } } })
+		try {
+			const run = await runCodex({ cmd: codex!, baseUrl: `${recorder.url}/v1`, apiKey: 'rec-key-2', prompt: 'Run the echo', model: MODEL })
+			expect(run.code, describeRun(run)).toBe(0)
+			expect(run.lastMessage.trim()).toBe('Tool done.')
+			expect(recorder.requests.map((r) => r.path)).toEqual(['/v1/responses', '/v1/responses'])
+			const first = recorder.requests[0]!.body as Record<string, any>
+			const second = recorder.requests[1]!.body as Record<string, any>
+			// no previous_response_id: the whole conversation is sent again, plus two items
+			expect(second.previous_response_id).toBeUndefined()
+			expect(second.input).toHaveLength(first.input.length + 2)
+			expect(second.input.slice(0, first.input.length)).toEqual(first.input)
+			// the function_call item comes back as the server sent it (its id too) ...
+			expect(second.input.at(-2)).toEqual({
+				type: 'function_call',
+				status: 'completed',
+				id: 'fc_rec_1',
+				name: 'exec_command',
+				arguments: '{"cmd":"echo amb2api-tool-ok"}',
+				call_id: 'call_rec_1',
+			})
+			// ... followed by the output: a string (its text depends on whether the sandbox could run the command)
+			expect(second.input.at(-1)).toMatchObject({ type: 'function_call_output', call_id: 'call_rec_1' })
+			expect(typeof second.input.at(-1).output).toBe('string')
 		} finally {
 			await recorder.stop()
 		}
