@@ -217,6 +217,8 @@ export async function runCodex(options: {
 	apiKey: string
 	prompt: string
 	model: string
+	/** more `codex exec` arguments before the prompt, e.g. ['--disable', 'multi_agent'] */
+	extraArgs?: string[]
 	timeoutMs?: number
 }): Promise<CodexRun> {
 	const dir = mkdtempSync(join(tmpdir(), 'amb2api-codex-'))
@@ -240,6 +242,7 @@ export async function runCodex(options: {
 			'never',
 			'-o',
 			lastFile,
+			...(options.extraArgs ?? []),
 			options.prompt,
 		]
 		const result = await run([...options.cmd, ...args], { cwd: work, env, timeoutMs: options.timeoutMs ?? 60_000 })

@@ -46,7 +46,7 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { CLAUDE_CODE_VERSION, claudeCommand, describeRun, runClaudeCode } from '../../clients/cli.ts'
 import { startRecorder } from '../../clients/recorder.ts'
-import { fakeAnswer } from '../../fake-gateway.ts'
+import { fakeAnswer, TOOL_ARGUMENTS } from '../../fake-gateway.ts'
 import { API_PASSWORD, type Harness, KEYS, PANEL_PASSWORD, startHarness } from '../../support.ts'
 
 const MODEL = 'claude-sonnet-4-6'
@@ -200,6 +200,27 @@ describe.skipIf(!claude || !routeServed)(`Claude Code ${CLAUDE_CODE_VERSION} (re
 		expect(run.json?.result).toBe(expected)
 		return run
 	}
+
+	test('a tool round trip through the pool: the fake calls the first tool, Claude Code sends the tool_result back, the echo of it is printed', async () => {
+		const h = await gateway()
+		h.fake.reset()
+		// the fake upstream calls the first tool offered (Claude Code's "Agent") with {"city":"Paris"} when the
+		// last user message mentions the weather; Claude Code rejects that input and sends an is_error
+		// tool_result, and the fake answers a tool result with 'Echo: <tool content>'
+		const run = await runClaudeCode({ cmd: claude!, baseUrl: base, apiKey: API_PASSWORD, prompt: 'What is the weather in Paris?', model: MODEL })
+		expect(run.code, describeRun(run)).toBe(0)
+		expect(run.json?.is_error, describeRun(run)).toBe(false)
+		expect(run.json?.num_turns).toBe(2)
+		const served = h.fake.requests.filter((r) => r.path === '/v1/chat/completions' && r.status === 200)
+		expect(served).toHaveLength(2)
+		expect(fakeAnswer(served[0]!.body).toolCall?.name).toBe(served[0]!.body.tools[0].function.name)
+		const replay = served[1]!.body.messages as Array<Record<string, any>>
+		expect(replay.at(-1)!.role).toBe('tool')
+		expect(replay.some((m) => m.role === 'assistant' && m.tool_calls?.[0]?.function?.arguments === TOOL_ARGUMENTS)).toBe(true)
+		const expected = fakeAnswer(served[1]!.body).text
+		expect(expected).toStartWith('Echo: ')
+		expect(run.json?.result).toBe(expected)
+	}, 90_000)
 
 	test('x-api-key with the API password: the fake upstream answer is printed', async () => {
 		await ask('x-api-key', API_PASSWORD, 'marker-7f3a')

@@ -44,7 +44,7 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { CODEX_VERSION, codexCommand, describeRun, runCodex } from '../../clients/cli.ts'
 import { startRecorder } from '../../clients/recorder.ts'
-import { fakeAnswer } from '../../fake-gateway.ts'
+import { fakeAnswer, TOOL_ARGUMENTS } from '../../fake-gateway.ts'
 import { API_PASSWORD, type Harness, KEYS, PANEL_PASSWORD, startHarness } from '../../support.ts'
 
 const MODEL = 'gpt-5'
@@ -166,6 +166,25 @@ describe.skipIf(!codex || !routeServed)(`Codex CLI ${CODEX_VERSION} (real CLI) a
 		expect(run.stdout.trim()).toBe(`Echo: Please repeat ${marker}`)
 		return run
 	}
+
+	test('a function-call round trip through the pool: the fake calls the first tool, Codex sends the output back, the echo of it is printed', async () => {
+		const h = await gateway()
+		h.fake.reset()
+		// the fake upstream calls the first tool offered (Codex's exec_command) with {"city":"Paris"} when the
+		// last user message mentions the weather; Codex answers with a function_call_output (an error
+		// about the arguments), and the fake answers a tool result with 'Echo: <tool content>'
+		const run = await runCodex({ cmd: codex!, baseUrl: `${base}/v1`, apiKey: API_PASSWORD, prompt: 'What is the weather in Paris?', model: MODEL })
+		expect(run.code, describeRun(run)).toBe(0)
+		const served = h.fake.requests.filter((r) => r.path === '/v1/chat/completions' && r.status === 200)
+		expect(served).toHaveLength(2)
+		expect(fakeAnswer(served[0]!.body).toolCall?.name).toBe(served[0]!.body.tools[0].function.name)
+		const replay = served[1]!.body.messages as Array<Record<string, any>>
+		expect(replay.at(-1)!.role).toBe('tool')
+		expect(replay.some((m) => m.role === 'assistant' && m.tool_calls?.[0]?.function?.arguments === TOOL_ARGUMENTS)).toBe(true)
+		const expected = fakeAnswer(served[1]!.body).text
+		expect(expected).toStartWith('Echo: ')
+		expect(run.lastMessage.trim()).toBe(expected!.trim())
+	}, 90_000)
 
 	test('the API password: the fake upstream answer is printed', async () => {
 		await ask(API_PASSWORD, 'marker-c0d3')
