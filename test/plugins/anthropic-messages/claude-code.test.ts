@@ -47,7 +47,7 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { CLAUDE_CODE_VERSION, claudeCommand, describeRun, runClaudeCode } from '../../clients/cli.ts'
 import { startRecorder } from '../../clients/recorder.ts'
 import { fakeAnswer, TOOL_ARGUMENTS } from '../../fake-gateway.ts'
-import { API_PASSWORD, type Harness, KEYS, PANEL_PASSWORD, startHarness } from '../../support.ts'
+import { API_PASSWORD, assertNoSecrets, type Harness, KEYS, PANEL_PASSWORD, startHarness } from '../../support.ts'
 
 const MODEL = 'claude-sonnet-4-6'
 const claude = claudeCommand()
@@ -165,12 +165,20 @@ describe.skipIf(!claude)(`Claude Code ${CLAUDE_CODE_VERSION} (real CLI) against 
 	}, 90_000)
 })
 
-describe.skipIf(!claude || !routeServed)(`Claude Code ${CLAUDE_CODE_VERSION} (real CLI) against amb2api`, () => {
-	let h: Harness | null = null
-	let base = ''
-	afterAll(async () => {
+/** One gateway (real port, fake upstream in-process) for the runs against amb2api, started on first use. */
+let h: Harness | null = null
+let base = ''
+/** client keys created below: like the API password, they may appear in no log line */
+const clientKeys: string[] = []
+afterAll(async () => {
+	try {
+		if (h) assertNoSecrets(h.logs, clientKeys)
+	} finally {
 		await h?.close()
-	})
+	}
+})
+
+describe.skipIf(!claude || !routeServed)(`Claude Code ${CLAUDE_CODE_VERSION} (real CLI) against amb2api`, () => {
 	async function gateway(): Promise<Harness> {
 		if (!h) {
 			h = await startHarness()
@@ -231,6 +239,7 @@ describe.skipIf(!claude || !routeServed)(`Claude Code ${CLAUDE_CODE_VERSION} (re
 		const created = await h.call('/admin/clients', { method: 'POST', auth: PANEL_PASSWORD, json: { name: 'claude-code' } })
 		expect(created.status).toBe(201)
 		const { key } = (await created.json()) as { key: string }
+		clientKeys.push(key)
 		await ask('bearer', key, 'marker-b41c')
 	}, 90_000)
 })

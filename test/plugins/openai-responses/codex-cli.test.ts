@@ -45,7 +45,7 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { CODEX_VERSION, codexCommand, describeRun, runCodex } from '../../clients/cli.ts'
 import { startRecorder } from '../../clients/recorder.ts'
 import { fakeAnswer, TOOL_ARGUMENTS } from '../../fake-gateway.ts'
-import { API_PASSWORD, type Harness, KEYS, PANEL_PASSWORD, startHarness } from '../../support.ts'
+import { API_PASSWORD, assertNoSecrets, type Harness, KEYS, PANEL_PASSWORD, startHarness } from '../../support.ts'
 
 const MODEL = 'gpt-5'
 const codex = codexCommand()
@@ -134,12 +134,20 @@ describe.skipIf(!codex)(`Codex CLI ${CODEX_VERSION} (real CLI) against the recor
 	}, 90_000)
 })
 
-describe.skipIf(!codex || !routeServed)(`Codex CLI ${CODEX_VERSION} (real CLI) against amb2api`, () => {
-	let h: Harness | null = null
-	let base = ''
-	afterAll(async () => {
+/** One gateway (real port, fake upstream in-process) for the runs against amb2api, started on first use. */
+let h: Harness | null = null
+let base = ''
+/** client keys created below: like the API password, they may appear in no log line */
+const clientKeys: string[] = []
+afterAll(async () => {
+	try {
+		if (h) assertNoSecrets(h.logs, clientKeys)
+	} finally {
 		await h?.close()
-	})
+	}
+})
+
+describe.skipIf(!codex || !routeServed)(`Codex CLI ${CODEX_VERSION} (real CLI) against amb2api`, () => {
 	async function gateway(): Promise<Harness> {
 		if (!h) {
 			h = await startHarness()
@@ -195,6 +203,7 @@ describe.skipIf(!codex || !routeServed)(`Codex CLI ${CODEX_VERSION} (real CLI) a
 		const created = await h.call('/admin/clients', { method: 'POST', auth: PANEL_PASSWORD, json: { name: 'codex' } })
 		expect(created.status).toBe(201)
 		const { key } = (await created.json()) as { key: string }
+		clientKeys.push(key)
 		await ask(key, 'marker-e9d1')
 	}, 90_000)
 })
