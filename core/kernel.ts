@@ -14,6 +14,7 @@ import { createLogger, type Logger, type LogRing, type SecretRegistry } from './
 import { ensureSecrets } from './passwords.ts'
 import { type AnyPlugin, isStoragePlugin, type Plugin, type Services, type StoragePlugin } from './plugin.ts'
 import { discoverPlugins } from './plugin-registry.ts'
+import { requestIds } from './request-id.ts'
 import { requestLog } from './request-log.ts'
 import { type SettingEntry, SettingsCatalog } from './settings-catalog.ts'
 import type { Storage } from './storage.ts'
@@ -168,6 +169,7 @@ export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
 		services.settings = new SettingsCatalog(entries, sources, config)
 
 		let app: AnyElysia = new Elysia({ name: 'amb2api' })
+			.use(requestIds())
 			.use(errorHandler(log))
 			.use(requestLog(log))
 		for (const plugin of plugins) {

@@ -1,9 +1,10 @@
 /**
- * One info line per request: method, path, status, latency, and for chat requests the model and
+ * One info line per request: request id, method, path, status, latency, and for chat requests the model and
  * the masked upstream key (routes annotate the request; nothing is formatted below the level).
  */
 import { Elysia } from 'elysia'
 import type { Logger } from './log.ts'
+import { requestIdOf } from './request-id.ts'
 
 const notes = new WeakMap<Request, Record<string, unknown>>()
 const started = new WeakMap<Request, number>()
@@ -23,7 +24,7 @@ export const requestLog = (log: Logger, now: () => number = performance.now.bind
 			const status = responseValue instanceof Response ? responseValue.status : typeof set.status === 'number' ? set.status : 200
 			const begin = started.get(request)
 			log.info(
-				{ method: request.method, path, status, ms: begin === undefined ? undefined : Math.round(now() - begin), ...notes.get(request) },
+				{ request_id: requestIdOf(request), method: request.method, path, status, ms: begin === undefined ? undefined : Math.round(now() - begin), ...notes.get(request) },
 				'request',
 			)
 		})

@@ -2,6 +2,7 @@
 import { bool, int, seconds, spec, str, url } from '../../core/config.ts'
 import { definePlugin } from '../../core/plugin.ts'
 import { AssemblyClient } from './client.ts'
+import { DebugBodies } from './debug-bodies.ts'
 import { ModelCatalog } from './model-catalog.ts'
 
 declare module '../../core/plugin.ts' {
@@ -22,7 +23,7 @@ export const plugin = definePlugin({
 	name: 'assembly-client',
 	description: 'the AssemblyAI LLM Gateway client: translation, retries over the key pool, model catalog',
 	optional: false,
-	needs: ['pool', 'log', 'now', 'upstreamFetch'],
+	needs: ['pool', 'log', 'now', 'upstreamFetch', 'secrets'],
 	uses: ['usage'],
 	provides: ['assembly', 'catalog'],
 	settings: {
@@ -39,7 +40,7 @@ export const plugin = definePlugin({
 			{ modelsUrl: deriveModelsUrl(settings.endpoint), ttlMs: settings.modelsCacheTtl * 1000 },
 		)
 		const assembly = new AssemblyClient(
-			{ fetch: services.upstreamFetch, pool: services.pool, catalog, log: services.log, recorder: services.usage, now: services.now },
+			{ fetch: services.upstreamFetch, pool: services.pool, catalog, log: services.log, recorder: services.usage, now: services.now, bodies: new DebugBodies(services.log, services.secrets, config.log.bodyMax) },
 			{
 				endpoint: settings.endpoint,
 				timeoutMs: config.upstream.timeoutMs,

@@ -5,6 +5,7 @@
  */
 import { Elysia } from 'elysia'
 import { AuthenticationError, BadRequestError, GatewayError } from '../../core/errors.ts'
+import { requestIdOf } from '../../core/request-id.ts'
 import { annotate } from '../../core/request-log.ts'
 import { bearerToken } from '../../core/secrets.ts'
 import type { ApiAuthenticator } from '../api-auth/api-auth.ts'
@@ -79,7 +80,7 @@ export const openaiRouter = (deps: OpenAIRouterDeps) =>
 				const admission = deps.auth.admit ? await deps.auth.admit(principal, chat.model) : null
 				let result: Awaited<ReturnType<AssemblyClient['chat']>>
 				try {
-					result = await deps.client.chat({ request: chat, signal: request.signal, principal })
+					result = await deps.client.chat({ request: chat, signal: request.signal, principal, requestId: requestIdOf(request) })
 				} catch (err) {
 					// A request that failed on our side (no key, upstream down) does not spend the client's quota.
 					if (admission && (err instanceof ClientGoneError || (err instanceof GatewayError && err.status >= 429))) await admission.release()
@@ -87,7 +88,10 @@ export const openaiRouter = (deps: OpenAIRouterDeps) =>
 				}
 				annotate(request, { key: result.masked, attempts: result.attempts })
 				if (result.kind === 'stream') return new Response(result.body, { headers: SSE_HEADERS })
-				return Response.json(result.completion)
+				// The upstream's request_id, so a report can be matched with AssemblyAI support.
+				const upstreamId = result.upstreamRequestId
+				if (upstreamId) annotate(request, { upstream_request_id: upstreamId })
+				return Response.json(result.completion, upstreamId ? { headers: { 'x-upstream-request-id': upstreamId } } : undefined)
 			},
 			{
 				parse: 'none',
