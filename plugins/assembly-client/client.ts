@@ -285,7 +285,9 @@ export class AssemblyClient {
 				? { kind: 'client', headers }
 				: failure === 'key'
 					? { kind: 'key', status, headers, message }
-					: { kind: failure, headers, message }
+					: failure === 'no-model-access'
+						? { kind: failure, headers, message }
+						: { kind: failure, status, headers, message }
 		await record(status, outcome)
 		const limits = failure === 'rate-limit' ? readLimitHeaders(headers, this.now()) : null
 		const error = toClientError(status, info, failure, limits ? (limits.retryAfterSeconds ?? limits.resetSeconds ?? 60) : null)
