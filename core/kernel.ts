@@ -11,7 +11,7 @@ import { type AnyElysia, Elysia } from 'elysia'
 import { type Config, ConfigError, CORE_SETTINGS, type Env, resolveConfig, resolveSettings, type SettingSource } from './config.ts'
 import { errorHandler } from './error-handler.ts'
 import { createLogger, type Logger, type LogRing, type SecretRegistry } from './log.ts'
-import { ensureSecrets } from './passwords.ts'
+import { ensureSecrets, samePasswordWarning } from './passwords.ts'
 import { type AnyPlugin, isStoragePlugin, type Plugin, type Services, type StoragePlugin } from './plugin.ts'
 import { discoverPlugins } from './plugin-registry.ts'
 import { requestIds } from './request-id.ts'
@@ -148,6 +148,8 @@ export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
 		if (config.log.level !== bootConfig.log.level) log.level = config.log.level === 'warning' ? 'warn' : config.log.level
 		for (const secret of [config.secrets.apiPassword, config.secrets.panelPassword]) secrets.add(secret, '[redacted]')
 		const passwords = await ensureSecrets(config, storage, stored, deps.print ?? ((line) => console.log(line)))
+		const shared = samePasswordWarning(config)
+		if (shared) log.warn(shared)
 
 		const upstreamFetch = deps.fetch ?? (config.upstream.proxy && deps.proxyFetch ? deps.proxyFetch(config.upstream.proxy) : fetch)
 		const services: Partial<Services> = { storage, log, secrets, ring, now, upstreamFetch, passwords, version: VERSION }

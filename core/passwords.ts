@@ -1,5 +1,6 @@
 /**
- * Passwords at start-up: the environment's, or the stored hash, by the precedence rule; when
+ * Passwords at start-up: the environment's whenever it sets one (whatever CONFIG_OVERRIDE_ENV
+ * says: an operator who sets a password must be able to log in with it), else the stored hash; when
  * none is configured, a strong one is generated, stored as a salted hash, and printed once to
  * the console (never to the log). Also the secret that signs panel sessions, shared by
  * instances through storage.
@@ -18,7 +19,7 @@ export async function ensureSecrets(config: Config, storage: Storage, stored: Re
 	const generated: string[] = []
 	const check = async (plain: string | null, field: string, label: string): Promise<PasswordCheck> => {
 		const hash = typeof stored[field] === 'string' ? (stored[field] as string) : null
-		if (plain && (config.overrideEnv || !hash)) return PasswordCheck.plain(plain)
+		if (plain) return PasswordCheck.plain(plain)
 		if (hash) return PasswordCheck.hashed(hash)
 		const password = generatePassword()
 		const mine = hashPassword(password)
@@ -45,4 +46,11 @@ export async function ensureSecrets(config: Config, storage: Storage, stored: Re
 		await storage.saveSettings({ session_secret: sessionSecret })
 	}
 	return { api, panel, sessionSecret }
+}
+
+/** One password opening both sides (PASSWORD alone, or the same value twice) deserves a warning at start. */
+export function samePasswordWarning(config: Config): string | null {
+	const { apiPassword, panelPassword } = config.secrets
+	if (apiPassword === null || apiPassword !== panelPassword) return null
+	return 'the API password and the panel password are the same value (PASSWORD alone sets both): every API client can open the admin side. Set PANEL_PASSWORD to a different value to separate them.'
 }
