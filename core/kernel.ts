@@ -15,7 +15,7 @@ import { ensureSecrets, samePasswordWarning } from './passwords.ts'
 import { type AnyPlugin, isStoragePlugin, type Plugin, type Services, type StoragePlugin } from './plugin.ts'
 import { discoverPlugins } from './plugin-registry.ts'
 import { requestIds } from './request-id.ts'
-import { requestLog } from './request-log.ts'
+import { RequestObservers, requestLog } from './request-log.ts'
 import { type SettingEntry, SettingsCatalog } from './settings-catalog.ts'
 import type { Storage } from './storage.ts'
 import { withResilience } from './storage-resilient.ts'
@@ -152,7 +152,8 @@ export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
 		if (shared) log.warn(shared)
 
 		const upstreamFetch = deps.fetch ?? (config.upstream.proxy && deps.proxyFetch ? deps.proxyFetch(config.upstream.proxy) : fetch)
-		const services: Partial<Services> = { storage, log, secrets, ring, now, upstreamFetch, passwords, version: VERSION }
+		const requests = new RequestObservers()
+		const services: Partial<Services> = { storage, log, secrets, ring, now, upstreamFetch, passwords, version: VERSION, requests }
 		const plugins = orderPlugins(selected.filter((p): p is Plugin => !isStoragePlugin(p)), all, new Set(Object.keys(services)))
 		const loaded = [chosen.plugin.name, ...plugins.map((p) => p.name)]
 
@@ -173,7 +174,7 @@ export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
 		let app: AnyElysia = new Elysia({ name: 'amb2api' })
 			.use(requestIds())
 			.use(errorHandler(log))
-			.use(requestLog(log))
+			.use(requestLog(log, requests))
 		for (const plugin of plugins) {
 			const parts = await plugin.setup({ services: services as Services, settings: settingsOf.get(plugin.name) ?? {}, config, env, loaded })
 			for (const name of plugin.provides ?? []) {

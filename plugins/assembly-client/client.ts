@@ -13,6 +13,7 @@ import { GatewayError, UpstreamError, UpstreamTimeoutError } from '../../core/er
 import { isObject } from '../../core/json.ts'
 import type { Logger } from '../../core/log.ts'
 import { sleep } from '../../core/sleep.ts'
+import { onStreamClose } from '../../core/stream-close.ts'
 import { classifyFailure, readUpstreamError, toClientError, type FailureClass } from './upstream-errors.ts'
 import { gatewayHeaders, toGatewayBody } from './request.ts'
 import { bodyErrorStatus, toChatCompletion, type ChatCompletion, type Usage } from './response.ts'
@@ -139,7 +140,9 @@ export class AssemblyClient {
 			tried.add(lease.keyId)
 			const outcome = await this.attempt(lease, body, { native, wantsStream, includeUsage, model, signal, requestId }, finish)
 			if (outcome.result) {
-				const answer = this.deps.bodies ? this.deps.bodies.answer(requestId, outcome.result) : outcome.result
+				let answer = this.deps.bodies ? this.deps.bodies.answer(requestId, outcome.result) : outcome.result
+				const opened = answer.kind === 'stream' ? this.deps.recorder?.streamOpened?.(model) : undefined
+				if (opened && answer.kind === 'stream') answer = { ...answer, body: onStreamClose(answer.body, opened) }
 				return { ...answer, masked: lease.masked, attempts: attempt }
 			}
 			lastError = outcome.error
@@ -167,7 +170,7 @@ export class AssemblyClient {
 	): Promise<{ result?: Answer; error: GatewayError | null; failure: FailureClass | null }> {
 		const { model, signal } = ctx
 		const record = (status: number | null, outcome: Outcome) => {
-			this.deps.recorder?.attempt({ keyId: lease.keyId, model, status, outcome: outcome.kind })
+			this.deps.recorder?.attempt({ keyId: lease.keyId, model, status, outcome: outcome.kind, ms: this.now() - started })
 			return lease.settle(outcome)
 		}
 		// A success's bookkeeping (one storage round trip) must not delay the answer, except a

@@ -4,6 +4,7 @@ import { definePlugin } from '../../core/plugin.ts'
 import { AssemblyClient } from './client.ts'
 import { DebugBodies } from './debug-bodies.ts'
 import { ModelCatalog } from './model-catalog.ts'
+import { fanOut } from '../usage-stats/events.ts'
 
 declare module '../../core/plugin.ts' {
 	interface Services {
@@ -24,7 +25,7 @@ export const plugin = definePlugin({
 	description: 'the AssemblyAI LLM Gateway client: translation, retries over the key pool, model catalog',
 	optional: false,
 	needs: ['pool', 'log', 'now', 'upstreamFetch', 'secrets'],
-	uses: ['usage'],
+	uses: ['usage', 'metrics'],
 	provides: ['assembly', 'catalog'],
 	settings: {
 		endpoint: spec('ASSEMBLY_ENDPOINT', url, DEFAULT_ENDPOINT, 'upstream chat URL; the catalog URL replaces /chat/completions with /models', 'assembly_endpoint'),
@@ -40,7 +41,7 @@ export const plugin = definePlugin({
 			{ modelsUrl: deriveModelsUrl(settings.endpoint), ttlMs: settings.modelsCacheTtl * 1000 },
 		)
 		const assembly = new AssemblyClient(
-			{ fetch: services.upstreamFetch, pool: services.pool, catalog, log: services.log, recorder: services.usage, now: services.now, bodies: new DebugBodies(services.log, services.secrets, config.log.bodyMax) },
+			{ fetch: services.upstreamFetch, pool: services.pool, catalog, log: services.log, recorder: fanOut(services.usage, services.metrics), now: services.now, bodies: new DebugBodies(services.log, services.secrets, config.log.bodyMax) },
 			{
 				endpoint: settings.endpoint,
 				timeoutMs: config.upstream.timeoutMs,
