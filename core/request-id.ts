@@ -10,10 +10,15 @@ export const REQUEST_ID_HEADER = 'x-request-id'
 const SANE = /^[A-Za-z0-9._:@/+=-]{1,128}$/
 const ids = new WeakMap<Request, string>()
 
+/** An id that is safe in a header and a log line (also used for ids the upstream sends). */
+export function isSaneId(value: string | null | undefined): value is string {
+	return typeof value === 'string' && SANE.test(value)
+}
+
 /** The client's id when it is sane, else a fresh one. */
 export function chooseRequestId(given: string | null | undefined): string {
 	const trimmed = given?.trim()
-	return trimmed && SANE.test(trimmed) ? trimmed : crypto.randomUUID()
+	return isSaneId(trimmed) ? trimmed : crypto.randomUUID()
 }
 
 /** The id of a request (one is made on first ask, e.g. for a request that never passed the hook). */

@@ -5,7 +5,7 @@
  */
 import { Elysia } from 'elysia'
 import { AuthenticationError, BadRequestError, GatewayError } from '../../core/errors.ts'
-import { requestIdOf } from '../../core/request-id.ts'
+import { isSaneId, requestIdOf } from '../../core/request-id.ts'
 import { annotate } from '../../core/request-log.ts'
 import { bearerToken } from '../../core/secrets.ts'
 import type { ApiAuthenticator } from '../api-auth/api-auth.ts'
@@ -89,7 +89,7 @@ export const openaiRouter = (deps: OpenAIRouterDeps) =>
 				annotate(request, { key: result.masked, attempts: result.attempts })
 				if (result.kind === 'stream') return new Response(result.body, { headers: SSE_HEADERS })
 				// The upstream's request_id, so a report can be matched with AssemblyAI support.
-				const upstreamId = result.upstreamRequestId
+				const upstreamId = isSaneId(result.upstreamRequestId) ? result.upstreamRequestId : null
 				if (upstreamId) annotate(request, { upstream_request_id: upstreamId })
 				return Response.json(result.completion, upstreamId ? { headers: { 'x-upstream-request-id': upstreamId } } : undefined)
 			},

@@ -1,7 +1,8 @@
 /** x-request-id: on every answer, the client's own when sane, in the request's log line and in error JSON. */
 import { afterEach, describe, expect, test } from 'bun:test'
-import { chooseRequestId } from '../../core/request-id.ts'
-import { harnessSet } from '../support.ts'
+import { chooseRequestId, isSaneId } from '../../core/request-id.ts'
+import { createFakeGateway } from '../fake-gateway.ts'
+import { harnessSet, KEYS } from '../support.ts'
 
 const harnesses = harnessSet()
 afterEach(() => harnesses.closeAll())
@@ -16,6 +17,8 @@ describe('chooseRequestId', () => {
 		expect(chooseRequestId('abc-123_X.y:z')).toBe('abc-123_X.y:z')
 		for (const bad of [null, '', 'a'.repeat(129), 'a b', 'x\r\nSet-Cookie: y', '<script>', 'é']) expect(chooseRequestId(bad)).toMatch(UUID)
 		expect(chooseRequestId(null)).not.toBe(chooseRequestId(null))
+		expect(isSaneId('5b1c-93f7')).toBe(true)
+		expect(isSaneId('a\r\nb')).toBe(false)
 	})
 })
 
@@ -73,5 +76,22 @@ describe('x-request-id', () => {
 		const refused = linesOf(h.logs, 'upstream refused')[0]
 		expect(refused?.request_id).toBe('trace-500')
 		expect(refused?.upstream_request_id).toBe(body.error.upstream_request_id)
+	})
+
+	test("an upstream request_id that is not header-safe is not passed on (and breaks nothing)", async () => {
+		const real = createFakeGateway({ keys: Object.fromEntries(KEYS.map((k) => [k, {}])) })
+		const fake = Object.assign(Object.create(real), {
+			fetch: async (request: Request) => {
+				const answer = await real.fetch(request)
+				const body = (await answer.json()) as Record<string, unknown>
+				return Response.json({ ...body, request_id: 'evil\r\nset-cookie: x=1' }, { status: answer.status, headers: answer.headers })
+			},
+		}) as typeof real
+		const h = await harnesses.start({ fake })
+		const res = await h.chat({ model: 'claude-sonnet-4-6', messages: [{ role: 'user', content: 'hello' }] })
+		expect(res.status).toBe(200)
+		expect(res.headers.get('x-upstream-request-id')).toBeNull()
+		expect(res.headers.get('set-cookie')).toBeNull()
+		await real.stop()
 	})
 })
