@@ -147,6 +147,13 @@ export const CORE_SETTINGS = {
 	),
 	logLevel: spec<LogLevel>('LOG_LEVEL', logLevel, 'info', 'debug, info, warning or error', 'log_level'),
 	logFile: spec('LOG_FILE', str, 'log.txt', 'NDJSON log file (also written to stdout)'),
+	logBodyMax: spec(
+		'LOG_BODY_MAX',
+		int(0, 10_000_000),
+		8192,
+		'characters of each request/upstream/answer body written at LOG_LEVEL=debug, scrubbed of secrets (0: no bodies)',
+		'log_body_max',
+	),
 	proxy: spec<string | null>('PROXY', url, null, 'HTTP(S) proxy for upstream calls', 'proxy'),
 	overrideEnv: spec('CONFIG_OVERRIDE_ENV', bool, true, 'true: environment variables win over stored settings; false: stored settings win'),
 	plugins: spec<string[]>('PLUGINS', list, ['all'], 'plugins to load: "all" (default) or a list of names'),
@@ -159,7 +166,8 @@ export interface Config {
 	/** Plain passwords from env or stored config, null when none is configured yet. */
 	secrets: { apiPassword: string | null; panelPassword: string | null }
 	upstream: { timeoutMs: number; proxy: string | null }
-	log: { level: LogLevel; file: string }
+	/** `bodyMax`: characters of each body logged at debug (0: none). */
+	log: { level: LogLevel; file: string; bodyMax: number }
 	overrideEnv: boolean
 	plugins: { load: string[]; disable: string[] }
 	/** Where each setting came from (by env name), so the panel can show which ones the environment locks. */
@@ -222,7 +230,7 @@ export function resolveConfig(env: Env, stored: Record<string, unknown> = {}): C
 		port: s.port,
 		secrets: { apiPassword: s.apiPassword ?? s.password, panelPassword: s.panelPassword ?? s.password },
 		upstream: { timeoutMs: s.upstreamTimeout * 1000, proxy: s.proxy },
-		log: { level: s.logLevel, file: s.logFile },
+		log: { level: s.logLevel, file: s.logFile, bodyMax: s.logBodyMax },
 		overrideEnv: overridesEnv(env),
 		plugins: { load: s.plugins, disable: s.disablePlugins },
 		sources,

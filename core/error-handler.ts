@@ -2,20 +2,22 @@
  * The one error plugin, registered first with global scope: every thrown catalogue error
  * becomes its status and OpenAI error JSON; Elysia's own errors (unknown route, unparsable body,
  * schema validation) get the same shape; anything else is a bug: logged, answered with a
- * generic 500 that leaks nothing.
+ * generic 500 that leaks nothing. Every error JSON carries the request's id (`error.request_id`).
  */
 import { Elysia } from 'elysia'
 import { BadRequestError, GatewayError, InternalError, NotFoundError } from './errors.ts'
 import type { Logger } from './log.ts'
+import { requestIdOf } from './request-id.ts'
 
 export const errorHandler = (log: Logger) =>
 	new Elysia({ name: 'error-handler' }).onError({ as: 'global' }, function renderError({ code, error, request, path }) {
-		if (error instanceof GatewayError) return error.toResponse()
+		const id = requestIdOf(request)
+		if (error instanceof GatewayError) return error.toResponse(id)
 		switch (code) {
 			case 'NOT_FOUND':
-				return new NotFoundError(`Unknown route: ${request.method} ${path}`, 'unknown_route').toResponse()
+				return new NotFoundError(`Unknown route: ${request.method} ${path}`, 'unknown_route').toResponse(id)
 			case 'PARSE':
-				return new BadRequestError('Request body could not be parsed.', null, 'invalid_body').toResponse()
+				return new BadRequestError('Request body could not be parsed.', null, 'invalid_body').toResponse(id)
 			case 'VALIDATION': {
 				const first = (error as { all?: { path?: string; summary?: string; message?: string }[] }).all?.[0]
 				const param = first?.path ? first.path.replace(/^\//, '').replace(/\//g, '.') : null
@@ -23,11 +25,11 @@ export const errorHandler = (log: Logger) =>
 					`Invalid request${param ? ` at ${param}` : ''}: ${first?.summary ?? first?.message ?? 'validation failed'}`,
 					param,
 					'invalid_request',
-				).toResponse()
+				).toResponse(id)
 			}
 			case 'INVALID_COOKIE_SIGNATURE':
-				return new BadRequestError('Invalid cookie.', null, 'invalid_cookie').toResponse()
+				return new BadRequestError('Invalid cookie.', null, 'invalid_cookie').toResponse(id)
 		}
-		log.error({ err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error), path }, 'unhandled error')
-		return new InternalError().toResponse()
+		log.error({ request_id: id, err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error), path }, 'unhandled error')
+		return new InternalError().toResponse(id)
 	})

@@ -55,8 +55,11 @@ export class GatewayError extends Error {
 		return { error: { message: this.message, type: this.type, param: this.param, code: this.code, ...this.extra } }
 	}
 
-	toResponse(): Response {
-		return new Response(JSON.stringify(this.toJSON()), {
+	/** The error answer; `requestId` (the gateway's x-request-id) is added inside `error` as `request_id`. */
+	toResponse(requestId?: string): Response {
+		const body = this.toJSON()
+		if (requestId !== undefined) body.error.request_id = requestId
+		return new Response(JSON.stringify(body), {
 			status: this.status,
 			headers: { 'content-type': 'application/json', ...this.headers },
 		})

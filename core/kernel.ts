@@ -11,10 +11,11 @@ import { type AnyElysia, Elysia } from 'elysia'
 import { type Config, ConfigError, CORE_SETTINGS, type Env, resolveConfig, resolveSettings, type SettingSource } from './config.ts'
 import { errorHandler } from './error-handler.ts'
 import { createLogger, type Logger, type LogRing, type SecretRegistry } from './log.ts'
-import { ensureSecrets } from './passwords.ts'
+import { ensureSecrets, samePasswordWarning } from './passwords.ts'
 import { type AnyPlugin, isStoragePlugin, type Plugin, type Services, type StoragePlugin } from './plugin.ts'
 import { discoverPlugins } from './plugin-registry.ts'
-import { requestLog } from './request-log.ts'
+import { requestIds } from './request-id.ts'
+import { RequestObservers, requestLog } from './request-log.ts'
 import { type SettingEntry, SettingsCatalog } from './settings-catalog.ts'
 import { SettingsWatch } from './settings-watch.ts'
 import type { Storage } from './storage.ts'
@@ -148,9 +149,12 @@ export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
 		if (config.log.level !== bootConfig.log.level) log.level = config.log.level === 'warning' ? 'warn' : config.log.level
 		for (const secret of [config.secrets.apiPassword, config.secrets.panelPassword]) secrets.add(secret, '[redacted]')
 		const passwords = await ensureSecrets(config, storage, stored, deps.print ?? ((line) => console.log(line)))
+		const shared = samePasswordWarning(config)
+		if (shared) log.warn(shared)
 
 		const upstreamFetch = deps.fetch ?? (config.upstream.proxy && deps.proxyFetch ? deps.proxyFetch(config.upstream.proxy) : fetch)
-		const services: Partial<Services> = { storage, log, secrets, ring, now, upstreamFetch, passwords, version: VERSION }
+		const requests = new RequestObservers()
+		const services: Partial<Services> = { storage, log, secrets, ring, now, upstreamFetch, passwords, version: VERSION, requests }
 		const plugins = orderPlugins(selected.filter((p): p is Plugin => !isStoragePlugin(p)), all, new Set([...Object.keys(services), 'settings', 'settingsWatch']))
 		const loaded = [chosen.plugin.name, ...plugins.map((p) => p.name)]
 
@@ -178,8 +182,9 @@ export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
 		closers.push(() => watch.stop())
 
 		let app: AnyElysia = new Elysia({ name: 'amb2api' })
+			.use(requestIds())
 			.use(errorHandler(log))
-			.use(requestLog(log))
+			.use(requestLog(log, requests))
 		for (const plugin of plugins) {
 			const parts = await plugin.setup({ services: services as Services, settings: settingsOf.get(plugin.name) ?? {}, config, env, loaded })
 			for (const name of plugin.provides ?? []) {

@@ -1,5 +1,6 @@
 /**
- * Passwords at start-up: the environment's, or the stored hash, by the precedence rule; when
+ * Passwords at start-up: the environment's whenever it sets one (whatever CONFIG_OVERRIDE_ENV
+ * says: an operator who sets a password must be able to log in with it), else the stored hash; when
  * none is configured, a strong one is generated, stored as a salted hash, and printed once to
  * the console (never to the log). Also the secret that signs panel sessions, shared by
  * instances through storage.
@@ -26,7 +27,8 @@ export async function ensureSecrets(config: Config, storage: Storage, stored: Re
 	for (const { field, label, from } of PASSWORDS) {
 		const plain = from(config)
 		const hash = typeof stored[field] === 'string' ? (stored[field] as string) : null
-		if (plain && (config.overrideEnv || !hash)) checks.set(field, PasswordCheck.plain(plain))
+		// A password the environment sets always wins: the operator chose it there.
+		if (plain) checks.set(field, PasswordCheck.plain(plain))
 		else if (hash) checks.set(field, PasswordCheck.hashed(hash))
 		else {
 			const password = generatePassword()
@@ -62,4 +64,11 @@ export async function ensureSecrets(config: Config, storage: Storage, stored: Re
 	const panel = checks.get('panel_password_hash')
 	if (!api || !panel) throw new Error('password bootstrap left a password unset')
 	return { api, panel, sessionSecret }
+}
+
+/** One password opening both sides (PASSWORD alone, or the same value twice) deserves a warning at start. */
+export function samePasswordWarning(config: Config): string | null {
+	const { apiPassword, panelPassword } = config.secrets
+	if (apiPassword === null || apiPassword !== panelPassword) return null
+	return 'the API password and the panel password are the same value (PASSWORD alone sets both): every API client can open the admin side. Set PANEL_PASSWORD to a different value to separate them.'
 }

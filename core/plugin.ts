@@ -14,6 +14,7 @@ import type { AnyElysia } from 'elysia'
 import type { Config, Env, SettingSpec } from './config.ts'
 import type { Logger, LogRing, SecretRegistry } from './log.ts'
 import type { PanelSecrets } from './passwords.ts'
+import type { RequestObservers } from './request-log.ts'
 import type { Storage } from './storage.ts'
 
 /** What every plugin can need: the kernel's own services. Plugins add theirs by declaration merging. */
@@ -31,6 +32,8 @@ export interface Services {
 	/** The API and panel password checks and the session secret. */
 	passwords: PanelSecrets
 	version: string
+	/** Every finished request (method, route, status, latency), for whoever counts them. */
+	requests: RequestObservers
 }
 
 export type ServiceName = keyof Services

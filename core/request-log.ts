@@ -1,9 +1,11 @@
 /**
- * One info line per request: method, path, status, latency, and for chat requests the model and
- * the masked upstream key (routes annotate the request; nothing is formatted below the level).
+ * One info line per request: request id, method, path, status, latency, and for chat requests
+ * the model and the masked upstream key (routes annotate the request; nothing is formatted below
+ * the level). Observers (e.g. metrics) get every finished request too, /health included.
  */
 import { Elysia } from 'elysia'
 import type { Logger } from './log.ts'
+import { requestIdOf } from './request-id.ts'
 
 const notes = new WeakMap<Request, Record<string, unknown>>()
 const started = new WeakMap<Request, number>()
@@ -19,18 +21,40 @@ export function annotate(request: Request, fields: Record<string, unknown>): voi
 	notes.set(request, { ...notes.get(request), ...fields })
 }
 
-export const requestLog = (log: Logger, now: () => number = performance.now.bind(performance)) =>
+/** A finished request as observers see it. `route` is the registered pattern ("" when none matched). */
+export interface FinishedRequest {
+	method: string
+	route: string
+	status: number
+	/** Until the handler's answer was ready (a stream's body may still be flowing). */
+	ms: number
+}
+
+/** Listeners of finished requests: the kernel's own service, so a plugin can count without a hook of its own. */
+export class RequestObservers {
+	private readonly listeners: ((request: FinishedRequest) => void)[] = []
+
+	subscribe(listener: (request: FinishedRequest) => void): void {
+		this.listeners.push(listener)
+	}
+
+	emit(request: FinishedRequest): void {
+		for (const listener of this.listeners) listener(request)
+	}
+}
+
+export const requestLog = (log: Logger, observers?: RequestObservers, now: () => number = performance.now.bind(performance)) =>
 	new Elysia({ name: 'request-log' })
 		.onRequest(function startClock({ request }) {
 			started.set(request, now())
 		})
-		.onAfterResponse({ as: 'global' }, function logRequest({ request, set, responseValue, path }) {
-			const level = quiet.has(request) ? 'debug' : 'info'
-			if (!log.isLevelEnabled(level) || path === '/health') return
+		.onAfterResponse({ as: 'global' }, function logRequest({ request, set, responseValue, path, route }) {
 			const status = responseValue instanceof Response ? responseValue.status : typeof set.status === 'number' ? set.status : 200
 			const begin = started.get(request)
-			log[level](
-				{ method: request.method, path, status, ms: begin === undefined ? undefined : Math.round(now() - begin), ...notes.get(request) },
-				'request',
-			)
+			const ms = begin === undefined ? 0 : now() - begin
+			observers?.emit({ method: request.method, route: route ?? '', status, ms })
+			// Panel polls are logged at debug: an open tab would otherwise add a line every 2 s.
+			const level = quiet.has(request) ? 'debug' : 'info'
+			if (!log.isLevelEnabled(level) || path === '/health') return
+			log[level]({ request_id: requestIdOf(request), method: request.method, path, status, ms: Math.round(ms), ...notes.get(request) }, 'request')
 		})

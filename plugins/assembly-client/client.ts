@@ -10,8 +10,10 @@
  * - the client's own bad request: returned as it is, no retry.
  */
 import { GatewayError, UpstreamError, UpstreamTimeoutError } from '../../core/errors.ts'
+import { isObject } from '../../core/json.ts'
 import type { Logger } from '../../core/log.ts'
 import { sleep } from '../../core/sleep.ts'
+import { onStreamClose } from '../../core/stream-close.ts'
 import { classifyFailure, readUpstreamError, toClientError, type FailureClass } from './upstream-errors.ts'
 import { gatewayHeaders, toGatewayBody } from './request.ts'
 import { bodyErrorStatus, toChatCompletion, type ChatCompletion, type Usage } from './response.ts'
@@ -22,6 +24,7 @@ import type { Principal } from '../api-auth/api-auth.ts'
 import type { ChatRequest } from '../openai-router/chat-schema.ts'
 import type { RequestEvent, UsageRecorder } from '../usage-stats/events.ts'
 import { readLimitHeaders } from '../rate-limits/rate-window.ts'
+import type { DebugBodies } from './debug-bodies.ts'
 
 export interface AssemblyClientOptions {
 	endpoint: string
@@ -39,6 +42,8 @@ export interface AssemblyClientDeps {
 	log: Logger
 	recorder?: UsageRecorder
 	now?: () => number
+	/** LOG_LEVEL=debug body logging (debug-bodies.ts). */
+	bodies?: DebugBodies
 }
 
 export interface ChatCall {
@@ -46,9 +51,12 @@ export interface ChatCall {
 	/** The client's abort signal: a client that goes away cancels the upstream request. */
 	signal: AbortSignal
 	principal?: Principal
+	/** The gateway's request id (x-request-id), for the log lines of this call. */
+	requestId?: string
 }
 
-type Answer = { kind: 'json'; completion: ChatCompletion } | { kind: 'stream'; body: ReadableStream<Uint8Array> }
+/** `upstreamRequestId`: the upstream's `request_id` of a JSON answer (streams carry none). */
+type Answer = { kind: 'json'; completion: ChatCompletion; upstreamRequestId?: string } | { kind: 'stream'; body: ReadableStream<Uint8Array> }
 
 export type ChatResult = Answer & { masked: string; attempts: number }
 
@@ -89,7 +97,7 @@ export class AssemblyClient {
 		this.now = deps.now ?? Date.now
 	}
 
-	async chat({ request, signal, principal = { kind: 'password' } }: ChatCall): Promise<ChatResult> {
+	async chat({ request, signal, principal = { kind: 'password' }, requestId }: ChatCall): Promise<ChatResult> {
 		const model = request.model
 		const wantsStream = request.stream === true
 		const includeUsage = wantsStream && (request.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true
@@ -104,6 +112,7 @@ export class AssemblyClient {
 		const body = JSON.stringify(
 			toGatewayBody(request, { model, stream: native, includeUsage, defaultModelRegion: this.options.modelRegion ?? undefined }),
 		)
+		this.deps.bodies?.request(requestId, request, body)
 		const attempts = this.options.retryEnabled ? this.options.maxRetries + 1 : 1
 		const tried = new Set<string>()
 		let lastError: GatewayError | null = null
@@ -129,8 +138,13 @@ export class AssemblyClient {
 			}
 			attempt++
 			tried.add(lease.keyId)
-			const outcome = await this.attempt(lease, body, { native, wantsStream, includeUsage, model, signal }, finish)
-			if (outcome.result) return { ...outcome.result, masked: lease.masked, attempts: attempt }
+			const outcome = await this.attempt(lease, body, { native, wantsStream, includeUsage, model, signal, requestId }, finish)
+			if (outcome.result) {
+				let answer = this.deps.bodies ? this.deps.bodies.answer(requestId, outcome.result) : outcome.result
+				const opened = answer.kind === 'stream' ? this.deps.recorder?.streamOpened?.(model) : undefined
+				if (opened && answer.kind === 'stream') answer = { ...answer, body: onStreamClose(answer.body, opened) }
+				return { ...answer, masked: lease.masked, attempts: attempt }
+			}
 			lastError = outcome.error
 			lastFailure = outcome.failure
 			if (outcome.failure === 'client' || outcome.failure === null) break
@@ -151,12 +165,12 @@ export class AssemblyClient {
 	private async attempt(
 		lease: Lease,
 		body: string,
-		ctx: { native: boolean; wantsStream: boolean; includeUsage: boolean; model: string; signal: AbortSignal },
+		ctx: { native: boolean; wantsStream: boolean; includeUsage: boolean; model: string; signal: AbortSignal; requestId?: string },
 		finish: (e: Omit<RequestEvent, 'model' | 'stream' | 'attempts' | 'principal'>) => void,
 	): Promise<{ result?: Answer; error: GatewayError | null; failure: FailureClass | null }> {
 		const { model, signal } = ctx
 		const record = (status: number | null, outcome: Outcome) => {
-			this.deps.recorder?.attempt({ keyId: lease.keyId, model, status, outcome: outcome.kind })
+			this.deps.recorder?.attempt({ keyId: lease.keyId, model, status, outcome: outcome.kind, ms: this.now() - started })
 			return lease.settle(outcome)
 		}
 		// A success's bookkeeping (one storage round trip) must not delay the answer, except a
@@ -195,7 +209,7 @@ export class AssemblyClient {
 				return { error: null, failure: null }
 			}
 			await record(null, { kind: 'transient', message: timedOut ? 'timeout' : String(err) })
-			this.deps.log.warn({ key: lease.masked, model, err: timedOut ? 'timeout' : String(err), ms: this.now() - started }, 'upstream attempt failed')
+			this.deps.log.warn({ request_id: ctx.requestId, key: lease.masked, model, err: timedOut ? 'timeout' : String(err), ms: this.now() - started }, 'upstream attempt failed')
 			return timedOut
 				? { error: new UpstreamTimeoutError(`The upstream did not answer within ${Math.round(this.options.timeoutMs / 1000)} s.`), failure: 'transient' }
 				: { error: new UpstreamError('Could not reach the upstream gateway (network error).', 502, 'upstream_unreachable'), failure: 'transient' }
@@ -259,12 +273,14 @@ export class AssemblyClient {
 			if (ctx.wantsStream) {
 				return { result: { kind: 'stream', body: completionToStream(completion, { includeUsage: ctx.includeUsage }) }, error: null, failure: null }
 			}
-			return { result: { kind: 'json', completion }, error: null, failure: null }
+			const upstreamRequestId = isObject(parsed) && typeof parsed.request_id === 'string' ? parsed.request_id : undefined
+			return { result: { kind: 'json', completion, upstreamRequestId }, error: null, failure: null }
 		}
 
 		const info = readUpstreamError(status, text)
 		const failure = classifyFailure(status, info, response.headers)
-		this.deps.log.info({ key: lease.masked, model, status, failure, upstream_request_id: info.requestId, ms: this.now() - started }, 'upstream refused')
+		this.deps.bodies?.upstreamError(ctx.requestId, status, lease.masked, text)
+		this.deps.log.info({ request_id: ctx.requestId, key: lease.masked, model, status, failure, upstream_request_id: info.requestId, ms: this.now() - started }, 'upstream refused')
 		const { headers } = response
 		const { message } = info
 		const outcome: Outcome =
@@ -272,7 +288,9 @@ export class AssemblyClient {
 				? { kind: 'client', headers }
 				: failure === 'key'
 					? { kind: 'key', status, headers, message }
-					: { kind: failure, headers, message }
+					: failure === 'no-model-access'
+						? { kind: failure, headers, message }
+						: { kind: failure, status, headers, message }
 		await record(status, outcome)
 		const limits = failure === 'rate-limit' ? readLimitHeaders(headers, this.now()) : null
 		const error = toClientError(status, info, failure, limits ? (limits.retryAfterSeconds ?? limits.resetSeconds ?? 60) : null)

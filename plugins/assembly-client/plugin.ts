@@ -3,7 +3,9 @@ import { bool, int, seconds, spec, str, url } from '../../core/config.ts'
 import { definePlugin } from '../../core/plugin.ts'
 import { AssemblyClient } from './client.ts'
 import { KeyTester } from './key-test.ts'
+import { DebugBodies } from './debug-bodies.ts'
 import { ModelCatalog } from './model-catalog.ts'
+import { fanOut } from '../usage-stats/events.ts'
 
 declare module '../../core/plugin.ts' {
 	interface Services {
@@ -25,8 +27,8 @@ export const plugin = definePlugin({
 	name: 'assembly-client',
 	description: 'the AssemblyAI LLM Gateway client: translation, retries over the key pool, model catalog',
 	optional: false,
-	needs: ['pool', 'log', 'now', 'upstreamFetch', 'settingsWatch'],
-	uses: ['usage'],
+	needs: ['pool', 'log', 'now', 'upstreamFetch', 'settingsWatch', 'secrets'],
+	uses: ['usage', 'metrics'],
 	provides: ['assembly', 'catalog', 'keyTester'],
 	settings: {
 		endpoint: spec('ASSEMBLY_ENDPOINT', url, DEFAULT_ENDPOINT, 'upstream chat URL; the catalog URL replaces /chat/completions with /models', 'assembly_endpoint'),
@@ -50,7 +52,15 @@ export const plugin = definePlugin({
 			modelRegion: settings.modelRegion,
 		}
 		const assembly = new AssemblyClient(
-			{ fetch: services.upstreamFetch, pool: services.pool, catalog, log: services.log, recorder: services.usage, now: services.now },
+			{
+				fetch: services.upstreamFetch,
+				pool: services.pool,
+				catalog,
+				log: services.log,
+				recorder: fanOut(services.usage, services.metrics),
+				now: services.now,
+				bodies: new DebugBodies(services.log, services.secrets, config.log.bodyMax),
+			},
 			options,
 		)
 		// Stored settings changed (any instance): retries and the model region apply to the next request.

@@ -6,6 +6,7 @@
  * request failed on our side.
  */
 import { GatewayError } from '../../core/errors.ts'
+import { requestIdOf } from '../../core/request-id.ts'
 import { annotate } from '../../core/request-log.ts'
 import type { ApiAuthenticator, Principal } from '../api-auth/api-auth.ts'
 import { ClientGoneError } from '../assembly-client/client.ts'
@@ -35,7 +36,7 @@ export async function callPipeline(
 	const admission = deps.auth.admit ? await deps.auth.admit(principal, readModelPrefixes(chat.model).model) : null
 	let result: PipelineResult
 	try {
-		result = await deps.chat.chat({ request: chat, signal: request.signal, principal, keepAlive: options.keepAlive })
+		result = await deps.chat.chat({ request: chat, signal: request.signal, principal, requestId: requestIdOf(request), keepAlive: options.keepAlive })
 	} catch (err) {
 		// A request that failed on our side (no key, upstream down) does not spend the client's quota.
 		if (admission && (err instanceof ClientGoneError || (err instanceof GatewayError && err.status >= 429))) await admission.release()

@@ -5,6 +5,8 @@
  */
 import { Elysia } from 'elysia'
 import { AuthenticationError, BadRequestError } from '../../core/errors.ts'
+import { isSaneId } from '../../core/request-id.ts'
+import { annotate } from '../../core/request-log.ts'
 import { bearerToken } from '../../core/secrets.ts'
 import type { ApiAuthenticator } from '../api-auth/api-auth.ts'
 import type { AssemblyClient } from '../assembly-client/client.ts'
@@ -93,7 +95,10 @@ export const openaiRouter = (deps: OpenAIRouterDeps) =>
 				const chat = parseChatRequest(format === 'gemini' ? geminiToChat(body as Record<string, unknown>) : body)
 				const result = await callPipeline(deps, request, principal, chat, { log: { format } })
 				if (result.kind === 'stream') return new Response(result.body, { headers: SSE_HEADERS })
-				return Response.json(result.completion)
+				// The upstream's request_id, so a report can be matched with AssemblyAI support.
+				const upstreamId = isSaneId(result.upstreamRequestId) ? result.upstreamRequestId : null
+				if (upstreamId) annotate(request, { upstream_request_id: upstreamId })
+				return Response.json(result.completion, upstreamId ? { headers: { 'x-upstream-request-id': upstreamId } } : undefined)
 			},
 			{
 				parse: 'none',

@@ -14,6 +14,28 @@ export interface AdminDeps {
 
 const tags = ['Admin']
 const security = [{ bearer: [] }]
+const ids = { type: 'array', items: { type: 'string', description: 'key id (a hash of the key)' } } as const
+const keyList = {
+	type: 'object',
+	properties: {
+		keys: {
+			type: 'array',
+			items: {
+				type: 'object',
+				properties: {
+					id: { type: 'string', description: 'the handle every /admin/keys/{id} route takes' },
+					key: { type: 'string', description: 'masked: abcd...wxyz' },
+					source: { type: 'string', description: 'env or admin' },
+					status: { type: 'string', description: 'active, disabled, banned or cooling' },
+					reason: { type: 'string', nullable: true },
+					changed_at: { type: 'string', nullable: true },
+					cooldown_until: { type: 'string', nullable: true },
+					models: { type: 'object', description: 'per model: status, limit, remaining, used, reset_in_seconds, last_used_at, reason' },
+				},
+			},
+		},
+	},
+} as const
 
 export const keysAdmin = (deps: AdminDeps) =>
 	new Elysia({ name: 'keys-admin', prefix: '/admin' })
@@ -26,7 +48,15 @@ export const keysAdmin = (deps: AdminDeps) =>
 				security,
 			},
 		})
-		.get('/keys', async () => ({ keys: await deps.pool.report() }), { detail: { summary: 'List upstream keys (masked)', tags, security } })
+		.get('/keys', async () => ({ keys: await deps.pool.report() }), {
+			detail: {
+				summary: 'List upstream keys (masked)',
+				description: 'Every key of the pool, masked, with its id: the handle of DELETE /admin/keys/{id} and POST /admin/keys/{id}/{enable,disable,unban}.',
+				tags,
+				security,
+				responses: { 200: { description: 'The key pool', content: { 'application/json': { schema: keyList } } } },
+			},
+		})
 		.post(
 			'/keys',
 			async ({ body }) => {
@@ -36,7 +66,18 @@ export const keysAdmin = (deps: AdminDeps) =>
 			},
 			{
 				body: t.Object({ keys: t.Array(t.String({ minLength: 1, maxLength: 512 }), { minItems: 1, maxItems: 1000 }) }),
-				detail: { summary: 'Add upstream keys', description: 'Adds keys to the pool; a key already present is reported under duplicates. Answers key ids only.', tags, security },
+				detail: {
+					summary: 'Add upstream keys',
+					description: 'Body `{"keys":["key1","key2"]}`. Adds keys to the pool; a key already present is reported under duplicates. Answers key ids only.',
+					tags,
+					security,
+					responses: {
+						200: {
+							description: 'Ids of the keys added and of those already present',
+							content: { 'application/json': { schema: { type: 'object', properties: { added: ids, duplicates: ids } } } },
+						},
+					},
+				},
 			},
 		)
 		.delete(
@@ -60,5 +101,12 @@ export const keysAdmin = (deps: AdminDeps) =>
 				if (!record) throw new NotFoundError(`No key with id ${params.id}`, 'key_not_found')
 				return { id: record.id, status: record.status }
 			},
-			{ detail: { summary: 'Enable, disable or unban an upstream key', tags, security } },
+			{
+				detail: {
+					summary: 'Enable, disable or unban an upstream key',
+					description: 'enable puts the key back in rotation and also lifts a ban and any cooldown; unban does the same for a banned key; disable takes it out. Answers {"id","status"}.',
+					tags,
+					security,
+				},
+			},
 		)

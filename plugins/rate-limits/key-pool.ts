@@ -9,6 +9,9 @@
  *   the current key has no headroom for the model.
  * - Failure classes: 429 -> cool down that key for that model; 401/403 -> ban (AUTO_BAN) or cool the
  *   key down; no access to a model -> skip the key for that model; 5xx / network -> nobody's fault.
+ * - AUTO_BAN: with it on, an upstream status listed in AUTO_BAN_ERROR_CODES bans the key, whatever
+ *   its class, with two exceptions that no list can override: the client's own bad request and a
+ *   key's missing access to one model (skipped for that model) never ban.
  */
 import { NotFoundError, RateLimitError, ServiceUnavailableError } from '../../core/errors.ts'
 import type { Logger } from '../../core/log.ts'
@@ -49,7 +52,7 @@ export interface KeyRecord extends Doc {
 export interface KeyPoolOptions {
 	/** Consecutive requests a key serves before round robin moves on. @default 100 */
 	callsPerRotation: number
-	/** Ban a key answering one of `autoBanCodes` (authentication failures only). @default false */
+	/** Ban a key answering one of `autoBanCodes` (never for the client's own 4xx or one model's access). @default false */
 	autoBan: boolean
 	/** @default [401, 403] */
 	autoBanCodes: readonly number[]
@@ -87,10 +90,10 @@ export interface KeyPoolDeps {
 /** What an upstream attempt ended with, as the pool needs to know it. */
 export type Outcome =
 	| { kind: 'success'; headers: Headers }
-	| { kind: 'rate-limit'; headers: Headers; message: string }
+	| { kind: 'rate-limit'; status?: number; headers: Headers; message: string }
 	| { kind: 'key'; status: number; headers: Headers; message: string }
 	| { kind: 'no-model-access'; headers: Headers; message: string }
-	| { kind: 'transient'; headers?: Headers; message: string }
+	| { kind: 'transient'; status?: number; headers?: Headers; message: string }
 	| { kind: 'client'; headers: Headers }
 	| { kind: 'aborted' }
 
@@ -432,6 +435,7 @@ export class KeyPool {
 				})
 				this.blocked.set(wid, { until, why: 'window', reason: null })
 				this.deps.log.info({ key: maskKey(record.key), model, until: iso(until) }, 'key cooling down after upstream rate limit')
+				await this.autoBan(record, outcome.status, outcome.message)
 				return
 			}
 			case 'no-model-access': {
@@ -443,11 +447,11 @@ export class KeyPool {
 			}
 			case 'key': {
 				await update((w) => refund(w))
-				const banned = this.options.autoBan && (this.options.autoBanCodes.includes(outcome.status) || outcome.status === 400)
-				const reason = `HTTP ${outcome.status} from upstream: ${outcome.message}`
-				if (banned) await this.setStatus(record.id, 'banned', `auto-ban: ${reason}`)
-				else await this.coolKey(record.id, now + (this.options.authCooldownMs ?? 60_000), reason)
-				this.deps.log.warn({ key: maskKey(record.key), status: outcome.status, banned }, banned ? 'key banned' : 'key cooling down after auth failure')
+				const banned = await this.autoBan(record, outcome.status, outcome.message)
+				if (!banned) {
+					await this.coolKey(record.id, now + (this.options.authCooldownMs ?? 60_000), `HTTP ${outcome.status} from upstream: ${outcome.message}`)
+					this.deps.log.warn({ key: maskKey(record.key), status: outcome.status, banned }, 'key cooling down after auth failure')
+				}
 				return
 			}
 			case 'client': {
@@ -459,12 +463,21 @@ export class KeyPool {
 			case 'transient': {
 				const limits = outcome.headers ? readLimitHeaders(outcome.headers, now) : null
 				await update((w) => (limits && hasLimitHeaders(limits) ? observe(w, limits, now) : releaseProbe(w)))
+				await this.autoBan(record, outcome.status, outcome.message)
 				return
 			}
 			case 'aborted':
 				await update((w) => releaseProbe(w))
 				return
 		}
+	}
+
+	/** Bans the key when AUTO_BAN is on and the status is listed; callers never pass the client's own refusals. */
+	private async autoBan(record: KeyRecord, status: number | undefined, message: string): Promise<boolean> {
+		if (!this.options.autoBan || status === undefined || !this.options.autoBanCodes.includes(status)) return false
+		await this.setStatus(record.id, 'banned', `auto-ban: HTTP ${status} from upstream: ${message}`)
+		this.deps.log.warn({ key: maskKey(record.key), status, banned: true }, 'key banned')
+		return true
 	}
 
 	private noteBlocked(wid: string, w: WindowRecord | null, now: number): void {

@@ -20,7 +20,7 @@ export const plugin = definePlugin({
 		keys: spec<string[]>('ASSEMBLY_API_KEYS', list, [], 'upstream keys, comma separated; one pool with keys added through /admin/keys', undefined, { secret: true }),
 		callsPerRotation: spec('CALLS_PER_ROTATION', int(1, 1_000_000), 100, 'consecutive requests one key serves before round robin moves on', 'calls_per_rotation'),
 		autoBan: spec('AUTO_BAN', bool, false, 'ban a key the upstream refuses with one of AUTO_BAN_ERROR_CODES', 'auto_ban_enabled'),
-		autoBanCodes: spec<number[]>('AUTO_BAN_ERROR_CODES', codeList, [401, 403], 'upstream statuses that ban a key when AUTO_BAN is on', 'auto_ban_error_codes'),
+		autoBanCodes: spec<number[]>('AUTO_BAN_ERROR_CODES', codeList, [401, 403], 'upstream statuses that ban a key when AUTO_BAN is on (never the client\'s own 4xx, nor one model\'s missing access)', 'auto_ban_error_codes'),
 		maxWait: spec('RATE_LIMIT_MAX_WAIT', seconds(0, 600), 5, 'when every key is at its limit, wait for a reset at most this many seconds, else 429', 'rate_limit_max_wait'),
 	},
 	setup: async ({ services, settings, config }) => {

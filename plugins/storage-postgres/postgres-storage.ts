@@ -266,11 +266,35 @@ class PostgresStorage implements Storage {
 	}
 }
 
+/** The first schema of a search_path setting (`"a b", public` -> `a b`), unless it is `$user`. */
+export function firstSchema(searchPath: string): string | null {
+	const first = searchPath.split(',')[0]?.trim() ?? ''
+	const name = first.startsWith('"') && first.endsWith('"') && first.length >= 2 ? first.slice(1, -1).replace(/""/g, '"') : first
+	return name && name !== '$user' ? name : null
+}
+
+/**
+ * `?search_path=<schema>` naming a schema that does not exist yet: create it (under the caller's
+ * advisory lock), or say exactly what to run when the role may not.
+ */
+async function ensureSchema(tx: postgres.TransactionSql, sql: postgres.Sql): Promise<void> {
+	const [row] = await tx<{ schema: string | null }[]>`SELECT current_schema() AS schema`
+	if (row?.schema) return
+	const wanted = firstSchema(String((sql.options.connection as Record<string, unknown> | undefined)?.search_path ?? ''))
+	if (!wanted) return
+	try {
+		await tx`CREATE SCHEMA IF NOT EXISTS ${tx(wanted)}`
+	} catch (err) {
+		throw new Error(`schema "${wanted}" of search_path does not exist and could not be created (${(err as Error).message}); run: CREATE SCHEMA "${wanted.replace(/"/g, '""')}";`)
+	}
+}
+
 async function migrate(sql: postgres.Sql): Promise<void> {
 	await sql.begin(async (tx) => {
 		await tx`SET LOCAL client_min_messages = warning`
 		// Serialises concurrent start-ups on the same schema (CREATE IF NOT EXISTS can race).
 		await tx`SELECT pg_advisory_xact_lock(hashtext('amb2api schema ' || coalesce(current_schema(), '')))`
+		await ensureSchema(tx, sql)
 		await tx.unsafe(`CREATE TABLE IF NOT EXISTS amb2api_schema (
 			version integer PRIMARY KEY,
 			applied_at timestamptz NOT NULL DEFAULT now()

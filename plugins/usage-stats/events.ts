@@ -24,6 +24,8 @@ export interface AttemptEvent {
 	model: string
 	status: number | null
 	outcome: AttemptOutcome
+	/** From sending the request to its answer's headers (or failure). */
+	ms?: number
 }
 
 /** How a client request ended. */
@@ -43,4 +45,26 @@ export interface RequestEvent {
 export interface UsageRecorder {
 	attempt(event: AttemptEvent): void
 	finished(event: RequestEvent): void
+	/** A stream to the client opened; the returned function is called once when it closes. */
+	streamOpened?(model: string): () => void
+}
+
+/** Several recorders as one (usage statistics and metrics both listen); undefined when none is loaded. */
+export function fanOut(...recorders: (UsageRecorder | undefined)[]): UsageRecorder | undefined {
+	const all = recorders.filter((r): r is UsageRecorder => r !== undefined)
+	if (all.length <= 1) return all[0]
+	return {
+		attempt: (event) => {
+			for (const r of all) r.attempt(event)
+		},
+		finished: (event) => {
+			for (const r of all) r.finished(event)
+		},
+		streamOpened: (model) => {
+			const closers = all.map((r) => r.streamOpened?.(model))
+			return () => {
+				for (const close of closers) close?.()
+			}
+		},
+	}
 }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { resolveConfig } from '../../core/config.ts'
-import { ensureSecrets } from '../../core/passwords.ts'
+import { ensureSecrets, samePasswordWarning } from '../../core/passwords.ts'
 import { hashPassword } from '../../core/secrets.ts'
 import { MemoryStorage } from '../../core/storage.ts'
 
@@ -27,15 +27,27 @@ describe('password bootstrap', () => {
 		expect(second.secrets.api.verify(api)).toBe(true)
 	})
 
-	test('the environment wins over a stored hash by default, the stored hash with CONFIG_OVERRIDE_ENV=false', async () => {
+	test('an environment password always wins over a stored hash, with CONFIG_OVERRIDE_ENV=false too', async () => {
 		const storage = new MemoryStorage()
-		await storage.saveSettings({ api_password_hash: hashPassword('stored-api-password') })
-		const envWins = await run({ API_PASSWORD: 'env-api-password', PANEL_PASSWORD: 'env-panel-password' }, storage)
-		expect(envWins.secrets.api.verify('env-api-password')).toBe(true)
-		expect(envWins.secrets.api.verify('stored-api-password')).toBe(false)
-		const storedWins = await run({ CONFIG_OVERRIDE_ENV: 'false', API_PASSWORD: 'env-api-password', PANEL_PASSWORD: 'env-panel-password' }, storage)
-		expect(storedWins.secrets.api.verify('stored-api-password')).toBe(true)
-		expect(storedWins.printed).toBe('')
+		await storage.saveSettings({ api_password_hash: hashPassword('stored-api-password'), panel_password_hash: hashPassword('stored-panel-password') })
+		for (const precedence of [{}, { CONFIG_OVERRIDE_ENV: 'false' }] as Record<string, string>[]) {
+			const started = await run({ ...precedence, API_PASSWORD: 'env-api-password', PANEL_PASSWORD: 'env-panel-password' }, storage)
+			expect(started.secrets.api.verify('env-api-password')).toBe(true)
+			expect(started.secrets.api.verify('stored-api-password')).toBe(false)
+			expect(started.secrets.panel.verify('env-panel-password')).toBe(true)
+			expect(started.secrets.panel.verify('stored-panel-password')).toBe(false)
+			expect(started.printed).toBe('')
+		}
+		// Without an environment password the stored hash serves.
+		const storedOnly = await run({ CONFIG_OVERRIDE_ENV: 'false' }, storage)
+		expect(storedOnly.secrets.api.verify('stored-api-password')).toBe(true)
+	})
+
+	test('PASSWORD alone (one value for both sides) is warned about; separate passwords are not', () => {
+		expect(samePasswordWarning(resolveConfig({ PASSWORD: 'one-for-all' }))).toContain('admin side')
+		expect(samePasswordWarning(resolveConfig({ API_PASSWORD: 'same-value', PANEL_PASSWORD: 'same-value' }))).toContain('PANEL_PASSWORD')
+		expect(samePasswordWarning(resolveConfig({ PASSWORD: 'one-for-all', PANEL_PASSWORD: 'panel-only' }))).toBeNull()
+		expect(samePasswordWarning(resolveConfig({}))).toBeNull()
 	})
 
 	test('two instances starting together on one backend end with one password that works on both', async () => {

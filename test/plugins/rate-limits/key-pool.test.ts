@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { type Doc, type DocKind, type DocMutation, MemoryStorage } from '../../../core/storage.ts'
 import { maskKey } from '../../../core/secrets.ts'
 import { API_PASSWORD, assertNoSecrets, type Harness, KEYS, startHarness, testClock } from '../../support.ts'
+import { MSG_MISSING_AUTH } from '../../fake-gateway.ts'
 
 let h: Harness
 afterEach(async () => {
@@ -150,8 +151,8 @@ describe('failure classes', () => {
 		expect((await ask()).status).toBe(200)
 	})
 
-	test('5xx on one key is retried on another key without banning or cooling it', async () => {
-		h = await startHarness({ env: { AUTO_BAN: 'true', AUTO_BAN_ERROR_CODES: '401,403,500' } })
+	test('5xx on one key is retried on another key without banning or cooling it (500 not in AUTO_BAN_ERROR_CODES)', async () => {
+		h = await startHarness({ env: { AUTO_BAN: 'true', AUTO_BAN_ERROR_CODES: '401,403' } })
 		h.fake.fault(KEYS[0], { kind: 'status', status: 500, envelope: 'B' }, { times: 1 })
 		h.fake.fault(KEYS[1], { kind: 'status', status: 500, envelope: 'B' }, { times: 1 })
 		h.fake.fault(KEYS[2], { kind: 'status', status: 500, envelope: 'B' }, { times: 1 })
@@ -161,6 +162,36 @@ describe('failure classes', () => {
 		expect(new Set(chats().slice(0, 3).map((r) => r.key)).size).toBe(3)
 		const report = (await (await h.admin('/admin/rate-limits')).json()).rate_limits
 		expect(report.every((k: { status: string }) => k.status === 'active')).toBe(true)
+	})
+
+	test('AUTO_BAN_ERROR_CODES decides: 500 listed bans the key that answers 500, and only that key', async () => {
+		h = await startHarness({ env: { AUTO_BAN: 'true', AUTO_BAN_ERROR_CODES: '401,403,500', CALLS_PER_ROTATION: '1' } })
+		h.fake.fault(KEYS[0], { kind: 'status', status: 500, envelope: 'B' }, { persistent: true })
+		h.fake.fault(KEYS[1], { kind: 'status', status: 503, envelope: 'B' }, { times: 1 })
+		for (let i = 0; i < 4; i++) expect((await ask()).status).toBe(200)
+		const report = (await (await h.admin('/admin/rate-limits')).json()).rate_limits as { key: string; status: string; reason: string | null }[]
+		const byKey = (k: string) => report.find((r) => r.key === maskKey(k))
+		expect(byKey(KEYS[0])?.status).toBe('banned')
+		expect(byKey(KEYS[0])?.reason).toContain('HTTP 500')
+		// 503 is not listed: the key that answered it once stays in the pool.
+		expect(byKey(KEYS[1])?.status).toBe('active')
+		expect(chats().filter((r) => r.key === KEYS[0])).toHaveLength(1)
+	})
+
+	test('a key-level 400 ("no access to LLM Gateway") bans only when 400 is listed', async () => {
+		const noAccess = { kind: 'status', status: 400, envelope: 'B', message: MSG_MISSING_AUTH } as const
+		h = await startHarness({ env: { AUTO_BAN: 'true', AUTO_BAN_ERROR_CODES: '403', CALLS_PER_ROTATION: '1' } })
+		h.fake.fault(KEYS[0], noAccess, { persistent: true })
+		for (let i = 0; i < 3; i++) expect((await ask()).status).toBe(200)
+		let report = (await (await h.admin('/admin/rate-limits')).json()).rate_limits as { key: string; status: string }[]
+		expect(report.find((r) => r.key === maskKey(KEYS[0]))?.status).toBe('cooling')
+		await h.close()
+
+		h = await startHarness({ env: { AUTO_BAN: 'true', AUTO_BAN_ERROR_CODES: '400', CALLS_PER_ROTATION: '1' } })
+		h.fake.fault(KEYS[0], noAccess, { persistent: true })
+		for (let i = 0; i < 3; i++) expect((await ask()).status).toBe(200)
+		report = (await (await h.admin('/admin/rate-limits')).json()).rate_limits
+		expect(report.find((r) => r.key === maskKey(KEYS[0]))?.status).toBe('banned')
 	})
 
 	test('RETRY_429_ENABLED=false: one attempt only', async () => {

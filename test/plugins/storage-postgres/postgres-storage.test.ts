@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import postgres from 'postgres'
 import type { Storage } from '../../../core/storage.ts'
-import { createPostgresStorage } from '../../../plugins/storage-postgres/postgres-storage.ts'
+import { createPostgresStorage, firstSchema } from '../../../plugins/storage-postgres/postgres-storage.ts'
 import { storageContract } from '../../storage.contract.ts'
 
 const base = process.env.POSTGRES_TEST_DSN ?? 'postgres://postgres@127.0.0.1:5432/test'
@@ -94,4 +94,32 @@ describe('postgres storage specifics', () => {
 afterAll(async () => {
 	for (const schema of schemas) await admin.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
 	await admin.end()
+})
+
+describe('a search_path schema that does not exist yet', () => {
+	test('is created on start (two instances at once), with the tables inside it', async () => {
+		const schema = `${run}_missing`
+		schemas.push(schema)
+		const url = new URL(base)
+		url.searchParams.set('search_path', schema)
+		const before = await admin`SELECT 1 FROM information_schema.schemata WHERE schema_name = ${schema}`
+		expect(before).toHaveLength(0)
+		const [a, b] = await Promise.all([createPostgresStorage({ dsn: url.toString() }), createPostgresStorage({ dsn: url.toString() })])
+		try {
+			await a.saveSettings({ probe: 'yes' })
+			expect((await b.loadSettings()).probe).toBe('yes')
+			const tables = await admin`SELECT table_name FROM information_schema.tables WHERE table_schema = ${schema} ORDER BY table_name`
+			expect(tables.map((row) => row.table_name)).toEqual(['amb2api_counters', 'amb2api_docs', 'amb2api_schema', 'amb2api_settings'])
+		} finally {
+			await a.close()
+			await b.close()
+		}
+	})
+
+	test('firstSchema reads the first entry, quoted or not, and ignores $user', () => {
+		expect(firstSchema('tenant_a')).toBe('tenant_a')
+		expect(firstSchema('"Tenant ""B""", public')).toBe('Tenant "B"')
+		expect(firstSchema('"$user", public')).toBeNull()
+		expect(firstSchema('')).toBeNull()
+	})
 })
