@@ -31,6 +31,8 @@ export interface Services {
 	/** The API and panel password checks and the session secret. */
 	passwords: PanelSecrets
 	version: string
+	/** Prints to the console, never to the log: for a generated secret shown once (tests capture it). */
+	print: (line: string) => void
 }
 
 export type ServiceName = keyof Services
