@@ -117,6 +117,54 @@ describe('file backend', () => {
 	})
 })
 
+describe('file backend, SECRETS_KEY set after a generated key file', () => {
+	test('the file key still opens what it sealed; the keys are resealed under SECRETS_KEY at start', async () => {
+		const dir = await tempDir()
+		const a = await startHarness({ storage: null, env: { CREDENTIALS_DIR: dir }, fake: fake(), keys: [] })
+		await a.admin('/admin/keys', { method: 'POST', json: { keys: [ADMIN_KEY] } })
+		await a.close()
+		const fileKid = sealedKid(String((JSON.parse(await readFile(join(dir, 'keys.json'), 'utf8')) as Doc[])[0]?.sealed))
+
+		const secretsKey = generateSecretsKey()
+		const b = await startHarness({ storage: null, env: { CREDENTIALS_DIR: dir, SECRETS_KEY: secretsKey }, fake: fake(), keys: [] })
+		expect((await b.chat(ask)).status).toBe(200)
+		expect(chatKeys(b.fake)).toEqual([ADMIN_KEY])
+		expect(b.logs.some((l) => l.includes('"resealed":1'))).toBe(true)
+		await b.close()
+		const kid = sealedKid(String((JSON.parse(await readFile(join(dir, 'keys.json'), 'utf8')) as Doc[])[0]?.sealed))
+		expect(kid).not.toBeNull()
+		expect(kid).not.toBe(fileKid)
+
+		// With the key file gone, SECRETS_KEY alone opens it.
+		await rm(join(dir, 'secrets.key'))
+		const c = await startHarness({ storage: null, env: { CREDENTIALS_DIR: dir, SECRETS_KEY: secretsKey }, fake: fake(), keys: [] })
+		expect((await c.chat(ask)).status).toBe(200)
+		assertNoSecrets(c.logs, [ADMIN_KEY, secretsKey])
+		await c.close()
+	})
+})
+
+describe('a ciphertext belongs to its record', () => {
+	test('copied into another admin record, it does not open there: that record is left out, with one error line', async () => {
+		const storage = new MemoryStorage()
+		const other = 'aai-key-admin-added-0000000000b2'
+		const a = await startHarness({ storage, keys: [], fake: fake() })
+		await a.admin('/admin/keys', { method: 'POST', json: { keys: [ADMIN_KEY, other] } })
+		await a.close()
+		const source = await storage.getDoc('keys', keyId(ADMIN_KEY))
+		await storage.updateDoc('keys', keyId(other), (d) => (d ? { ...d, sealed: source?.sealed } : undefined))
+
+		const b = await startHarness({ storage, keys: [], fake: createFakeGateway({ keys: { [ADMIN_KEY]: {}, [other]: {} } }) })
+		const errors = b.logs.filter((l) => l.includes('cannot be decrypted'))
+		expect(errors).toHaveLength(1)
+		expect(errors[0]).toContain(keyId(other))
+		for (let i = 0; i < 3; i++) expect((await b.chat(ask)).status).toBe(200)
+		expect(chatKeys(b.fake)).toEqual([ADMIN_KEY, ADMIN_KEY, ADMIN_KEY])
+		assertNoSecrets(b.logs, [ADMIN_KEY, other])
+		await b.close()
+	})
+})
+
 describe('env keys stay in the environment', () => {
 	test('storage holds their id and state; a key removed from the environment is gone, with its ban', async () => {
 		const storage = new MemoryStorage()
