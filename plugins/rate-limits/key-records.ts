@@ -51,9 +51,10 @@ export class KeyRecords {
 	/**
 	 * Keys this instance has opened, by id. The id is a hash of the key, so a record's key never
 	 * changes: when another instance reseals a record under a key this one does not hold yet
-	 * (rotation under way), this instance keeps serving it.
+	 * (rotation under way), this instance keeps serving it. The sealed text is kept too, so the
+	 * key list refresh (every second) decrypts only what changed.
 	 */
-	private opened = new Map<string, string>()
+	private opened = new Map<string, { sealed: string; key: string }>()
 	/** Ids already reported as unreadable, so the log says it once per key. */
 	private reported = new Set<string>()
 
@@ -85,13 +86,14 @@ export class KeyRecords {
 
 	private async openSealed(id: string, sealed: string): Promise<string | undefined> {
 		const known = this.opened.get(id)
+		if (known?.sealed === sealed) return known.key
 		try {
 			const key = await this.box.open(sealed, id)
 			if (keyId(key) !== id) throw new SecretBoxError('sealed value does not match its record id')
-			this.opened.set(id, key)
+			this.opened.set(id, { sealed, key })
 			return key
 		} catch (err) {
-			if (known !== undefined) return known
+			if (known !== undefined) return known.key
 			if (!this.reported.has(id)) {
 				this.reported.add(id)
 				this.log.error({ keyId: id, err: err instanceof Error ? err.message : String(err) }, 'stored upstream key cannot be decrypted with SECRETS_KEY / SECRETS_KEY_PREVIOUS; left out of the pool')
