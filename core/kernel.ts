@@ -148,13 +148,14 @@ export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
 		const config = resolveConfig(env, stored)
 		if (config.log.level !== bootConfig.log.level) log.level = config.log.level === 'warning' ? 'warn' : config.log.level
 		for (const secret of [config.secrets.apiPassword, config.secrets.panelPassword]) secrets.add(secret, '[redacted]')
-		const passwords = await ensureSecrets(config, storage, stored, deps.print ?? ((line) => console.log(line)))
+		const print = deps.print ?? ((line: string) => console.log(line))
+		const passwords = await ensureSecrets(config, storage, stored, print)
 		const shared = samePasswordWarning(config)
 		if (shared) log.warn(shared)
 
 		const upstreamFetch = deps.fetch ?? (config.upstream.proxy && deps.proxyFetch ? deps.proxyFetch(config.upstream.proxy) : fetch)
 		const requests = new RequestObservers()
-		const services: Partial<Services> = { storage, log, secrets, ring, now, upstreamFetch, passwords, version: VERSION, requests }
+		const services: Partial<Services> = { storage, log, secrets, ring, now, upstreamFetch, passwords, version: VERSION, requests, print }
 		const plugins = orderPlugins(selected.filter((p): p is Plugin => !isStoragePlugin(p)), all, new Set([...Object.keys(services), 'settings', 'settingsWatch']))
 		const loaded = [chosen.plugin.name, ...plugins.map((p) => p.name)]
 

@@ -34,6 +34,8 @@ export interface Services {
 	version: string
 	/** Every finished request (method, route, status, latency), for whoever counts them. */
 	requests: RequestObservers
+	/** Prints to the console, never to the log: for a generated secret shown once (tests capture it). */
+	print: (line: string) => void
 }
 
 export type ServiceName = keyof Services

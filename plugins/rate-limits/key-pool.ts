@@ -18,6 +18,7 @@ import type { Logger } from '../../core/log.ts'
 import { keyId, maskKey } from '../../core/secrets.ts'
 import { sleep } from '../../core/sleep.ts'
 import type { Doc, Storage } from '../../core/storage.ts'
+import type { KeyRecords, StoredKeyRecord } from './key-records.ts'
 import {
 	coolDown,
 	deny,
@@ -85,6 +86,8 @@ export interface KeyPoolDeps {
 	now?: () => number
 	/** Called for every key the pool learns, so the logger can scrub it. */
 	onSecret?: (key: string) => void
+	/** How key records are stored: admin keys sealed, env keys as id and state only (key-records.ts). */
+	records: KeyRecords
 }
 
 /** What an upstream attempt ended with, as the pool needs to know it. */
@@ -182,9 +185,10 @@ export class KeyPool {
 	/** Puts the environment's keys into the pool (once each) and loads the pool. */
 	async init(envKeys: readonly string[]): Promise<void> {
 		this.envKeys = [...new Set(envKeys)]
+		this.deps.records.setEnvKeys(this.envKeys)
 		const envIds = new Set(this.envKeys.map(keyId))
 		// A key that left ASSEMBLY_API_KEYS leaves the pool: the environment owns env keys.
-		for (const record of await this.deps.storage.listDocs<KeyRecord>('keys')) {
+		for (const record of await this.deps.storage.listDocs<StoredKeyRecord>('keys')) {
 			if (record.source === 'env' && !envIds.has(record.id)) await this.deps.storage.deleteDoc('keys', record.id)
 		}
 		await this.reload()
@@ -200,14 +204,16 @@ export class KeyPool {
 		for (const key of this.envKeys) {
 			const record = this.newRecord(key, 'env')
 			if (stored.some((k) => k.id === record.id)) continue
-			const put = await this.deps.storage.updateDoc<KeyRecord>('keys', record.id, (current) => current ?? record)
-			if (put) added.push(put)
+			const doc = await this.deps.records.toStored(record)
+			const put = await this.deps.storage.updateDoc<StoredKeyRecord>('keys', record.id, (current) => current ?? doc)
+			const back = put && (await this.deps.records.fromStored(put))
+			if (back) added.push(back)
 		}
 		return added
 	}
 
 	async reload(): Promise<void> {
-		const records = await this.deps.storage.listDocs<KeyRecord>('keys')
+		const records = await this.deps.records.load(this.deps.storage)
 		records.push(...(await this.ensureEnvKeys(records)))
 		records.sort((a, b) => a.addedAt - b.addedAt || a.id.localeCompare(b.id))
 		for (const record of records) this.deps.onSecret?.(record.key)
@@ -486,7 +492,7 @@ export class KeyPool {
 	}
 
 	private async coolKey(id: string, until: number, reason: string): Promise<void> {
-		await this.deps.storage.updateDoc<KeyRecord>('keys', id, (k) => (k ? { ...k, cooldownUntil: until, reason } : undefined))
+		await this.deps.storage.updateDoc<StoredKeyRecord>('keys', id, (k) => (k ? { ...k, cooldownUntil: until, reason } : undefined))
 		await this.reload()
 	}
 
@@ -498,10 +504,11 @@ export class KeyPool {
 		const duplicates: string[] = []
 		for (const key of keys) {
 			const record = this.newRecord(key, 'admin')
+			const doc = await this.deps.records.toStored(record)
 			let isNew = false
-			await this.deps.storage.updateDoc<KeyRecord>('keys', record.id, (current) => {
+			await this.deps.storage.updateDoc<StoredKeyRecord>('keys', record.id, (current) => {
 				isNew = current === null
-				return current ? undefined : record
+				return current ? undefined : doc
 			})
 			;(isNew ? added : duplicates).push(record.id)
 		}
@@ -511,7 +518,7 @@ export class KeyPool {
 
 	/** Removes an admin-added key and its rate-limit state. Env keys belong to ASSEMBLY_API_KEYS. */
 	async removeKey(id: string): Promise<'removed' | 'not_found' | 'env_key'> {
-		const record = (await this.fresh()).find((k) => k.id === id) ?? (await this.deps.storage.getDoc<KeyRecord>('keys', id))
+		const record = (await this.fresh()).find((k) => k.id === id) ?? (await this.deps.storage.getDoc<StoredKeyRecord>('keys', id))
 		if (!record) return 'not_found'
 		if (record.source === 'env') return 'env_key'
 		await this.deps.storage.deleteDoc('keys', id)
@@ -523,9 +530,9 @@ export class KeyPool {
 	}
 
 	/** Disable, ban or (re-)enable a key. Enabling also lifts cooldowns of the key. */
-	async setStatus(id: string, status: KeyStatus, reason: string | null = null): Promise<KeyRecord | null> {
+	async setStatus(id: string, status: KeyStatus, reason: string | null = null): Promise<StoredKeyRecord | null> {
 		const now = this.now()
-		const updated = await this.deps.storage.updateDoc<KeyRecord>('keys', id, (k) =>
+		const updated = await this.deps.storage.updateDoc<StoredKeyRecord>('keys', id, (k) =>
 			k ? { ...k, status, reason: status === 'active' ? null : reason, changedAt: now, cooldownUntil: status === 'active' ? null : k.cooldownUntil } : undefined,
 		)
 		if (updated && status === 'active') {
