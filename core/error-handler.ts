@@ -6,16 +6,18 @@
  */
 import { Elysia } from 'elysia'
 import { BadRequestError, GatewayError, InternalError, NotFoundError } from './errors.ts'
-import type { Logger } from './log.ts'
+import type { Logger, SecretRegistry } from './log.ts'
 
-export const errorHandler = (log: Logger) =>
-	new Elysia({ name: 'error-handler' }).onError({ as: 'global' }, function renderError({ code, error, request, path }) {
-		if (error instanceof GatewayError) return error.toResponse()
+export const errorHandler = (log: Logger, secrets?: SecretRegistry) => {
+	// Every client-facing message goes through the same scrubber as the log (issue 10, defect 12).
+	const scrub = secrets ? (text: string) => secrets.scrub(text) : undefined
+	return new Elysia({ name: 'error-handler' }).onError({ as: 'global' }, function renderError({ code, error, request, path }) {
+		if (error instanceof GatewayError) return error.toResponse(scrub)
 		switch (code) {
 			case 'NOT_FOUND':
-				return new NotFoundError(`Unknown route: ${request.method} ${path}`, 'unknown_route').toResponse()
+				return new NotFoundError(`Unknown route: ${request.method} ${path}`, 'unknown_route').toResponse(scrub)
 			case 'PARSE':
-				return new BadRequestError('Request body could not be parsed.', null, 'invalid_body').toResponse()
+				return new BadRequestError('Request body could not be parsed.', null, 'invalid_body').toResponse(scrub)
 			case 'VALIDATION': {
 				const first = (error as { all?: { path?: string; summary?: string; message?: string }[] }).all?.[0]
 				const param = first?.path ? first.path.replace(/^\//, '').replace(/\//g, '.') : null
@@ -23,11 +25,12 @@ export const errorHandler = (log: Logger) =>
 					`Invalid request${param ? ` at ${param}` : ''}: ${first?.summary ?? first?.message ?? 'validation failed'}`,
 					param,
 					'invalid_request',
-				).toResponse()
+				).toResponse(scrub)
 			}
 			case 'INVALID_COOKIE_SIGNATURE':
-				return new BadRequestError('Invalid cookie.', null, 'invalid_cookie').toResponse()
+				return new BadRequestError('Invalid cookie.', null, 'invalid_cookie').toResponse(scrub)
 		}
 		log.error({ err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error), path }, 'unhandled error')
-		return new InternalError().toResponse()
+		return new InternalError().toResponse(scrub)
 	})
+}

@@ -33,8 +33,16 @@ export class GatewayError extends Error {
 		return { error: { message: this.message, type: this.type, param: this.param, code: this.code, ...this.extra } }
 	}
 
-	toResponse(): Response {
-		return new Response(JSON.stringify(this.toJSON()), {
+	/**
+	 * `scrub` removes secrets from every client-facing string (the log's SecretRegistry): upstream
+	 * text can quote a key, and the client must never see one.
+	 */
+	toResponse(scrub?: (text: string) => string): Response {
+		const body = this.toJSON()
+		if (scrub) {
+			for (const [field, value] of Object.entries(body.error)) if (typeof value === 'string') body.error[field] = scrub(value)
+		}
+		return new Response(JSON.stringify(body), {
 			status: this.status,
 			headers: { 'content-type': 'application/json', ...this.headers },
 		})
@@ -53,6 +61,20 @@ export class BadRequestError extends GatewayError {
 		this.code = code
 		Object.assign(this.extra, extra)
 	}
+}
+
+/** 413: the request body is larger than MAX_BODY_SIZE. */
+export class PayloadTooLargeError extends GatewayError {
+	override readonly status = 413
+	override readonly type = 'invalid_request_error'
+	override readonly code = 'body_too_large'
+	constructor(maxBytes: number) {
+		super(`Request body is larger than ${formatBytes(maxBytes)} (MAX_BODY_SIZE).`)
+	}
+}
+
+function formatBytes(bytes: number): string {
+	return bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0 ? `${bytes / 1024 / 1024} MB` : bytes >= 1024 && bytes % 1024 === 0 ? `${bytes / 1024} KB` : `${bytes} bytes`
 }
 
 /** 401: missing or wrong credentials. */
@@ -121,14 +143,15 @@ export class UpstreamTimeoutError extends GatewayError {
 	override readonly code = 'upstream_timeout'
 }
 
-/** 503: the gateway cannot serve at all (no upstream key configured, all keys disabled). */
+/** 503: the gateway cannot serve at all (no upstream key configured, all keys disabled), or is at its concurrency limit. */
 export class ServiceUnavailableError extends GatewayError {
 	override readonly status = 503
 	override readonly type = 'service_unavailable'
 	override readonly code: string
-	constructor(message: string, code: string) {
+	constructor(message: string, code: string, retryAfterSeconds: number | null = null) {
 		super(message)
 		this.code = code
+		if (retryAfterSeconds !== null) this.headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfterSeconds)))
 	}
 }
 

@@ -28,7 +28,7 @@ try {
 	const gateway = await buildApp(env, { proxyFetch })
 	const server = Deno.serve(
 		{ hostname: gateway.config.host, port: gateway.config.port, onListen: ({ port }) => console.log(`amb2api (Deno) listening on port ${port}`) },
-		(request) => gateway.app.fetch(request),
+		(request) => gateway.fetch(request),
 	)
 	const stop = async () => {
 		await server.shutdown()

@@ -22,7 +22,7 @@ export const plugin = definePlugin({
 	name: 'assembly-client',
 	description: 'the AssemblyAI LLM Gateway client: translation, retries over the key pool, model catalog',
 	optional: false,
-	needs: ['pool', 'log', 'now', 'upstreamFetch'],
+	needs: ['pool', 'log', 'now', 'upstreamFetch', 'secrets'],
 	uses: ['usage'],
 	provides: ['assembly', 'catalog'],
 	settings: {
@@ -39,7 +39,7 @@ export const plugin = definePlugin({
 			{ modelsUrl: deriveModelsUrl(settings.endpoint), ttlMs: settings.modelsCacheTtl * 1000 },
 		)
 		const assembly = new AssemblyClient(
-			{ fetch: services.upstreamFetch, pool: services.pool, catalog, log: services.log, recorder: services.usage, now: services.now },
+			{ fetch: services.upstreamFetch, pool: services.pool, catalog, log: services.log, recorder: services.usage, now: services.now, scrub: (text) => services.secrets.scrub(text) },
 			{
 				endpoint: settings.endpoint,
 				timeoutMs: config.upstream.timeoutMs,
@@ -47,6 +47,7 @@ export const plugin = definePlugin({
 				maxRetries: settings.maxRetries,
 				retryIntervalMs: settings.retryInterval * 1000,
 				modelRegion: settings.modelRegion,
+				requestTimeoutMs: config.limits.requestTimeoutMs,
 			},
 		)
 		return { services: { assembly, catalog } }

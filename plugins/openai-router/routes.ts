@@ -4,13 +4,16 @@
  * (openai-schema.ts), so errors name the offending `param` the way OpenAI does.
  */
 import { Elysia } from 'elysia'
-import { AuthenticationError, BadRequestError, GatewayError } from '../../core/errors.ts'
+import { AuthenticationError, GatewayError } from '../../core/errors.ts'
 import { annotate } from '../../core/request-log.ts'
 import { bearerToken } from '../../core/secrets.ts'
 import type { ApiAuthenticator } from '../api-auth/api-auth.ts'
-import { type AssemblyClient, ClientGoneError } from '../assembly-client/client.ts'
+import type { AssemblyClient } from '../assembly-client/client.ts'
 import type { ModelCatalog } from '../assembly-client/model-catalog.ts'
+import { readBodyText } from '../../core/body-limit.ts'
 import { parseChatRequest, parseJsonBody } from './chat-schema.ts'
+import { type ConcurrencyLimit, releaseWhenDone } from './concurrency-limit.ts'
+import { fallbackModels } from './reachable-models.ts'
 
 export interface OpenAIRouterDeps {
 	client: AssemblyClient
@@ -18,6 +21,10 @@ export interface OpenAIRouterDeps {
 	auth: ApiAuthenticator
 	/** The operator's model selection, when there is one. */
 	selectedModels: () => Promise<string[] | null>
+	/** MAX_BODY_SIZE in bytes. @default 16 MB */
+	maxBodyBytes?: number
+	/** Chat requests in flight at once (MAX_CONCURRENT_REQUESTS); absent = unlimited. */
+	limit?: ConcurrencyLimit
 }
 
 const SSE_HEADERS = {
@@ -28,7 +35,7 @@ const SSE_HEADERS = {
 	'x-accel-buffering': 'no',
 }
 
-const MAX_BODY_BYTES = 100 * 1024 * 1024
+const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 
 const modelList = {
 	type: 'object',
@@ -72,21 +79,24 @@ export const openaiRouter = (deps: OpenAIRouterDeps) =>
 		.post(
 			'/v1/chat/completions',
 			async function chatCompletions({ request, principal }) {
-				const length = Number(request.headers.get('content-length') ?? 0)
-				if (length > MAX_BODY_BYTES) throw new BadRequestError('Request body is larger than 100 MB.', null, 'body_too_large')
-				const chat = parseChatRequest(parseJsonBody(await request.text()))
+				const chat = parseChatRequest(parseJsonBody(await readBodyText(request, deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES)))
 				annotate(request, { model: chat.model, stream: chat.stream === true, ...(principal.kind === 'client' ? { client: principal.name } : {}) })
-				const admission = deps.auth.admit ? await deps.auth.admit(principal, chat.model) : null
+				const release = deps.limit?.acquire()
 				let result: Awaited<ReturnType<AssemblyClient['chat']>>
+				let admission: Awaited<ReturnType<NonNullable<ApiAuthenticator['admit']>>> = null
 				try {
+					admission = deps.auth.admit ? await deps.auth.admit(principal, chat.model, fallbackModels(chat)) : null
 					result = await deps.client.chat({ request: chat, signal: request.signal, principal })
 				} catch (err) {
-					// A request that failed on our side (no key, upstream down) does not spend the client's quota.
-					if (admission && (err instanceof ClientGoneError || (err instanceof GatewayError && err.status >= 429))) await admission.release()
+					release?.()
+					// A request that failed on our side (no key, upstream down, a bug: every 5xx of ours)
+					// does not spend the client's quota; only the client's own 4xx does.
+					if (admission && !(err instanceof GatewayError && err.status < 429)) await admission.release()
 					throw err
 				}
 				annotate(request, { key: result.masked, attempts: result.attempts })
-				if (result.kind === 'stream') return new Response(result.body, { headers: SSE_HEADERS })
+				if (result.kind === 'stream') return new Response(release ? releaseWhenDone(result.body, release, request.signal) : result.body, { headers: SSE_HEADERS })
+				release?.()
 				return Response.json(result.completion)
 			},
 			{
