@@ -5,7 +5,7 @@
  * generic 500 that leaks nothing.
  */
 import { Elysia } from 'elysia'
-import { BadRequestError, GatewayError, InternalError, NotFoundError } from './errors.ts'
+import { BadRequestError, GatewayError, InternalError, NotFoundError, PayloadTooLargeError } from './errors.ts'
 import type { Logger, SecretRegistry } from './log.ts'
 
 export const errorHandler = (log: Logger, secrets?: SecretRegistry) => {
@@ -17,6 +17,8 @@ export const errorHandler = (log: Logger, secrets?: SecretRegistry) => {
 			case 'NOT_FOUND':
 				return new NotFoundError(`Unknown route: ${request.method} ${path}`, 'unknown_route').toResponse(scrub)
 			case 'PARSE':
+				// A body cut at MAX_BODY_SIZE while Elysia parsed it (core/body-limit.ts) is a 413, not a 400.
+				if ((error as { cause?: unknown }).cause instanceof PayloadTooLargeError) return ((error as { cause: PayloadTooLargeError }).cause).toResponse(scrub)
 				return new BadRequestError('Request body could not be parsed.', null, 'invalid_body').toResponse(scrub)
 			case 'VALIDATION': {
 				const first = (error as { all?: { path?: string; summary?: string; message?: string }[] }).all?.[0]

@@ -85,6 +85,8 @@ export type Fault =
 	/** `mode` 'close' (default) ends the body cleanly; 'error' breaks the connection mid-body. */
 	| { kind: 'die'; afterChunks: number; mode?: 'close' | 'error' }
 	| { kind: 'body-code'; status: number }
+	/** a long stream: each frame `intervalMs` after the previous one, `repeat` copies of the content deltas (default 1) */
+	| { kind: 'trickle'; intervalMs: number; repeat?: number }
 export interface RecordedRequest {
 	at: number
 	method: string
@@ -353,6 +355,8 @@ interface BodyPlan {
 	/** pieces written one per pull, each after a short pause so a later cut happens with bytes on the wire */
 	pieces: string[]
 	end: 'close' | 'error' | 'stall'
+	/** pause before each piece; default 1 ms */
+	intervalMs?: number
 }
 
 // ---------- the fake ----------
@@ -570,7 +574,7 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 				else signal.addEventListener('abort', onAbort, { once: true })
 			},
 			async pull(c) {
-				await Bun.sleep(1)
+				await Bun.sleep(plan.intervalMs ?? 1)
 				if (finished) return
 				if (i < plan.pieces.length) return void c.enqueue(enc.encode(plan.pieces[i++]))
 				if (plan.end === 'stall') return untilAborted(signal)
@@ -648,7 +652,7 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 		if (cfg.noAccessModels?.includes(model)) return validation400([MSG_NO_MODEL_ACCESS])
 
 		const fault = takeFault(key)
-		let streamFault: Extract<Fault, { kind: 'stall' | 'die' }> | null = null
+		let streamFault: Extract<Fault, { kind: 'stall' | 'die' | 'trickle' }> | null = null
 		if (fault) {
 			rec.fault = fault.kind
 			if (fault.kind === 'reset') {
@@ -658,7 +662,7 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 			}
 			if (fault.kind === 'delay') {
 				if (await sleepAbortable(fault.ms, req.signal)) return aborted(rec, req.signal, viaServer)
-			} else if (fault.kind === 'stall' || fault.kind === 'die') streamFault = fault
+			} else if (fault.kind === 'stall' || fault.kind === 'die' || fault.kind === 'trickle') streamFault = fault
 			else return faultResponse(fault, key, model)!
 		}
 
@@ -685,7 +689,15 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 		if (streams) {
 			const frames = streamFrames(body, answer)
 			let plan: BodyPlan = { pieces: frames, end: 'close' }
-			if (streamFault) {
+			if (streamFault?.kind === 'trickle') {
+				// frames: the role delta, content deltas, then finish (+ usage) and [DONE]; the content ones repeat
+				const repeat = Math.max(1, streamFault.repeat ?? 1)
+				let end = frames.findIndex((f, i) => i > 0 && f.includes('"finish_reason":"'))
+				if (end < 1) end = frames.length
+				const middle = frames.slice(1, end)
+				const pieces = [frames[0]!, ...Array.from({ length: repeat }, () => middle).flat(), ...frames.slice(end)]
+				plan = { pieces, end: 'close', intervalMs: streamFault.intervalMs }
+			} else if (streamFault) {
 				const n = Math.min(streamFault.afterChunks, frames.length - 1)
 				plan = { pieces: frames.slice(0, n), end: streamFault.kind === 'stall' ? 'stall' : streamFault.mode ?? 'close' }
 			}
