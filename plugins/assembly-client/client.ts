@@ -214,7 +214,7 @@ export class AssemblyClient {
 				await record(null, { kind: 'aborted' })
 				return { error: null, failure: null }
 			}
-			await record(null, { kind: 'transient', message: timedOut ? 'timeout' : String(err) })
+			await record(null, { kind: 'transient', message: timedOut ? 'timeout' : String(err), unanswered: true })
 			this.deps.log.warn({ key: lease.masked, model, err: timedOut ? 'timeout' : String(err), ms: this.now() - started }, 'upstream attempt failed')
 			return timedOut
 				? { error: new UpstreamTimeoutError(`The upstream did not answer within ${Math.round(ctx.timeoutMs / 1000)} s.`), failure: 'transient' }
