@@ -49,7 +49,10 @@ async function main(): Promise<void> {
 		process.exit(1)
 	}
 	const { config, log } = gateway
-	if (fitted) log.warn(fitted)
+	if (fitted) {
+		console.warn(fitted)
+		log.warn(fitted)
+	}
 	// Long reasoning answers can be silent for minutes: keep idle connections up to Bun's cap.
 	// Bodies: Bun's own cap (128 MB, answered with an empty 413) is lifted, because the gateway
 	// enforces MAX_BODY_SIZE itself, while the body streams, with a 413 in OpenAI error JSON.
