@@ -46,11 +46,22 @@ async function setUp(fetchCap: number | null) {
 	return gateway
 }
 
+/** The fetch cap the shipped start command sets (`bun run start`), null when it sets none. */
+async function shippedFetchCap(): Promise<number | null> {
+	const pkg = (await Bun.file(new URL('../package.json', import.meta.url)).json()) as { scripts: Record<string, string> }
+	const match = /BUN_CONFIG_MAX_HTTP_REQUESTS=(\d+)/.exec(pkg.scripts.start ?? '')
+	return match ? Number(match[1]) : null
+}
+
 const open = (port: number, n: number) => Array.from({ length: n }, () => rawPost(port, '/v1/chat/completions', streamBody, { authorization: `Bearer ${API_PASSWORD}` }))
 
 describe('stream capacity', () => {
 	test('300 open streams: all answered, and a short request is served while they stay open', async () => {
-		const gw = await setUp(65535)
+		// As `bun run start` and the Dockerfile start it.
+		const cap = await shippedFetchCap()
+		expect(cap).toBe(65535)
+		expect(await Bun.file(new URL('../Dockerfile', import.meta.url)).text()).toContain('BUN_CONFIG_MAX_HTTP_REQUESTS=65535')
+		const gw = await setUp(cap)
 		streams = open(gw.port, 300)
 		const statuses = await Promise.all(streams.map((s) => s.status))
 		expect(statuses.filter((s) => s === 200)).toHaveLength(300)
