@@ -47,7 +47,11 @@ export async function startGatewayProcess(env: Record<string, string>, options: 
 	let out = ''
 	const drain = async (stream: ReadableStream<Uint8Array>) => {
 		const decoder = new TextDecoder()
-		for await (const chunk of stream) out += decoder.decode(chunk, { stream: true })
+		// Only the tail is kept: a soak run at LOG_LEVEL=info writes a line per request.
+		for await (const chunk of stream) {
+			out += decoder.decode(chunk, { stream: true })
+			if (out.length > 256 * 1024) out = out.slice(-64 * 1024)
+		}
 	}
 	void drain(proc.stdout)
 	void drain(proc.stderr)
