@@ -96,14 +96,20 @@ async function main() {
 			if (!running) return
 			if (!text.includes('data: [DONE]')) error(`stream ended without [DONE] (${text.slice(-120).replace(/\s+/g, ' ')})`)
 			else completed++
-			openStream()
+			// A little jitter, so streams do not all end and reopen in the same instant.
+			setTimeout(openStream, Math.random() * 1000)
 		})
 	}
 	const openStarted = performance.now()
-	for (let i = 0; i < STREAMS; i++) openStream()
+	// Opened over RAMP_MS (default 5 s), as clients would arrive, not in one instant.
+	const RAMP_MS = num('RAMP_MS', 5000)
+	for (let i = 0; i < STREAMS; i++) {
+		openStream()
+		if (RAMP_MS > 0 && i % 50 === 49) await Bun.sleep((RAMP_MS * 50) / STREAMS)
+	}
 	const firstHeads = await Promise.all([...live].map((s) => s.status))
 	const openMs = performance.now() - openStarted
-	console.log(`${firstHeads.filter((s) => s === 200).length}/${STREAMS} streams answered in ${openMs.toFixed(0)} ms`)
+	console.log(`${firstHeads.filter((s) => s === 200).length}/${STREAMS} streams answered in ${openMs.toFixed(0)} ms (opened over ${RAMP_MS} ms)`)
 
 	// 3. Steady short traffic while the streams run; RSS sampled every 5 s.
 	const during: number[] = []
