@@ -10,7 +10,8 @@ ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=7861 \
     CREDENTIALS_DIR=/data/creds \
-    LOG_FILE=/data/log.txt
+    LOG_FILE=/data/log.txt \
+    BUN_CONFIG_MAX_HTTP_REQUESTS=65535
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json bun.lock ./
 COPY core ./core

@@ -18,6 +18,12 @@ export function setPeerAddress(request: Request, address: string | null | undefi
 	if (address) peers.set(request, normalizeAddress(address))
 }
 
+/** A request rebuilt from another (a body wrapped in a counter) keeps its peer. */
+export function copyPeerAddress(from: Request, to: Request): void {
+	const address = peers.get(from)
+	if (address) peers.set(to, address)
+}
+
 /** The connection's peer, or `unknown` (app.handle in tests, or a runtime that does not say). */
 export function peerAddress(request: Request): string {
 	return peers.get(request) ?? 'unknown'

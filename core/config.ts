@@ -101,6 +101,16 @@ export const codeList: Parser<number[]> = (raw, name) =>
 		.filter(Boolean)
 		.map((part) => int(100, 599)(part, name))
 
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3 }
+
+/** A size: `16mb`, `512kb`, `1048576` (bytes); between 1 KB and 1 GB. */
+export const bodySize: Parser<number> = (raw, name) => {
+	const match = /^(\d+(?:\.\d+)?)\s*([kmg]?b?)$/i.exec(raw.trim())
+	const unit = match ? SIZE_UNITS[(match[2] ?? '').toLowerCase()] : undefined
+	const bytes = match && unit !== undefined ? Math.floor(Number(match[1]) * unit) : Number.NaN
+	return Number.isFinite(bytes) && bytes >= 1024 && bytes <= 1024 ** 3 ? bytes : fail(name, raw, 'must be a size between 1kb and 1gb, e.g. 16mb')
+}
+
 const logLevel: Parser<LogLevel> = (raw, name) => {
 	const value = raw.trim().toLowerCase()
 	if (value === 'warn') return 'warning'
@@ -145,6 +155,20 @@ export const CORE_SETTINGS = {
 		'seconds to wait for the upstream answer headers (then 504), and the longest silence inside a stream',
 		'upstream_timeout',
 	),
+	requestTimeout: spec(
+		'REQUEST_TIMEOUT',
+		seconds(1, 3600),
+		300,
+		'seconds one client request may take, every retry included, until its answer starts (then 504)',
+		'request_timeout',
+	),
+	maxBodySize: spec('MAX_BODY_SIZE', bodySize, 16 * 1024 * 1024, 'largest request body accepted (e.g. 16mb); larger bodies get 413'),
+	maxConcurrentRequests: spec(
+		'MAX_CONCURRENT_REQUESTS',
+		int(1, 60_000),
+		2000,
+		'upstream requests (streams included) in flight at once; beyond it new chat requests get 503 with Retry-After',
+	),
 	logLevel: spec<LogLevel>('LOG_LEVEL', logLevel, 'info', 'debug, info, warning or error', 'log_level'),
 	logFile: spec('LOG_FILE', str, 'log.txt', 'NDJSON log file (also written to stdout)'),
 	logBodyMax: spec(
@@ -166,6 +190,12 @@ export interface Config {
 	/** Plain passwords from env or stored config, null when none is configured yet. */
 	secrets: { apiPassword: string | null; panelPassword: string | null }
 	upstream: { timeoutMs: number; proxy: string | null }
+	/**
+	 * Hardening limits: the largest request body in bytes (MAX_BODY_SIZE), chat requests in
+	 * flight at once (MAX_CONCURRENT_REQUESTS), and one client request's total time until its
+	 * answer starts, every retry included (REQUEST_TIMEOUT).
+	 */
+	limits: { maxBodyBytes: number; maxConcurrent: number; requestTimeoutMs: number }
 	/** `bodyMax`: characters of each body logged at debug (0: none). */
 	log: { level: LogLevel; file: string; bodyMax: number }
 	overrideEnv: boolean
@@ -230,6 +260,7 @@ export function resolveConfig(env: Env, stored: Record<string, unknown> = {}): C
 		port: s.port,
 		secrets: { apiPassword: s.apiPassword ?? s.password, panelPassword: s.panelPassword ?? s.password },
 		upstream: { timeoutMs: s.upstreamTimeout * 1000, proxy: s.proxy },
+		limits: { maxBodyBytes: s.maxBodySize, maxConcurrent: s.maxConcurrentRequests, requestTimeoutMs: s.requestTimeout * 1000 },
 		log: { level: s.logLevel, file: s.logFile, bodyMax: s.logBodyMax },
 		overrideEnv: overridesEnv(env),
 		plugins: { load: s.plugins, disable: s.disablePlugins },

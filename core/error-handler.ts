@@ -5,19 +5,23 @@
  * generic 500 that leaks nothing. Every error JSON carries the request's id (`error.request_id`).
  */
 import { Elysia } from 'elysia'
-import { BadRequestError, GatewayError, InternalError, NotFoundError } from './errors.ts'
-import type { Logger } from './log.ts'
+import { BadRequestError, GatewayError, InternalError, NotFoundError, PayloadTooLargeError } from './errors.ts'
+import type { Logger, SecretRegistry } from './log.ts'
 import { requestIdOf } from './request-id.ts'
 
-export const errorHandler = (log: Logger) =>
-	new Elysia({ name: 'error-handler' }).onError({ as: 'global' }, function renderError({ code, error, request, path }) {
+export const errorHandler = (log: Logger, secrets?: SecretRegistry) => {
+	// Every client-facing message goes through the same scrubber as the log (issue 10, defect 12).
+	const scrub = secrets ? (text: string) => secrets.scrub(text) : undefined
+	return new Elysia({ name: 'error-handler' }).onError({ as: 'global' }, function renderError({ code, error, request, path }) {
 		const id = requestIdOf(request)
-		if (error instanceof GatewayError) return error.toResponse(id)
+		if (error instanceof GatewayError) return error.toResponse(id, scrub)
 		switch (code) {
 			case 'NOT_FOUND':
-				return new NotFoundError(`Unknown route: ${request.method} ${path}`, 'unknown_route').toResponse(id)
+				return new NotFoundError(`Unknown route: ${request.method} ${path}`, 'unknown_route').toResponse(id, scrub)
 			case 'PARSE':
-				return new BadRequestError('Request body could not be parsed.', null, 'invalid_body').toResponse(id)
+				// A body cut at MAX_BODY_SIZE while Elysia parsed it (core/body-limit.ts) is a 413, not a 400.
+				if ((error as { cause?: unknown }).cause instanceof PayloadTooLargeError) return (error as { cause: PayloadTooLargeError }).cause.toResponse(id, scrub)
+				return new BadRequestError('Request body could not be parsed.', null, 'invalid_body').toResponse(id, scrub)
 			case 'VALIDATION': {
 				const first = (error as { all?: { path?: string; summary?: string; message?: string }[] }).all?.[0]
 				const param = first?.path ? first.path.replace(/^\//, '').replace(/\//g, '.') : null
@@ -25,11 +29,12 @@ export const errorHandler = (log: Logger) =>
 					`Invalid request${param ? ` at ${param}` : ''}: ${first?.summary ?? first?.message ?? 'validation failed'}`,
 					param,
 					'invalid_request',
-				).toResponse(id)
+				).toResponse(id, scrub)
 			}
 			case 'INVALID_COOKIE_SIGNATURE':
-				return new BadRequestError('Invalid cookie.', null, 'invalid_cookie').toResponse(id)
+				return new BadRequestError('Invalid cookie.', null, 'invalid_cookie').toResponse(id, scrub)
 		}
 		log.error({ request_id: id, err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error), path }, 'unhandled error')
-		return new InternalError().toResponse(id)
+		return new InternalError().toResponse(id, scrub)
 	})
+}

@@ -55,9 +55,16 @@ export class GatewayError extends Error {
 		return { error: { message: this.message, type: this.type, param: this.param, code: this.code, ...this.extra } }
 	}
 
-	/** The error answer; `requestId` (the gateway's x-request-id) is added inside `error` as `request_id`. */
-	toResponse(requestId?: string): Response {
+	/**
+	 * The error answer. `requestId` (the gateway's x-request-id) is added inside `error` as
+	 * `request_id`; `scrub` removes secrets from every client-facing string (the log's
+	 * SecretRegistry): upstream text can quote a key, and the client must never see one.
+	 */
+	toResponse(requestId?: string, scrub?: (text: string) => string): Response {
 		const body = this.toJSON()
+		if (scrub) {
+			for (const [field, value] of Object.entries(body.error)) if (typeof value === 'string') body.error[field] = scrub(value)
+		}
 		if (requestId !== undefined) body.error.request_id = requestId
 		return new Response(JSON.stringify(body), {
 			status: this.status,
@@ -92,6 +99,15 @@ export const BadRequestError = defineError(
 	'invalid_request_error',
 	(message: string, param: string | null = null, code: string | null = null, extra: Record<string, unknown> = {}) => ({ message, param, code, extra }),
 )
+/** 413: the request body is larger than MAX_BODY_SIZE. */
+export const PayloadTooLargeError = defineError('PayloadTooLargeError', 413, 'invalid_request_error', (maxBytes: number) => ({
+	message: `Request body is larger than ${formatBytes(maxBytes)} (MAX_BODY_SIZE).`,
+	code: 'body_too_large',
+}))
+
+function formatBytes(bytes: number): string {
+	return bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0 ? `${bytes / 1024 / 1024} MB` : bytes >= 1024 && bytes % 1024 === 0 ? `${bytes / 1024} KB` : `${bytes} bytes`
+}
 /** 401: missing or wrong credentials. */
 export const AuthenticationError = defineError(
 	'AuthenticationError',
@@ -128,8 +144,13 @@ export const UpstreamError = defineError('UpstreamError', 502, 'api_error', (mes
 }))
 /** 504: the upstream did not answer in time. */
 export const UpstreamTimeoutError = defineError('UpstreamTimeoutError', 504, 'timeout_error', (message: string) => ({ message, code: 'upstream_timeout' }))
-/** 503: the gateway cannot serve at all (no upstream key configured, all keys disabled). */
-export const ServiceUnavailableError = defineError('ServiceUnavailableError', 503, 'service_unavailable', (message: string, code: string) => ({ message, code }))
+/** 503: the gateway cannot serve at all (no upstream key configured, all keys disabled), or is at its concurrency limit. */
+export const ServiceUnavailableError = defineError(
+	'ServiceUnavailableError',
+	503,
+	'service_unavailable',
+	(message: string, code: string, retryAfterSeconds: number | null = null) => ({ message, code, headers: retryAfter(retryAfterSeconds) }),
+)
 /** 500: a bug in amb2api. The message is generic on purpose; details go to the log. */
 export const InternalError = defineError('InternalError', 500, 'server_error', (message: string = 'Internal error in amb2api; see the gateway log.') => ({
 	message,
@@ -145,3 +166,4 @@ export type UpstreamError = InstanceType<typeof UpstreamError>
 export type UpstreamTimeoutError = InstanceType<typeof UpstreamTimeoutError>
 export type ServiceUnavailableError = InstanceType<typeof ServiceUnavailableError>
 export type InternalError = InstanceType<typeof InternalError>
+export type PayloadTooLargeError = InstanceType<typeof PayloadTooLargeError>

@@ -9,6 +9,7 @@
  */
 import { type AnyElysia, Elysia } from 'elysia'
 import { type Config, ConfigError, CORE_SETTINGS, type Env, resolveConfig, resolveSettings, type SettingSource } from './config.ts'
+import { bodyLimit, limitRequestBodies } from './body-limit.ts'
 import { errorHandler } from './error-handler.ts'
 import { createLogger, type Logger, type LogRing, type SecretRegistry } from './log.ts'
 import { ensureSecrets, samePasswordWarning } from './passwords.ts'
@@ -40,8 +41,10 @@ export interface AppDeps {
 }
 
 export interface Gateway {
-	/** The composed app: `app.handle(request)`, `app.fetch` for a server. */
+	/** The composed app: `app.handle(request)` for tests. */
 	app: AnyElysia
+	/** What a server calls: `app.fetch` with bodies without Content-Length counted against MAX_BODY_SIZE. */
+	fetch: (request: Request) => Response | Promise<Response>
 	config: Config
 	storage: Storage
 	/** Every service the loaded plugins provide (`services.pool`, `services.usage`, ...). */
@@ -182,9 +185,13 @@ export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
 		services.settingsWatch = watch
 		closers.push(() => watch.stop())
 
-		let app: AnyElysia = new Elysia({ name: 'amb2api' })
+		// Route on the path alone: Elysia's default fast path assumes a host of at least 4
+		// characters and cut `http://gw/v1/admin/keys` to `/admin/keys` (issue 10, defect 2).
+		// Our servers (core/main.ts, main.deno.ts) speak plain http, so the path starts after `http://`.
+		let app: AnyElysia = new Elysia({ name: 'amb2api', handler: { standardHostname: false } })
 			.use(requestIds())
-			.use(errorHandler(log))
+			.use(errorHandler(log, secrets))
+			.use(bodyLimit(config.limits.maxBodyBytes))
 			.use(requestLog(log, requests))
 		for (const plugin of plugins) {
 			const parts = await plugin.setup({ services: services as Services, settings: settingsOf.get(plugin.name) ?? {}, config, env, loaded })
@@ -206,7 +213,8 @@ export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
 			await storage.close()
 			flush()
 		}
-		return { app, config, storage, services, plugins: loaded, log, secrets, ring, close }
+		const serverFetch = limitRequestBodies(app.fetch as (request: Request) => Response | Promise<Response>, config.limits.maxBodyBytes)
+		return { app, fetch: serverFetch, config, storage, services, plugins: loaded, log, secrets, ring, close }
 	} catch (err) {
 		for (const closer of closers.reverse()) await closer()
 		if (!deps.storage) await storage.close().catch(() => {})

@@ -31,7 +31,7 @@ try {
 		{ hostname: gateway.config.host, port: gateway.config.port, onListen: ({ port }) => console.log(`amb2api (Deno) listening on port ${port}`) },
 		(request, info) => {
 			setPeerAddress(request, info.remoteAddr.hostname)
-			return gateway.app.fetch(request)
+			return gateway.fetch(request)
 		},
 	)
 	const stop = async () => {

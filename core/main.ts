@@ -3,7 +3,7 @@
  * storage. A bad setting ends start-up with one line naming it.
  */
 import { setPeerAddress } from './client-address.ts'
-import { ConfigError } from './config.ts'
+import { ConfigError, resolveConfig } from './config.ts'
 import { readEnvironment } from './env-file.ts'
 import { buildApp } from './kernel.ts'
 import { liftIdleTimeoutForStreams } from './serve.ts'
@@ -13,8 +13,32 @@ function proxyFetch(proxy: string): typeof fetch {
 	return ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, { ...init, proxy } as RequestInit)) as typeof fetch
 }
 
+/**
+ * Bun's fetch lets at most BUN_CONFIG_MAX_HTTP_REQUESTS (default 256) requests run at once and
+ * silently queues the rest, so 256 long streams delayed every other request by their length.
+ * Bun reads the variable once, when its HTTP client starts, and only from the real environment
+ * (setting process.env here is too late): `bun run start` and the Dockerfile set it to 65535. When
+ * it is lower than MAX_CONCURRENT_REQUESTS plus room for the model catalog, the gateway's own
+ * limit is lowered to fit (with a warning), so requests beyond it get 503 at once, never a queue.
+ */
+const FETCH_HEADROOM = 16
+function fitConcurrencyToBun(env: Record<string, string | undefined>): string | null {
+	const cap = Number(process.env.BUN_CONFIG_MAX_HTTP_REQUESTS ?? 256) || 256
+	const wanted = resolveConfig(env).limits.maxConcurrent
+	if (wanted + FETCH_HEADROOM <= cap) return null
+	const fitted = Math.max(1, cap - FETCH_HEADROOM)
+	env.MAX_CONCURRENT_REQUESTS = String(fitted)
+	return `amb2api: BUN_CONFIG_MAX_HTTP_REQUESTS=${cap} lets Bun's fetch run only ${cap} requests at once; MAX_CONCURRENT_REQUESTS lowered from ${wanted} to ${fitted}. Start with BUN_CONFIG_MAX_HTTP_REQUESTS=65535 (bun run start does) to allow more.`
+}
+
 async function main(): Promise<void> {
 	const env = readEnvironment(process.env)
+	let fitted: string | null = null
+	try {
+		fitted = fitConcurrencyToBun(env)
+	} catch {
+		// A malformed setting: buildApp reports it with its name below.
+	}
 	let gateway: Awaited<ReturnType<typeof buildApp>>
 	try {
 		gateway = await buildApp(env, { proxyFetch })
@@ -26,10 +50,16 @@ async function main(): Promise<void> {
 		}
 		process.exit(1)
 	}
-	const { app, config, log } = gateway
+	const { config, log } = gateway
+	if (fitted) {
+		console.warn(fitted)
+		log.warn(fitted)
+	}
 	// Long reasoning answers can be silent for minutes: keep idle connections up to Bun's cap, and
-	// let SSE answers outlive it (core/serve.ts). The peer address feeds the per-address auth throttle.
-	const serveStreams = liftIdleTimeoutForStreams(app.fetch)
+	// let SSE answers outlive it (core/serve.ts). The peer address feeds the per-address auth
+	// throttle. Bodies: Bun's own cap (128 MB, answered with an empty 413) is lifted, because the
+	// gateway enforces MAX_BODY_SIZE itself, while the body streams, with a 413 in OpenAI error JSON.
+	const serveStreams = liftIdleTimeoutForStreams(gateway.fetch)
 	const server = Bun.serve({
 		hostname: config.host,
 		port: config.port,
@@ -39,6 +69,7 @@ async function main(): Promise<void> {
 		},
 		idleTimeout: 255,
 		reusePort: false,
+		maxRequestBodySize: Number.MAX_SAFE_INTEGER,
 	})
 	const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host
 	const base = `http://${shown}:${server.port}`

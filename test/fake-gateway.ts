@@ -89,6 +89,8 @@ export type Fault =
 	| { kind: 'gap'; afterChunks: number; ms: number }
 	/** This answer instead of the deterministic one (anti-truncation tests): the text, and the provider's finish reason kind. */
 	| { kind: 'answer'; text: string; finish?: 'stop' | 'length' }
+	/** a long stream: each frame `intervalMs` after the previous one, `repeat` copies of the content deltas (default 1) */
+	| { kind: 'trickle'; intervalMs: number; repeat?: number }
 export interface RecordedRequest {
 	at: number
 	method: string
@@ -359,6 +361,8 @@ interface BodyPlan {
 	end: 'close' | 'error' | 'stall'
 	/** silence of `ms` before piece `after` */
 	gap?: { after: number; ms: number }
+	/** pause before each piece; default 1 ms */
+	intervalMs?: number
 }
 
 // ---------- the fake ----------
@@ -576,7 +580,7 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 				else signal.addEventListener('abort', onAbort, { once: true })
 			},
 			async pull(c) {
-				await Bun.sleep(1)
+				await Bun.sleep(plan.intervalMs ?? 1)
 				if (finished) return
 				if (plan.gap && i === plan.gap.after) {
 					const ms = plan.gap.ms
@@ -659,9 +663,9 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 		if (cfg.noAccessModels?.includes(model)) return validation400([MSG_NO_MODEL_ACCESS])
 
 		const fault = takeFault(key)
-		let streamFault: Extract<Fault, { kind: 'stall' | 'die' }> | null = null
 		let gap: Extract<Fault, { kind: 'gap' }> | null = null
 		let scripted: Extract<Fault, { kind: 'answer' }> | null = null
+		let streamFault: Extract<Fault, { kind: 'stall' | 'die' | 'trickle' }> | null = null
 		if (fault) {
 			rec.fault = fault.kind
 			if (fault.kind === 'reset') {
@@ -671,7 +675,7 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 			}
 			if (fault.kind === 'delay') {
 				if (await sleepAbortable(fault.ms, req.signal)) return aborted(rec, req.signal, viaServer)
-			} else if (fault.kind === 'stall' || fault.kind === 'die') streamFault = fault
+			} else if (fault.kind === 'stall' || fault.kind === 'die' || fault.kind === 'trickle') streamFault = fault
 			else if (fault.kind === 'gap') gap = fault
 			else if (fault.kind === 'answer') scripted = fault
 			else return faultResponse(fault, key, model)!
@@ -703,7 +707,15 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 		if (streams) {
 			const frames = streamFrames(body, answer)
 			let plan: BodyPlan = { pieces: frames, end: 'close', ...(gap ? { gap: { after: gap.afterChunks, ms: gap.ms } } : {}) }
-			if (streamFault) {
+			if (streamFault?.kind === 'trickle') {
+				// frames: the role delta, content deltas, then finish (+ usage) and [DONE]; the content ones repeat
+				const repeat = Math.max(1, streamFault.repeat ?? 1)
+				let end = frames.findIndex((f, i) => i > 0 && f.includes('"finish_reason":"'))
+				if (end < 1) end = frames.length
+				const middle = frames.slice(1, end)
+				const pieces = [frames[0]!, ...Array.from({ length: repeat }, () => middle).flat(), ...frames.slice(end)]
+				plan = { pieces, end: 'close', intervalMs: streamFault.intervalMs }
+			} else if (streamFault) {
 				const n = Math.min(streamFault.afterChunks, frames.length - 1)
 				plan = { pieces: frames.slice(0, n), end: streamFault.kind === 'stall' ? 'stall' : streamFault.mode ?? 'close' }
 			}

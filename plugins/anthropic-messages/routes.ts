@@ -11,6 +11,7 @@ import { AuthenticationError } from '../../core/errors.ts'
 import type { Logger } from '../../core/log.ts'
 import { bearerToken } from '../../core/secrets.ts'
 import type { ApiAuthenticator, Principal } from '../api-auth/api-auth.ts'
+import type { ConcurrencyLimit } from '../openai-router/concurrency-limit.ts'
 import type { ChatPipeline } from '../stream-modes/pipeline.ts'
 import { randomHex } from '../assembly-client/response.ts'
 import { parseJsonBody } from '../openai-router/chat-schema.ts'
@@ -25,6 +26,8 @@ import { isObject } from '../../core/json.ts'
 export interface AnthropicMessagesDeps {
 	/** The chat pipeline: streaming modes over the AssemblyAI client. */
 	chat: ChatPipeline
+	/** MAX_CONCURRENT_REQUESTS, shared with /v1/chat/completions. */
+	limit?: ConcurrencyLimit
 	auth: ApiAuthenticator
 	log: Logger
 	/** Interval of `ping` events in a silent stream. */

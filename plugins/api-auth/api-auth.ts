@@ -18,9 +18,10 @@ export interface ApiAuthenticator {
 	authenticate(token: string): Promise<Principal | null>
 	/**
 	 * Admits one request for `model`: allow-list, expiry and quota checks, with the quota taken
-	 * atomically. Throws 403/429 catalogue errors. Absent = nothing to check.
+	 * atomically. `fallbacks` are the other models the request can reach (`fallbacks[].model`);
+	 * the allow-list must cover them too. Throws 403/429 catalogue errors. Absent = nothing to check.
 	 */
-	admit?(principal: Principal, model: string): Promise<Admission | null>
+	admit?(principal: Principal, model: string, fallbacks?: readonly string[]): Promise<Admission | null>
 }
 
 /** Only the API password. */

@@ -9,7 +9,7 @@
  * - 5xx / network: next key after RETRY_429_INTERVAL, nobody blamed.
  * - the client's own bad request: returned as it is, no retry.
  */
-import { GatewayError, UpstreamError, UpstreamTimeoutError } from '../../core/errors.ts'
+import { GatewayError, RateLimitError, UpstreamError, UpstreamTimeoutError } from '../../core/errors.ts'
 import { isObject } from '../../core/json.ts'
 import type { Logger } from '../../core/log.ts'
 import { sleep } from '../../core/sleep.ts'
@@ -33,6 +33,8 @@ export interface AssemblyClientOptions {
 	maxRetries: number
 	retryIntervalMs: number
 	modelRegion: string | null
+	/** One client request's total time until its answer starts, every attempt and pause included (REQUEST_TIMEOUT). */
+	requestTimeoutMs?: number
 }
 
 export interface AssemblyClientDeps {
@@ -44,6 +46,8 @@ export interface AssemblyClientDeps {
 	now?: () => number
 	/** LOG_LEVEL=debug body logging (debug-bodies.ts). */
 	bodies?: DebugBodies
+	/** Scrubs secrets out of text a client will read (the log's SecretRegistry). */
+	scrub?: (text: string) => string
 }
 
 export interface ChatCall {
@@ -114,6 +118,8 @@ export class AssemblyClient {
 		)
 		this.deps.bodies?.request(requestId, request, body)
 		const attempts = this.options.retryEnabled ? this.options.maxRetries + 1 : 1
+		// Real time, like the timers: the whole request is bounded, not only each attempt (issue 10, defect 9).
+		const deadline = Date.now() + (this.options.requestTimeoutMs ?? Infinity)
 		const tried = new Set<string>()
 		let lastError: GatewayError | null = null
 		let lastFailure: FailureClass | null = null
@@ -123,6 +129,11 @@ export class AssemblyClient {
 
 		while (attempt < attempts) {
 			if (signal.aborted) throw this.gone(finish)
+			if (Date.now() >= deadline) {
+				lastError = this.totalTimeout()
+				lastFailure = 'transient'
+				break
+			}
 			let lease: Lease
 			try {
 				// Prefer keys this request has not tried; when all were tried, the pool's own state
@@ -132,13 +143,18 @@ export class AssemblyClient {
 					.catch((err) => (err instanceof KeysExhaustedError && !signal.aborted ? this.deps.pool.acquire(model, { signal }) : Promise.reject(err)))
 			} catch (err) {
 				if (signal.aborted) throw this.gone(finish)
-				const error = err instanceof KeysExhaustedError ? (lastError ?? new UpstreamError('No upstream key could serve the request.')) : (err as Error)
+				// A key that timed out is not a rate limit: report the timeout, not a 429 (issue 10, defect 9).
+				const error =
+					err instanceof KeysExhaustedError || (err instanceof RateLimitError && lastError instanceof UpstreamTimeoutError)
+						? (lastError ?? new UpstreamError('No upstream key could serve the request.'))
+						: (err as Error)
 				finish({ keyId: null, ok: false, status: (error as GatewayError).status ?? 500, failure: lastFailure ?? 'no-key', usage: null })
 				throw error
 			}
 			attempt++
 			tried.add(lease.keyId)
-			const outcome = await this.attempt(lease, body, { native, wantsStream, includeUsage, model, signal, requestId }, finish)
+			const timeoutMs = Math.max(1, Math.min(this.options.timeoutMs, deadline - Date.now()))
+			const outcome = await this.attempt(lease, body, { native, wantsStream, includeUsage, model, signal, requestId, timeoutMs }, finish)
 			if (outcome.result) {
 				let answer = this.deps.bodies ? this.deps.bodies.answer(requestId, outcome.result) : outcome.result
 				const opened = answer.kind === 'stream' ? this.deps.recorder?.streamOpened?.(model) : undefined
@@ -148,12 +164,16 @@ export class AssemblyClient {
 			lastError = outcome.error
 			lastFailure = outcome.failure
 			if (outcome.failure === 'client' || outcome.failure === null) break
-			if (outcome.failure === 'transient' && attempt < attempts) await sleep(this.options.retryIntervalMs, signal)
+			if (outcome.failure === 'transient' && attempt < attempts) await sleep(Math.min(this.options.retryIntervalMs, Math.max(0, deadline - Date.now())), signal)
 		}
 		if (signal.aborted) throw this.gone(finish)
 		const error = lastError ?? new UpstreamError('The upstream request failed.')
 		if (lastFailure !== 'client') finish({ keyId: null, ok: false, status: error.status, failure: lastFailure, usage: null })
 		throw error
+	}
+
+	private totalTimeout(): UpstreamTimeoutError {
+		return new UpstreamTimeoutError(`The upstream did not answer within REQUEST_TIMEOUT (${Math.round((this.options.requestTimeoutMs ?? 0) / 1000)} s, every retry included).`)
 	}
 
 	private gone(finish: (e: Omit<RequestEvent, 'model' | 'stream' | 'attempts' | 'principal'>) => void): ClientGoneError {
@@ -165,7 +185,7 @@ export class AssemblyClient {
 	private async attempt(
 		lease: Lease,
 		body: string,
-		ctx: { native: boolean; wantsStream: boolean; includeUsage: boolean; model: string; signal: AbortSignal; requestId?: string },
+		ctx: { native: boolean; wantsStream: boolean; includeUsage: boolean; model: string; signal: AbortSignal; requestId?: string; timeoutMs: number },
 		finish: (e: Omit<RequestEvent, 'model' | 'stream' | 'attempts' | 'principal'>) => void,
 	): Promise<{ result?: Answer; error: GatewayError | null; failure: FailureClass | null }> {
 		const { model, signal } = ctx
@@ -190,7 +210,7 @@ export class AssemblyClient {
 		const timer = setTimeout(() => {
 			timedOut = true
 			controller.abort(new Error('upstream timeout'))
-		}, this.options.timeoutMs)
+		}, ctx.timeoutMs)
 		const started = this.now()
 
 		let response: Response
@@ -208,10 +228,10 @@ export class AssemblyClient {
 				await record(null, { kind: 'aborted' })
 				return { error: null, failure: null }
 			}
-			await record(null, { kind: 'transient', message: timedOut ? 'timeout' : String(err) })
+			await record(null, { kind: 'transient', message: timedOut ? 'timeout' : String(err), unanswered: true })
 			this.deps.log.warn({ request_id: ctx.requestId, key: lease.masked, model, err: timedOut ? 'timeout' : String(err), ms: this.now() - started }, 'upstream attempt failed')
 			return timedOut
-				? { error: new UpstreamTimeoutError(`The upstream did not answer within ${Math.round(this.options.timeoutMs / 1000)} s.`), failure: 'transient' }
+				? { error: new UpstreamTimeoutError(`The upstream did not answer within ${Math.round(ctx.timeoutMs / 1000)} s.`), failure: 'transient' }
 				: { error: new UpstreamError('Could not reach the upstream gateway (network error).', 502, 'upstream_unreachable'), failure: 'transient' }
 		}
 		clearTimeout(timer)
@@ -224,6 +244,7 @@ export class AssemblyClient {
 			const watchdog = idleWatchdog(this.options.timeoutMs, controller, Date.now)
 			const stream = translateStream(response.body, {
 				onChunk: watchdog.touch,
+				scrub: this.deps.scrub,
 				model,
 				created,
 				includeUsage: ctx.includeUsage,

@@ -50,6 +50,7 @@ export const plugin = definePlugin({
 			maxRetries: settings.maxRetries,
 			retryIntervalMs: settings.retryInterval * 1000,
 			modelRegion: settings.modelRegion,
+			requestTimeoutMs: config.limits.requestTimeoutMs,
 		}
 		const assembly = new AssemblyClient(
 			{
@@ -60,6 +61,7 @@ export const plugin = definePlugin({
 				recorder: fanOut(services.usage, services.metrics),
 				now: services.now,
 				bodies: new DebugBodies(services.log, services.secrets, config.log.bodyMax),
+				scrub: (text: string) => services.secrets.scrub(text),
 			},
 			options,
 		)

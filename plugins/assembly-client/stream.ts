@@ -47,6 +47,8 @@ export interface StreamContext {
 	onEnd: (result: StreamEnd) => void
 	/** Called for every chunk read from upstream (an idle watchdog's heartbeat). */
 	onChunk?: () => void
+	/** Removes secrets from the error event's text (upstream text is not ours). */
+	scrub?: (text: string) => string
 }
 
 const BROKEN_MESSAGE = 'Upstream stream ended before completion'
@@ -95,7 +97,7 @@ export function translateStream(upstream: ReadableStream<Uint8Array>, ctx: Strea
 
 	const fail = (controller: ReadableStreamDefaultController<Uint8Array>, message: string, code: string, error: Error): void => {
 		if (finished) return
-		const body = new UpstreamError(message, 502, code).toJSON()
+		const body = new UpstreamError(ctx.scrub ? ctx.scrub(message) : message, 502, code).toJSON()
 		controller.enqueue(encodeEvent(JSON.stringify(body)))
 		controller.close()
 		end({ clean: false, finishReason: null, error })

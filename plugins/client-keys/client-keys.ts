@@ -112,14 +112,17 @@ export class ClientKeys implements ApiAuthenticator {
 		return { kind: 'client', id: record.id, name: record.name }
 	}
 
-	async admit(principal: Principal, model: string): Promise<Admission | null> {
+	async admit(principal: Principal, model: string, fallbacks: readonly string[] = []): Promise<Admission | null> {
 		if (principal.kind !== 'client') return null
 		const record = await this.lookup(principal.id)
 		if (!record) throw new AuthenticationError('This client key no longer exists.', 'invalid_api_key')
 		this.checkUsable(record)
-		// Only the requested model: `fallbacks[].model` are not checked (admit sees the model only).
-		if (record.allowed_models !== null && !record.allowed_models.includes(model)) {
-			throw new PermissionError(`This client key may not use model ${model}.`, 'model_not_allowed')
+		// Every model the request can reach: the model, then each `fallbacks[].model`.
+		if (record.allowed_models !== null) {
+			const allowed = record.allowed_models
+			if (!allowed.includes(model)) throw new PermissionError(`This client key may not use model ${model}.`, 'model_not_allowed')
+			const denied = fallbacks.find((m) => !allowed.includes(m))
+			if (denied !== undefined) throw new PermissionError(`This client key may not use model ${denied} (named in fallbacks).`, 'model_not_allowed')
 		}
 		const now = this.now()
 		const reset = nextReset(now)

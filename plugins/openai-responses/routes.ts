@@ -8,6 +8,7 @@ import type { OpenAPIV3 } from 'openapi-types'
 import { AuthenticationError } from '../../core/errors.ts'
 import { bearerToken } from '../../core/secrets.ts'
 import type { ApiAuthenticator } from '../api-auth/api-auth.ts'
+import type { ConcurrencyLimit } from '../openai-router/concurrency-limit.ts'
 import type { ChatPipeline } from '../stream-modes/pipeline.ts'
 import { parseJsonBody } from '../openai-router/chat-schema.ts'
 import { callPipeline } from '../openai-router/pipeline-call.ts'
@@ -18,6 +19,8 @@ import { toResponsesStream } from './stream.ts'
 export interface OpenAIResponsesDeps {
 	/** The chat pipeline: streaming modes over the AssemblyAI client. */
 	chat: ChatPipeline
+	/** MAX_CONCURRENT_REQUESTS, shared with /v1/chat/completions. */
+	limit?: ConcurrencyLimit
 	auth: ApiAuthenticator
 	now: () => number
 }

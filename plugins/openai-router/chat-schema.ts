@@ -9,6 +9,7 @@
 
 import { BadRequestError } from '../../core/errors.ts'
 import { isObject } from '../../core/json.ts'
+import { checkNestingDepth } from './nesting-depth.ts'
 
 export type ChatRole = 'system' | 'developer' | 'user' | 'assistant' | 'tool' | 'function'
 
@@ -136,6 +137,7 @@ export function parseChatRequest(raw: unknown): ChatRequest {
 	checkToolChoice(body.tool_choice, hasTools)
 	checkStop(body.stop)
 	checkResponseFormat(body.response_format)
+	checkNestingDepth(body)
 
 	return body as ChatRequest
 }

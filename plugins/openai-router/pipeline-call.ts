@@ -9,10 +9,11 @@ import { GatewayError } from '../../core/errors.ts'
 import { requestIdOf } from '../../core/request-id.ts'
 import { annotate } from '../../core/request-log.ts'
 import type { ApiAuthenticator, Principal } from '../api-auth/api-auth.ts'
-import { ClientGoneError } from '../assembly-client/client.ts'
 import { readModelPrefixes } from '../stream-modes/model-prefix.ts'
 import type { ChatPipeline } from '../stream-modes/pipeline.ts'
 import type { ChatRequest } from './chat-schema.ts'
+import { type ConcurrencyLimit, releaseWhenDone } from './concurrency-limit.ts'
+import { fallbackModels } from './reachable-models.ts'
 
 export type PipelineResult = Awaited<ReturnType<ChatPipeline['chat']>>
 
@@ -25,7 +26,7 @@ function modeNotes(modes: PipelineResult['modes']): Record<string, unknown> {
 }
 
 export async function callPipeline(
-	deps: { chat: ChatPipeline; auth: ApiAuthenticator },
+	deps: { chat: ChatPipeline; auth: ApiAuthenticator; limit?: ConcurrencyLimit },
 	request: Request,
 	principal: Principal,
 	chat: ChatRequest,
@@ -33,15 +34,23 @@ export async function callPipeline(
 	options: { keepAlive?: boolean; log?: Record<string, unknown> } = {},
 ): Promise<PipelineResult> {
 	annotate(request, { model: chat.model, stream: chat.stream === true, ...options.log, ...(principal.kind === 'client' ? { client: principal.name } : {}) })
-	const admission = deps.auth.admit ? await deps.auth.admit(principal, readModelPrefixes(chat.model).model) : null
+	// Beyond MAX_CONCURRENT_REQUESTS: an honest 503 with Retry-After now, never a silent queue.
+	const release = deps.limit?.acquire()
+	let admission: Awaited<ReturnType<NonNullable<ApiAuthenticator['admit']>>> = null
 	let result: PipelineResult
 	try {
+		// Every model the request can reach (fallbacks too) is checked against a client key's allow-list.
+		admission = deps.auth.admit ? await deps.auth.admit(principal, readModelPrefixes(chat.model).model, fallbackModels(chat)) : null
 		result = await deps.chat.chat({ request: chat, signal: request.signal, principal, requestId: requestIdOf(request), keepAlive: options.keepAlive })
 	} catch (err) {
-		// A request that failed on our side (no key, upstream down) does not spend the client's quota.
-		if (admission && (err instanceof ClientGoneError || (err instanceof GatewayError && err.status >= 429))) await admission.release()
+		release?.()
+		// A request that failed on our side (no key, upstream down, a bug: every 5xx of ours, or
+		// the client going away) does not spend the client's quota; only the client's own 4xx does.
+		if (admission && !(err instanceof GatewayError && err.status < 429)) await admission.release()
 		throw err
 	}
 	annotate(request, { key: result.masked, attempts: result.attempts, ...modeNotes(result.modes) })
+	if (result.kind === 'stream' && release) return { ...result, body: releaseWhenDone(result.body, release, request.signal) }
+	release?.()
 	return result
 }

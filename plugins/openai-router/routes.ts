@@ -4,15 +4,17 @@
  * (openai-schema.ts), so errors name the offending `param` the way OpenAI does.
  */
 import { Elysia } from 'elysia'
-import { AuthenticationError, BadRequestError } from '../../core/errors.ts'
+import { AuthenticationError } from '../../core/errors.ts'
 import { isSaneId } from '../../core/request-id.ts'
 import { annotate } from '../../core/request-log.ts'
 import { bearerToken } from '../../core/secrets.ts'
 import type { ApiAuthenticator } from '../api-auth/api-auth.ts'
 import type { AssemblyClient } from '../assembly-client/client.ts'
 import type { ModelCatalog } from '../assembly-client/model-catalog.ts'
+import { readBodyText } from '../../core/body-limit.ts'
 import type { ChatPipeline } from '../stream-modes/pipeline.ts'
 import { parseChatRequest, parseJsonBody } from './chat-schema.ts'
+import type { ConcurrencyLimit } from './concurrency-limit.ts'
 import { detectFormat, geminiToChat } from './gemini-format.ts'
 import { callPipeline } from './pipeline-call.ts'
 
@@ -24,6 +26,10 @@ export interface OpenAIRouterDeps {
 	auth: ApiAuthenticator
 	/** The operator's model selection, when there is one. */
 	selectedModels: () => Promise<string[] | null>
+	/** MAX_BODY_SIZE in bytes. @default 16 MB */
+	maxBodyBytes?: number
+	/** Chat requests in flight at once (MAX_CONCURRENT_REQUESTS); absent = unlimited. */
+	limit?: ConcurrencyLimit
 }
 
 const SSE_HEADERS = {
@@ -34,7 +40,7 @@ const SSE_HEADERS = {
 	'x-accel-buffering': 'no',
 }
 
-const MAX_BODY_BYTES = 100 * 1024 * 1024
+const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 
 const modelList = {
 	type: 'object',
@@ -87,9 +93,7 @@ export const openaiRouter = (deps: OpenAIRouterDeps) =>
 		.post(
 			'/v1/chat/completions',
 			async function chatCompletions({ request, principal }) {
-				const length = Number(request.headers.get('content-length') ?? 0)
-				if (length > MAX_BODY_BYTES) throw new BadRequestError('Request body is larger than 100 MB.', null, 'body_too_large')
-				const body = parseJsonBody(await request.text())
+				const body = parseJsonBody(await readBodyText(request, deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES))
 				// An OpenAI body, or a Gemini one translated to it (unknown shapes: 400 naming both).
 				const format = detectFormat(body)
 				const chat = parseChatRequest(format === 'gemini' ? geminiToChat(body as Record<string, unknown>) : body)

@@ -5,6 +5,7 @@
 import { Elysia, t } from 'elysia'
 import { BadRequestError, NotFoundError } from '../../core/errors.ts'
 import { type AdminAuth, requirePanelAuth } from '../admin-auth/admin-auth.ts'
+import { keyProblem } from './key-format.ts'
 import type { KeyPool } from './key-pool.ts'
 
 export interface AdminDeps {
@@ -62,6 +63,8 @@ export const keysAdmin = (deps: AdminDeps) =>
 			async ({ body }) => {
 				const keys = [...new Set(body.keys.map((k) => k.trim()).filter(Boolean))]
 				if (!keys.length) throw new BadRequestError('keys must contain at least one non-empty key', 'keys')
+				const bad = body.keys.map((k) => k.trim()).findIndex((k) => k !== '' && keyProblem(k) !== null)
+				if (bad >= 0) throw new BadRequestError(`keys[${bad}] ${keyProblem(body.keys[bad]!.trim())}: not a usable upstream key.`, `keys[${bad}]`, 'invalid_key')
 				return deps.pool.addKeys(keys)
 			},
 			{

@@ -96,7 +96,8 @@ export type Outcome =
 	| { kind: 'rate-limit'; status?: number; headers: Headers; message: string }
 	| { kind: 'key'; status: number; headers: Headers; message: string }
 	| { kind: 'no-model-access'; headers: Headers; message: string }
-	| { kind: 'transient'; status?: number; headers?: Headers; message: string }
+	/** `unanswered`: no HTTP answer at all (timeout, network error): the slot is given back, so a hanging upstream never looks like a spent rate limit. */
+	| { kind: 'transient'; status?: number; headers?: Headers; message: string; unanswered?: boolean }
 	| { kind: 'client'; headers: Headers }
 	| { kind: 'aborted' }
 
@@ -468,7 +469,7 @@ export class KeyPool {
 			}
 			case 'transient': {
 				const limits = outcome.headers ? readLimitHeaders(outcome.headers, now) : null
-				await update((w) => (limits && hasLimitHeaders(limits) ? observe(w, limits, now) : releaseProbe(w)))
+				await update((w) => (limits && hasLimitHeaders(limits) ? observe(w, limits, now) : outcome.unanswered ? refund(w) : releaseProbe(w)))
 				await this.autoBan(record, outcome.status, outcome.message)
 				return
 			}

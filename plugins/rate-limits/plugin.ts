@@ -1,7 +1,8 @@
 /** The key pool: which key serves a request, learned rate windows, rotation, bans; /admin/keys and /admin/rate-limits. */
-import { bool, codeList, int, list, seconds, secret, spec } from '../../core/config.ts'
+import { bool, codeList, int, seconds, secret, spec } from '../../core/config.ts'
 import { definePlugin } from '../../core/plugin.ts'
 import { keysAdmin } from './admin-routes.ts'
+import { keyList } from './key-format.ts'
 import { KeyPool } from './key-pool.ts'
 import { KeyRecords } from './key-records.ts'
 import { loadSecretsKey } from './secrets-key.ts'
@@ -19,7 +20,7 @@ export const plugin = definePlugin({
 	needs: ['storage', 'log', 'now', 'secrets', 'adminAuth', 'settingsWatch', 'print'],
 	provides: ['pool'],
 	settings: {
-		keys: spec<string[]>('ASSEMBLY_API_KEYS', list, [], 'upstream keys, comma separated; one pool with keys added through /admin/keys', undefined, { secret: true }),
+		keys: spec<string[]>('ASSEMBLY_API_KEYS', keyList, [], 'upstream keys, comma separated; one pool with keys added through /admin/keys', undefined, { secret: true }),
 		callsPerRotation: spec('CALLS_PER_ROTATION', int(1, 1_000_000), 100, 'consecutive requests one key serves before round robin moves on', 'calls_per_rotation'),
 		autoBan: spec('AUTO_BAN', bool, false, 'ban a key the upstream refuses with one of AUTO_BAN_ERROR_CODES', 'auto_ban_enabled'),
 		autoBanCodes: spec<number[]>('AUTO_BAN_ERROR_CODES', codeList, [401, 403], 'upstream statuses that ban a key when AUTO_BAN is on (never the client\'s own 4xx, nor one model\'s missing access)', 'auto_ban_error_codes'),
