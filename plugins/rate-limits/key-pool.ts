@@ -24,6 +24,7 @@ export class KeyPool {
 	private readonly keys: KeyList
 	private readonly selection: Selection
 	private readonly operator: OperatorActions
+	private readonly windows: WindowStore
 	/** Daily quotas, when the daily-quota plugin is on (it registers itself). */
 	private gate: KeyGate | undefined
 
@@ -31,7 +32,8 @@ export class KeyPool {
 		const now = deps.now ?? Date.now
 		this.gate = deps.gate
 		this.keys = new KeyList({ storage: deps.storage, log: deps.log, now, refreshMs: options.refreshMs ?? 1000, onSecret: deps.onSecret })
-		const windows = new WindowStore(deps.storage, options.probeTtlMs)
+		const windows = new WindowStore(deps.storage, options.probeTtlMs, { max: options.leaseMax ?? 32, ms: options.leaseMs ?? 1000 }, now)
+		this.windows = windows
 		const blocks = new Blocks()
 		this.operator = new OperatorActions({ keys: this.keys, windows, blocks, now })
 		const learning = new Learning({
@@ -44,6 +46,11 @@ export class KeyPool {
 			setStatus: (id, status, reason) => this.operator.setStatus(id, status, reason),
 		})
 		this.selection = new Selection({ keys: this.keys, windows, blocks, learning, now, options, gate: () => this.gate })
+	}
+
+	/** Gives back the rate-window slots this instance leased and did not use (shutdown). */
+	close(): Promise<void> {
+		return this.windows.close()
 	}
 
 	/** A gate checked after the rate window (the daily quota). */

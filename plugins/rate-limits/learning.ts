@@ -61,6 +61,7 @@ export class Learning {
 				return
 			}
 			case 'rate-limit': {
+				await windows.dropLease(record.id, model)
 				const limits = readLimitHeaders(outcome.headers, now)
 				let until = now
 				await update((w) => {
@@ -71,6 +72,7 @@ export class Learning {
 				return
 			}
 			case 'no-model-access': {
+				await windows.dropLease(record.id, model)
 				const deniedMs = options.deniedMs ?? 3_600_000
 				await update((w) => deny(w, now, deniedMs, outcome.message))
 				blocks.set(wid, { until: now + deniedMs, why: 'denied', reason: outcome.message })
@@ -78,6 +80,7 @@ export class Learning {
 				return
 			}
 			case 'key': {
+				await windows.dropLease(record.id, model)
 				await update((w) => refund(w))
 				const banned = options.autoBan && (options.autoBanCodes.includes(outcome.status) || outcome.status === 400)
 				const reason = `HTTP ${outcome.status} from upstream: ${outcome.message}`

@@ -72,7 +72,9 @@ export class OperatorActions {
 			for (const w of windows) {
 				if (w.keyId !== k.id) continue
 				const rolled = w.resetAt !== null && w.resetAt <= now
-				const remaining = rolled ? w.limit : w.remaining
+				// This instance's leased, unused slots are headroom, not use.
+				const unused = rolled ? 0 : this.deps.windows.unusedLease(w.id, w.resetAt)
+				const remaining = rolled ? w.limit : w.remaining === null ? null : w.remaining + unused
 				const status =
 					w.deniedUntil !== null && w.deniedUntil > now
 						? 'denied'
@@ -87,7 +89,7 @@ export class OperatorActions {
 					status,
 					limit: w.limit,
 					remaining,
-					used: rolled ? 0 : w.used,
+					used: rolled ? 0 : w.used - unused,
 					reset_in_seconds: !rolled && w.resetAt !== null ? Math.max(0, Math.ceil((w.resetAt - now) / 1000)) : null,
 					last_used_at: iso(w.lastUsedAt),
 					reason: w.reason,

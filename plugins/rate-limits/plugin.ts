@@ -36,6 +36,6 @@ export const plugin = definePlugin({
 			},
 		)
 		await pool.init(settings.keys)
-		return { services: { pool }, routes: keysAdmin({ auth: services.adminAuth, pool }) }
+		return { services: { pool }, routes: keysAdmin({ auth: services.adminAuth, pool }), close: () => pool.close() }
 	},
 })

@@ -20,6 +20,10 @@ export interface KeyPoolOptions {
 	deniedMs?: number
 	/** How stale the in-process copy of the key list may get (other instances' changes). @default 1000 */
 	refreshMs?: number
+	/** Most rate-window slots an instance reserves ahead per key and model (0 = none). @default 32 */
+	leaseMax?: number
+	/** How long leased slots are held before the unused ones go back. @default 1000 */
+	leaseMs?: number
 }
 
 /**
