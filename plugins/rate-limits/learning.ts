@@ -40,7 +40,7 @@ export class Learning {
 				try {
 					// Only successful requests spend the daily quota.
 					if (gate && outcome.kind !== 'success') await gate.release(record.id, model)
-					await this.settle(record, model, outcome)
+					await this.settle(record, model, outcome, probe)
 				} finally {
 					this.deps.blocks.wake()
 				}
@@ -48,7 +48,7 @@ export class Learning {
 		}
 	}
 
-	private async settle(record: KeyRecord, model: string, outcome: Outcome): Promise<void> {
+	private async settle(record: KeyRecord, model: string, outcome: Outcome, probe: boolean): Promise<void> {
 		const { windows, blocks, log, options } = this.deps
 		const now = this.deps.now()
 		const wid = windowId(record.id, model)
@@ -56,7 +56,8 @@ export class Learning {
 		switch (outcome.kind) {
 			case 'success': {
 				const limits = readLimitHeaders(outcome.headers, now)
-				const w = await update((w) => (hasLimitHeaders(limits) ? observe(w, limits, now) : observeUnlimited(w)))
+				// Nobody waits for a success's correction, except for a probe's (others wait for its limit).
+				const w = await windows.change(record.id, model, (w) => (hasLimitHeaders(limits) ? observe(w, limits, now) : observeUnlimited(w)), !probe)
 				this.noteBlocked(wid, w, now)
 				return
 			}

@@ -41,6 +41,9 @@ interface Ref {
 	model: string
 }
 
+/** How long a success's correction may wait to share its write (design: bookkeeping ≤ 250 ms). */
+const LAZY_MS = 100
+
 /** A shared backend that cannot settle a hot document answers 503 with Retry-After, never 500. */
 const busy = (err: unknown): never => {
 	if (err instanceof Error && /still conflicting/.test(err.message)) {
@@ -52,6 +55,10 @@ const busy = (err: unknown): never => {
 export class WindowStore {
 	private readonly reserveBatch = keyedBatcher<Ref & { now: number }, Reservation>((wid, items) => this.reserveMany(wid, items))
 	private readonly changeBatch = keyedBatcher<Ref & { fn: (w: WindowRecord) => void }, WindowRecord | null>((wid, items) => this.changeMany(wid, items))
+	/** Corrections nobody waits for (a success's headers): at most one write per window every LAZY_MS. */
+	private readonly lazyBatch = keyedBatcher<Ref & { fn: (w: WindowRecord) => void }, WindowRecord | null>((wid, items) => this.changeMany(wid, items), {
+		lingerMs: LAZY_MS,
+	})
 
 	private readonly leased = new Map<string, Leased>()
 	private closed = false
@@ -139,6 +146,7 @@ export class WindowStore {
 	async close(): Promise<void> {
 		this.closed = true
 		await Promise.allSettled([...this.leased.keys()].map((wid) => this.returnLease(wid)))
+		await Promise.all([this.lazyBatch.idle(), this.changeBatch.idle(), this.reserveBatch.idle()])
 	}
 
 	/** Gives a reserved slot back (the request was never sent). */
@@ -146,9 +154,12 @@ export class WindowStore {
 		await this.change(keyId, model, refund)
 	}
 
-	/** Applies a correction; writes only when the window changed. Resolves to the stored window. */
-	change(keyId: string, model: string, fn: (w: WindowRecord) => void): Promise<WindowRecord | null> {
-		return this.changeBatch(windowId(keyId, model), { keyId, model, fn }).catch(busy)
+	/**
+	 * Applies a correction; writes only when the window changed. Resolves to the stored window.
+	 * `lazy`: nobody waits for it, so it joins the corrections of the next LAZY_MS in one update.
+	 */
+	change(keyId: string, model: string, fn: (w: WindowRecord) => void, lazy = false): Promise<WindowRecord | null> {
+		return (lazy ? this.lazyBatch : this.changeBatch)(windowId(keyId, model), { keyId, model, fn }).catch(busy)
 	}
 
 	private async changeMany(wid: string, items: (Ref & { fn: (w: WindowRecord) => void })[]): Promise<(WindowRecord | null)[]> {
