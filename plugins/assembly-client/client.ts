@@ -9,7 +9,7 @@
  * - 5xx / network: next key after RETRY_429_INTERVAL, nobody blamed.
  * - the client's own bad request: returned as it is, no retry.
  */
-import { GatewayError, UpstreamError, UpstreamTimeoutError } from '../../core/errors.ts'
+import { GatewayError, NotFoundError, UpstreamError, UpstreamTimeoutError } from '../../core/errors.ts'
 import type { Logger } from '../../core/log.ts'
 import { sleep } from '../../core/sleep.ts'
 import { classifyFailure, readUpstreamError, toClientError, type FailureClass } from './upstream-errors.ts'
@@ -93,6 +93,10 @@ export class AssemblyClient {
 		const model = request.model
 		const wantsStream = request.stream === true
 		const includeUsage = wantsStream && (request.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true
+		// An unknown model is refused before anything is reserved, counted or stored.
+		if (!(await this.deps.catalog.serves(model))) {
+			throw new NotFoundError(`The model ${JSON.stringify(model.slice(0, 200))} does not exist in the AssemblyAI LLM Gateway catalog; GET /v1/models lists them.`, 'model_not_found', { param: 'model' })
+		}
 		// Fail fast (and without touching the upstream) when no key could serve at all.
 		await this.deps.pool.checkServable().catch((err) => {
 			this.deps.recorder?.finished({ keyId: null, principal, model, stream: wantsStream, ok: false, status: 503, failure: 'no-key', usage: null, attempts: 0 })

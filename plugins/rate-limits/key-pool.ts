@@ -53,6 +53,11 @@ export class KeyPool {
 		return this.windows.close()
 	}
 
+	/** Forgets the rate windows of models no longer in the catalog (idle for 10 minutes). */
+	pruneModels(models: ReadonlySet<string>): Promise<number> {
+		return this.windows.pruneModels(models, 600_000)
+	}
+
 	/** A gate checked after the rate window (the daily quota). */
 	setGate(gate: KeyGate): void {
 		this.gate = gate

@@ -178,6 +178,21 @@ export class WindowStore {
 		return this.storage.listDocs<WindowRecord>('limits')
 	}
 
+	/**
+	 * Removes the windows of models the catalog no longer lists, once idle for `idleMs` (the
+	 * catalog is volatile: a model that comes back within that time keeps what was learnt).
+	 * Resolves to how many went.
+	 */
+	async pruneModels(models: ReadonlySet<string>, idleMs: number): Promise<number> {
+		const now = this.now()
+		let removed = 0
+		for (const w of await this.list()) {
+			if (models.has(w.model) || (w.lastUsedAt !== null && now - w.lastUsedAt < idleMs)) continue
+			if (await this.storage.deleteDoc('limits', w.id)) removed++
+		}
+		return removed
+	}
+
 	/** Removes every window of a key. */
 	async removeKey(keyId: string): Promise<void> {
 		for (const w of await this.list()) {

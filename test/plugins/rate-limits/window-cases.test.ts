@@ -36,7 +36,7 @@ const PROBE_TTL = 30_000
 const KEY = 'k1'
 const MODEL = 'claude-sonnet-4-6'
 
-const headers = (h: Record<string, string | number>) => new Headers(Object.entries(h).map(([k, v]) => [k, String(v)]))
+const headers = (h: Record<string, string | number>) => new Headers(Object.entries(h).map(([k, v]): [string, string] => [k, String(v)]))
 
 /** One step at `at` ms after T0. `expect` on reserve: granted (probe?) or the refusal's why and until. */
 type Step =
