@@ -97,11 +97,7 @@ export class AssemblyClient {
 		if (!(await this.deps.catalog.serves(model))) {
 			throw new NotFoundError(`The model ${JSON.stringify(model.slice(0, 200))} does not exist in the AssemblyAI LLM Gateway catalog; GET /v1/models lists them.`, 'model_not_found', { param: 'model' })
 		}
-		// Fail fast (and without touching the upstream) when no key could serve at all.
-		await this.deps.pool.checkServable().catch((err) => {
-			this.deps.recorder?.finished({ keyId: null, principal, model, stream: wantsStream, ok: false, status: 503, failure: 'no-key', usage: null, attempts: 0 })
-			throw err
-		})
+		// No key at all: acquire's own check throws the 503 (and records it) before any upstream call.
 		const info = await this.deps.catalog.info(model)
 		// Native streaming only where the catalog lists `stream` (upstream-api.md §5.1); unknown models try it.
 		const native = wantsStream && (info?.supportedParameters ? info.supportedParameters.includes('stream') : true)

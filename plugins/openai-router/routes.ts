@@ -76,7 +76,8 @@ export const openaiRouter = (deps: OpenAIRouterDeps) =>
 				if (length > MAX_BODY_BYTES) throw new BadRequestError('Request body is larger than 100 MB.', null, 'body_too_large')
 				const chat = parseChatRequest(parseJsonBody(await request.text()))
 				annotate(request, { model: chat.model, stream: chat.stream === true, ...(principal.kind === 'client' ? { client: principal.name } : {}) })
-				const admission = deps.auth.admit ? await deps.auth.admit(principal, chat.model) : null
+				// Only client keys have quotas and model lists: the password user skips the await.
+				const admission = deps.auth.admit && principal.kind === 'client' ? await deps.auth.admit(principal, chat.model) : null
 				let result: Awaited<ReturnType<AssemblyClient['chat']>>
 				try {
 					result = await deps.client.chat({ request: chat, signal: request.signal, principal })
