@@ -55,7 +55,7 @@ async function storageRows(fake: string, bare: string): Promise<void> {
 		console.log(`postgres row skipped: ${String(err)}`)
 	}
 	if (process.env.MONGODB_URI) backends.push(['mongodb', process.env.MONGODB_URI])
-	console.log(`\nshared storage, non-streamed, ${ms / 1000} s per cell: ratio to the bare proxy, p50/p99 (ms), non-2xx`)
+	console.log(`\nshared storage, non-streamed, ${ms / 1000} s per cell: ratio to the bare proxy, p50/p99 (ms) amb2api/bare, gateway CPU per request, non-2xx`)
 	for (const [name, storage] of backends) {
 		let gateway: string
 		try {
@@ -68,8 +68,10 @@ async function storageRows(fake: string, bare: string): Promise<void> {
 		const cells: string[] = []
 		for (const c of [16, 64, 256]) {
 			const b = await load(bare, false, ms, undefined, c)
-			const g = await load(gateway, false, ms, undefined, c)
-			cells.push(`c=${c}: ${(g.rps / b.rps).toFixed(2)} x (${g.rps.toFixed(0)} vs ${b.rps.toFixed(0)} req/s) p50 ${g.p50.toFixed(1)}/${b.p50.toFixed(1)} p99 ${g.p99.toFixed(1)}/${b.p99.toFixed(1)} non-2xx ${g.errors}`)
+			const g = await load(gateway, false, ms, pids[`gateway-${name}`], c)
+			cells.push(
+				`c=${c}: ${(g.rps / b.rps).toFixed(2)} x (${g.rps.toFixed(0)} vs ${b.rps.toFixed(0)} req/s) p50 ${g.p50.toFixed(1)}/${b.p50.toFixed(1)} p99 ${g.p99.toFixed(1)}/${b.p99.toFixed(1)} ${g.cpuUs.toFixed(0)} µs CPU/req non-2xx ${g.errors}`,
+			)
 		}
 		console.log(`${name.padEnd(8)} ${cells.join(' | ')}`)
 	}
