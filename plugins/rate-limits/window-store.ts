@@ -16,8 +16,8 @@
  * headroom, never more. Another instance's 429 reaches this one within `lease.ms` at most.
  */
 import { keyedBatcher } from '../../core/batch.ts'
-import { StorageBusyError } from '../../core/errors.ts'
 import type { Storage } from '../../core/storage.ts'
+import { storageBusy as busy } from './storage-busy.ts'
 import { emptyWindow, giveBack, leaseSize, refund, reserve, type Reservation, sameWindow, type WindowRecord, windowId } from './rate-window.ts'
 
 export interface LeaseOptions {
@@ -43,14 +43,6 @@ interface Ref {
 
 /** How long a success's correction may wait to share its write (design: bookkeeping ≤ 250 ms). */
 const LAZY_MS = 100
-
-/** A shared backend that cannot settle a hot document answers 503 with Retry-After, never 500. */
-const busy = (err: unknown): never => {
-	if (err instanceof Error && /still conflicting/.test(err.message)) {
-		throw new StorageBusyError('The shared rate-limit state is too contended to answer now; retry shortly.', 1)
-	}
-	throw err
-}
 
 export class WindowStore {
 	private readonly reserveBatch = keyedBatcher<Ref & { now: number }, Reservation>((wid, items) => this.reserveMany(wid, items))

@@ -169,6 +169,21 @@ describe('failure classes', () => {
 		expect(JSON.stringify(await h.storage.readCounters(''))).not.toContain('no-such-model')
 	})
 
+	test('a backend too contended to settle a window answers 503 storage_busy with Retry-After, not 500', async () => {
+		class Contended extends MemoryStorage {
+			override async updateDoc<T extends Doc>(kind: DocKind, id: string, mutate: DocMutation<T>): Promise<T | null> {
+				if (kind === 'limits') throw new Error(`Test updateDoc ${kind}/${id}: still conflicting after 1000 attempts`)
+				return super.updateDoc(kind, id, mutate)
+			}
+		}
+		h = await startHarness({ storage: new Contended() })
+		const response = await ask()
+		expect(response.status).toBe(503)
+		expect(response.headers.get('retry-after')).toBe('1')
+		expect((await response.json()).error.code).toBe('storage_busy')
+		expect(chats()).toHaveLength(0)
+	})
+
 	test('rate windows of models that left the catalog are pruned once idle', async () => {
 		const c = clock()
 		h = await startHarness({ now: c.now })
