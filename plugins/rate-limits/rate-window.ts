@@ -215,12 +215,13 @@ export function giveBack(w: WindowRecord, slots: number, leasedResetAt: number |
 
 /**
  * How many extra slots one instance may lease ahead: a share of what is left, so several
- * instances can lease from one window, and none when headroom is short (then every request
- * reserves on its own). Unlimited windows lease `max`.
+ * instances can lease from one window, and none when headroom is short or the window's end is
+ * unknown (then every request reserves on its own). Unlimited windows lease `max`.
  */
 export function leaseSize(w: WindowRecord, max: number): number {
 	if (max <= 0 || w.probeUntil !== null) return 0
 	if (w.unlimited) return max
-	if (w.limit === null || w.remaining === null) return 0
+	// Only with a known end: a leased slot is never spent in a later window than it was counted in.
+	if (w.limit === null || w.remaining === null || w.resetAt === null) return 0
 	return Math.min(max, Math.floor(w.remaining / 8))
 }
