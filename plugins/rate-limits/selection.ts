@@ -9,7 +9,7 @@ import type { KeyList, KeyRecord } from './key-list.ts'
 import type { Learning } from './learning.ts'
 import { type AcquireOptions, type KeyGate, type KeyPoolOptions, KeysExhaustedError, type Lease } from './pool-types.ts'
 import { windowId } from './rate-window.ts'
-import { storageBusy } from './storage-busy.ts'
+import { storageBusy, withinTime } from './storage-busy.ts'
 import type { WindowStore } from './window-store.ts'
 
 export interface SelectionDeps {
@@ -86,7 +86,7 @@ export class Selection {
 				const result = await windows.reserve(record.id, model, now)
 				if (result.granted) {
 					const gate = this.deps.gate()
-					const quota = gate ? await gate.reserve(record.id, model).catch(storageBusy) : { granted: true as const }
+					const quota = gate ? await withinTime(gate.reserve(record.id, model)).catch(storageBusy) : { granted: true as const }
 					if (!quota.granted) {
 						// Daily quota spent: give the window slot back and leave the key out until the reset.
 						await windows.refund(record.id, model)

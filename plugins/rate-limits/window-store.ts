@@ -17,7 +17,7 @@
  */
 import { keyedBatcher } from '../../core/batch.ts'
 import type { Storage } from '../../core/storage.ts'
-import { storageBusy as busy } from './storage-busy.ts'
+import { storageBusy as busy, withinTime } from './storage-busy.ts'
 import { emptyWindow, giveBack, leaseSize, refund, reserve, type Reservation, sameWindow, type WindowRecord, windowId } from './rate-window.ts'
 
 export interface LeaseOptions {
@@ -70,7 +70,7 @@ export class WindowStore {
 			local.slots--
 			return Promise.resolve({ granted: true, probe: false })
 		}
-		return this.reserveBatch(wid, { keyId, model, now }).catch(busy)
+		return withinTime(this.reserveBatch(wid, { keyId, model, now })).catch(busy)
 	}
 
 	private async reserveMany(wid: string, items: (Ref & { now: number })[]): Promise<Reservation[]> {

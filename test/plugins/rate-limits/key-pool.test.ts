@@ -313,3 +313,15 @@ describe('/admin/rate-limits and key administration', () => {
 		expect(chats().filter((r) => r.status === 429)).toHaveLength(0)
 	})
 })
+
+describe('shared state that does not answer in time', () => {
+	test('withinTime turns a reservation that hangs into 503 storage_busy with Retry-After', async () => {
+		const { withinTime } = await import('../../../plugins/rate-limits/storage-busy.ts')
+		const hang = new Promise<never>(() => {})
+		const err = await withinTime(hang, 20).catch((e) => e)
+		expect(err.status).toBe(503)
+		expect(err.code).toBe('storage_busy')
+		expect(err.headers['retry-after']).toBe('1')
+		expect(await withinTime(Promise.resolve(7), 20)).toBe(7)
+	})
+})
