@@ -76,7 +76,11 @@ export class KeyList {
 		this.loadedAt = this.deps.now()
 	}
 
-	/** The key list, reloaded when older than `refreshMs`; no promise at all on the hot path. */
+	/**
+	 * The key list, reloaded when older than `refreshMs`; no promise at all on the hot path. While
+	 * a reload runs, requests keep the list they have (other instances' changes arrive one reload
+	 * later), so a slow backend never holds every request up once a second.
+	 */
 	fresh(): KeyRecord[] | Promise<KeyRecord[]> {
 		if (this.deps.now() - this.loadedAt <= this.deps.refreshMs) return this.keys
 		this.loading ??= this.reload()
@@ -84,7 +88,7 @@ export class KeyList {
 			.finally(() => {
 				this.loading = null
 			})
-		return this.loading.then(() => this.keys)
+		return this.loadedAt === -Infinity ? this.loading.then(() => this.keys) : this.keys
 	}
 
 	get size(): number {
