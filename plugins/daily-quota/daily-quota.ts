@@ -107,8 +107,8 @@ export class DailyQuota implements KeyGate {
 
 	private readonly reserveBatch = keyedBatcher<{ keyId: string; model: string }, Grant>((_, items) => this.reserveMany(items))
 	private readonly leased = new Map<string, { day: string; slots: number; timer: ReturnType<typeof setTimeout> }>()
-	/** The total counter's value each key's last reservation saw: sizes the next lease. */
-	private readonly lastSeen = new Map<string, number>()
+	/** The total counter's value each key's last reservation saw (on its day): sizes the next lease. */
+	private readonly lastSeen = new Map<string, { name: string; value: number }>()
 	private closed = false
 
 	private hasModelLimit(keyId: string, model: string): boolean {
@@ -133,14 +133,15 @@ export class DailyQuota implements KeyGate {
 		const items = all.slice(fromLease)
 		if (!items.length) return all.map(() => ({ granted: true }))
 		const daily = limits.daily ?? UNLIMITED
-		const seen = this.lastSeen.get(name) ?? 0
+		const last = this.lastSeen.get(keyId)
+		const seen = last?.name === name ? last.value : 0
 		const ahead = this.closed || modelLimit !== undefined ? 0 : Math.min(LEASE_MAX, Math.floor((daily - seen - items.length) / 8))
 		// Unlimited keys are counted too, so /admin/quotas shows their use.
 		let granted = 0
 		if (ahead > 0) {
-			const all = await this.deps.storage.reserveCounter(name, 'total', daily, items.length + ahead, until + GRACE_MS)
-			this.lastSeen.set(name, all.value)
-			if (all.granted) {
+			const batch = await this.deps.storage.reserveCounter(name, 'total', daily, items.length + ahead, until + GRACE_MS)
+			this.lastSeen.set(keyId, { name, value: batch.value })
+			if (batch.granted) {
 				granted = items.length
 				this.lease(keyId, day, ahead)
 			} else granted = await this.reserveUpTo(name, 'total', daily, items.length, until + GRACE_MS)
