@@ -324,3 +324,26 @@ describe.each(Object.keys(backends))('window cases on %s', (name) => {
 		})
 	}
 })
+
+describe('window leases', () => {
+	test('slots reserved ahead are spent locally, counted as used in storage, and go back on close', async () => {
+		const storage = new MemoryStorage(() => T0)
+		const store = new WindowStore(storage, PROBE_TTL, { max: 32, ms: 60_000 }, () => T0)
+		await store.change(KEY, MODEL, (w) => observe(w, readLimitHeaders(headers(limit(200, 200)), T0), T0))
+		const stored = async () => (await storage.getDoc<WindowRecord>('limits', windowId(KEY, MODEL)))!
+		expect(await store.reserve(KEY, MODEL, T0)).toEqual({ granted: true, probe: false })
+		// One for the request and 24 ahead (an eighth of the 199 left).
+		expect((await stored()).remaining).toBe(200 - 1 - 24)
+		for (let i = 0; i < 24; i++) expect((await store.reserve(KEY, MODEL, T0)).granted).toBe(true)
+		expect((await stored()).remaining).toBe(175)
+		expect(store.unusedLease(windowId(KEY, MODEL), (await stored()).resetAt)).toBe(0)
+		// The lease is spent: the next one reserves in storage again (and leases anew).
+		expect((await store.reserve(KEY, MODEL, T0)).granted).toBe(true)
+		const after = await stored()
+		const unused = store.unusedLease(windowId(KEY, MODEL), after.resetAt)
+		expect(unused).toBe(Math.floor((175 - 1) / 8))
+		await store.close()
+		expect((await stored()).remaining).toBe(175 - 1)
+		expect((await stored()).used).toBe(26)
+	})
+})
