@@ -3,6 +3,7 @@
  * settings). `bun run docs:plugins` rewrites it in README.md; a test fails when it drifts.
  */
 import { readFile, writeFile } from 'node:fs/promises'
+import type { SettingSpec } from '../core/config.ts'
 import { isStoragePlugin } from '../core/plugin.ts'
 import { discoverPlugins } from '../core/plugin-registry.ts'
 
@@ -13,7 +14,7 @@ const code = (names: readonly string[]) => names.map((n) => `\`${n}\``).join(', 
 export async function pluginTable(): Promise<string> {
 	const rows = ['| plugin | kind | needs (uses) | provides | settings | what it does |', '|---|---|---|---|---|---|']
 	for (const p of await discoverPlugins()) {
-		const settings = Object.values(p.settings ?? {}).map((s) => s.env)
+		const settings = (Object.values(p.settings ?? {}) as SettingSpec<unknown>[]).map((s) => s.env)
 		if (isStoragePlugin(p)) {
 			rows.push(`| \`${p.name}\` | storage, priority ${p.priority} | — | \`storage\` | ${code(settings)} | ${p.description} |`)
 			continue
