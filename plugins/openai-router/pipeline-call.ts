@@ -33,7 +33,8 @@ export async function callPipeline(
 	options: { keepAlive?: boolean; log?: Record<string, unknown> } = {},
 ): Promise<PipelineResult> {
 	annotate(request, { model: chat.model, stream: chat.stream === true, ...options.log, ...(principal.kind === 'client' ? { client: principal.name } : {}) })
-	const admission = deps.auth.admit ? await deps.auth.admit(principal, readModelPrefixes(chat.model).model) : null
+	// Only client keys have quotas and model lists: the password user skips the await.
+	const admission = deps.auth.admit && principal.kind === 'client' ? await deps.auth.admit(principal, readModelPrefixes(chat.model).model) : null
 	let result: PipelineResult
 	try {
 		result = await deps.chat.chat({ request: chat, signal: request.signal, principal, requestId: requestIdOf(request), keepAlive: options.keepAlive })
