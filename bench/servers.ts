@@ -4,7 +4,9 @@
  *   bun bench/servers.ts bare <fakeUrl>  a bare Bun fetch proxy: the baseline
  *   bun bench/servers.ts bare-json <fakeUrl>    the same, parsing and re-encoding both bodies
  *   bun bench/servers.ts elysia-bare <fakeUrl>  the same inside Elysia with amb2api's global hooks
- *   bun bench/servers.ts gateway <fakeUrl> <dir>  amb2api, every feature on, file storage
+ *   bun bench/servers.ts gateway <fakeUrl> <dir> [storage]  amb2api, every feature on; storage is
+ *       file (default) or a shared backend's URI: redis://... (own REDIS_PREFIX), postgres://...
+ *       (its schema in search_path), mongodb://... (own database)
  * Each prints its base URL on the first line of stdout.
  */
 import { join } from 'node:path'
@@ -14,6 +16,15 @@ import { BENCH_KEYS, BENCH_PASSWORD } from './constants.ts'
 
 
 const [mode, fakeUrl, dir] = process.argv.slice(2)
+
+/** The environment that points the gateway at one storage backend, in a namespace of its own. */
+function storageEnv(storage: string): Record<string, string> {
+	const unique = process.env.BENCH_NAMESPACE ?? `bench_${process.pid}`
+	if (storage.startsWith('redis')) return { REDIS_URI: storage, REDIS_PREFIX: unique }
+	if (storage.startsWith('postgres')) return { POSTGRES_DSN: storage }
+	if (storage.startsWith('mongodb')) return { MONGODB_URI: storage, MONGODB_DATABASE: unique }
+	return {}
+}
 
 if (mode === 'fake') {
 	const fake = createFakeGateway({ keys: Object.fromEntries(BENCH_KEYS.map((k) => [k, {}])), limit: 100_000_000 })
@@ -66,6 +77,7 @@ if (mode === 'fake') {
 			LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
 			// Quotas stay on (counted, checked) but must not be what limits the benchmark.
 			DAILY_REQUEST_LIMIT: '0',
+			...storageEnv(process.argv[5] ?? 'file'),
 		},
 		{ log: { stdout: false } },
 	)

@@ -15,6 +15,67 @@ const dir = mkdtempSync(join(tmpdir(), 'amb2api-bench-'))
 const children: ReturnType<typeof Bun.spawn>[] = []
 
 const pids: Record<string, number> = {}
+const cleanups: (() => Promise<void>)[] = []
+
+/**
+ * The shared backends under load: for Redis, PostgreSQL (and MongoDB when MONGODB_URI is set),
+ * non-streamed chats at concurrency 16, 64 and 256 against the bare proxy, alternating, one
+ * gateway per backend in a namespace of its own (dropped afterwards).
+ * BENCH_REDIS_URI / BENCH_POSTGRES_DSN override the local defaults; BENCH_STORAGE=0 skips this.
+ */
+async function storageRows(fake: string, bare: string): Promise<void> {
+	if (process.env.BENCH_STORAGE === '0') return
+	const ms = Number(process.env.BENCH_STORAGE_SECONDS ?? 2) * 1000
+	const backends: [string, string][] = [['file', 'file']]
+	backends.push(['redis', process.env.BENCH_REDIS_URI ?? 'redis://127.0.0.1:6379'])
+	const pgBase = process.env.BENCH_POSTGRES_DSN ?? 'postgres://postgres@127.0.0.1:5432/test'
+	const schema = `amb2api_bench_${process.pid}`
+	// The gateways' Redis prefix and MongoDB database (servers.ts reads it), removed afterwards.
+	process.env.BENCH_NAMESPACE = schema
+	cleanups.push(async () => {
+		const { default: Redis } = await import('ioredis')
+		const redis = new Redis(process.env.BENCH_REDIS_URI ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 })
+		await redis.connect()
+		const keys = await redis.keys(`${schema}*`)
+		if (keys.length) await redis.del(...keys)
+		await redis.quit()
+	})
+	try {
+		const { default: postgres } = await import('postgres')
+		const admin = postgres(pgBase, { max: 1, onnotice: () => {} })
+		await admin.unsafe(`CREATE SCHEMA IF NOT EXISTS "${schema}"`)
+		cleanups.push(async () => {
+			await admin.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+			await admin.end()
+		})
+		const url = new URL(pgBase)
+		url.searchParams.set('search_path', schema)
+		backends.push(['postgres', url.toString()])
+	} catch (err) {
+		console.log(`postgres row skipped: ${String(err)}`)
+	}
+	if (process.env.MONGODB_URI) backends.push(['mongodb', process.env.MONGODB_URI])
+	console.log(`\nshared storage, non-streamed, ${ms / 1000} s per cell: ratio to the bare proxy, p50/p99 (ms) amb2api/bare, gateway CPU per request, non-2xx`)
+	for (const [name, storage] of backends) {
+		let gateway: string
+		try {
+			gateway = await start(['gateway', fake, dir, storage], `gateway-${name}`)
+		} catch (err) {
+			console.log(`${name.padEnd(8)} could not start: ${String(err)}`)
+			continue
+		}
+		await load(gateway, false, 1000, undefined, 16)
+		const cells: string[] = []
+		for (const c of [16, 64, 256]) {
+			const b = await load(bare, false, ms, undefined, c)
+			const g = await load(gateway, false, ms, pids[`gateway-${name}`], c)
+			cells.push(
+				`c=${c}: ${(g.rps / b.rps).toFixed(2)} x (${g.rps.toFixed(0)} vs ${b.rps.toFixed(0)} req/s) p50 ${g.p50.toFixed(1)}/${b.p50.toFixed(1)} p99 ${g.p99.toFixed(1)}/${b.p99.toFixed(1)} ${g.cpuUs.toFixed(0)} µs CPU/req non-2xx ${g.errors}`,
+			)
+		}
+		console.log(`${name.padEnd(8)} ${cells.join(' | ')}`)
+	}
+}
 
 /** CPU time (user + system, ms) a server process has used so far, from /proc (Linux). */
 function cpuMs(pid: number): number {
@@ -26,10 +87,10 @@ function cpuMs(pid: number): number {
 	}
 }
 
-async function start(args: string[]): Promise<string> {
+async function start(args: string[], name = args[0] ?? ''): Promise<string> {
 	const proc = Bun.spawn(['bun', resolve(here, 'servers.ts'), ...args], { stdout: 'pipe', stderr: 'inherit' })
 	children.push(proc)
-	pids[args[0]] = proc.pid
+	pids[name] = proc.pid
 	const reader = proc.stdout.getReader()
 	let text = ''
 	while (!text.includes('\n')) {
@@ -42,7 +103,7 @@ async function start(args: string[]): Promise<string> {
 
 const body = (stream: boolean) => JSON.stringify({ model: 'claude-sonnet-4-6', stream, messages: [{ role: 'user', content: 'benchmark request with a few words' }] })
 
-async function load(url: string, stream: boolean, ms: number, pid?: number): Promise<{ rps: number; errors: number; p50: number; p99: number; cpuUs: number }> {
+async function load(url: string, stream: boolean, ms: number, pid?: number, workers = concurrency): Promise<{ rps: number; errors: number; p50: number; p99: number; cpuUs: number }> {
 	const cpuBefore = pid ? cpuMs(pid) : Number.NaN
 	const deadline = performance.now() + ms
 	let done = 0
@@ -67,7 +128,7 @@ async function load(url: string, stream: boolean, ms: number, pid?: number): Pro
 			latencies.push(performance.now() - t)
 		}
 	}
-	await Promise.all(Array.from({ length: concurrency }, worker))
+	await Promise.all(Array.from({ length: workers }, worker))
 	latencies.sort((a, b) => a - b)
 	const cpuUs = pid ? ((cpuMs(pid) - cpuBefore) * 1000) / Math.max(1, done + errors) : Number.NaN
 	return { rps: done / (ms / 1000), errors, p50: latencies[Math.floor(latencies.length / 2)], p99: latencies[Math.floor(latencies.length * 0.99)], cpuUs }
@@ -79,6 +140,15 @@ try {
 	const bareJson = await start(['bare-json', fake])
 	const elysiaBare = await start(['elysia-bare', fake])
 	const gateway = await start(['gateway', fake, dir])
+	if (process.env.BENCH_STORAGE_ONLY !== '1') await mainRows(bare, bareJson, elysiaBare, gateway)
+	await storageRows(fake, bare)
+} finally {
+	for (const child of children) child.kill()
+	for (const cleanup of cleanups) await cleanup().catch(() => {})
+	rmSync(dir, { recursive: true, force: true })
+}
+
+async function mainRows(bare: string, bareJson: string, elysiaBare: string, gateway: string): Promise<void> {
 	// Warm up both (JIT, connection pools, the gateway's catalog and key windows).
 	await load(bare, false, 1000)
 	await load(bareJson, false, 1000)
@@ -116,7 +186,4 @@ try {
 			`${mode.padEnd(6)} bare ${b.rps.toFixed(0)} req/s (p50 ${b.p50.toFixed(1)} ms, ${b.cpuUs.toFixed(0)} µs CPU/req) | amb2api ${g.rps.toFixed(0)} req/s (p50 ${g.p50.toFixed(1)} ms, p99 ${g.p99.toFixed(1)} ms, ${g.cpuUs.toFixed(0)} µs CPU/req, errors ${g.errors}) | ratio ${((g.rps / b.rps) * 100).toFixed(1)} %`,
 		)
 	}
-} finally {
-	for (const child of children) child.kill()
-	rmSync(dir, { recursive: true, force: true })
 }

@@ -151,6 +151,12 @@ export const ServiceUnavailableError = defineError(
 	'service_unavailable',
 	(message: string, code: string, retryAfterSeconds: number | null = null) => ({ message, code, headers: retryAfter(retryAfterSeconds) }),
 )
+/** 503 with Retry-After: shared state is too contended or slow to answer in time; nothing was sent upstream. */
+export const StorageBusyError = defineError('StorageBusyError', 503, 'service_unavailable', (message: string, retryAfterSeconds: number) => ({
+	message,
+	code: 'storage_busy',
+	headers: retryAfter(retryAfterSeconds),
+}))
 /** 500: a bug in amb2api. The message is generic on purpose; details go to the log. */
 export const InternalError = defineError('InternalError', 500, 'server_error', (message: string = 'Internal error in amb2api; see the gateway log.') => ({
 	message,
@@ -162,6 +168,7 @@ export type AuthenticationError = InstanceType<typeof AuthenticationError>
 export type PermissionError = InstanceType<typeof PermissionError>
 export type NotFoundError = InstanceType<typeof NotFoundError>
 export type RateLimitError = InstanceType<typeof RateLimitError>
+export type StorageBusyError = InstanceType<typeof StorageBusyError>
 export type UpstreamError = InstanceType<typeof UpstreamError>
 export type UpstreamTimeoutError = InstanceType<typeof UpstreamTimeoutError>
 export type ServiceUnavailableError = InstanceType<typeof ServiceUnavailableError>

@@ -19,16 +19,18 @@ const PINO_LEVEL: Record<LogLevel, pino.Level> = { debug: 'debug', info: 'info',
 /** Exact strings that must never be written; each is replaced by its mask. */
 export class SecretRegistry {
 	private readonly secrets = new Map<string, string>()
+	/** Every secret in one alternation (longest first), rebuilt on change: one scan per line. */
+	private pattern: RegExp | null = null
 
 	add(secret: string | null | undefined, mask = maskKey(secret ?? '')): void {
-		if (secret && secret.length >= 6) this.secrets.set(secret, mask)
+		if (!secret || secret.length < 6 || this.secrets.get(secret) === mask) return
+		this.secrets.set(secret, mask)
+		const escaped = [...this.secrets.keys()].sort((a, b) => b.length - a.length).map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+		this.pattern = new RegExp(escaped.join('|'), 'g')
 	}
 
 	scrub(line: string): string {
-		for (const [secret, mask] of this.secrets) {
-			if (line.includes(secret)) line = line.split(secret).join(mask)
-		}
-		return line
+		return this.pattern ? line.replace(this.pattern, (secret) => this.secrets.get(secret) ?? secret) : line
 	}
 }
 

@@ -15,6 +15,8 @@ const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379'
 const PG_DSN = process.env.POSTGRES_TEST_DSN ?? 'postgres://postgres@127.0.0.1:5432/test'
 const run = `amb2api_multi_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`
 const cleanups: (() => Promise<void>)[] = []
+/** Every test gets a namespace of its own. */
+let next = 0
 
 afterAll(async () => {
 	for (const clean of cleanups) await clean().catch(() => {})
@@ -22,7 +24,7 @@ afterAll(async () => {
 
 const backends: Record<string, () => Promise<() => Promise<Storage>>> = {
 	redis: async () => {
-		const prefix = `${run}-redis`
+		const prefix = `${run}-redis-${next++}`
 		cleanups.push(async () => {
 			const redis = new Redis(REDIS_URL)
 			const keys = await redis.keys(`${prefix}:*`)
@@ -32,7 +34,7 @@ const backends: Record<string, () => Promise<() => Promise<Storage>>> = {
 		return () => createRedisStorage({ url: REDIS_URL, prefix })
 	},
 	postgres: async () => {
-		const schema = `${run}_pg`
+		const schema = `${run}_pg_${next++}`
 		const sql = postgres(PG_DSN, { max: 1, onnotice: () => {} })
 		await sql.unsafe(`CREATE SCHEMA "${schema}"`)
 		cleanups.push(async () => {
@@ -77,4 +79,57 @@ describe.each(Object.keys(backends))('two instances on one %s', (name) => {
 			await fake.stop()
 		}
 	}, 60_000)
+
+	test('64 concurrent clients on each of two instances, 3 keys x limit 200: no key over its limit, no 429 upstream, never a 5xx', async () => {
+		const open = await backends[name]()
+		const fake = createFakeGateway({ keys: Object.fromEntries(KEYS.map((k) => [k, {}])), limit: 200 })
+		fake.fault('*', { kind: 'delay', ms: 5 }, { persistent: true })
+		const env = { RATE_LIMIT_MAX_WAIT: '0' }
+		const a = await startHarness({ fake, storage: await open(), env })
+		const b = await startHarness({ fake, storage: await open(), env })
+		try {
+			const model = 'claude-sonnet-4-6'
+			const statuses: number[] = []
+			// 64 clients per instance, each sending requests one after another: 900 in all, more
+			// than the 600 the three keys allow in this window.
+			const client = async (gateway: typeof a, id: number) => {
+				for (let i = 0; i < 7; i++) {
+					const response = await gateway.chat({ model, messages: [{ role: 'user', content: `client ${id} request ${i}` }] })
+					statuses.push(response.status)
+					await response.text()
+				}
+			}
+			await Promise.all(Array.from({ length: 128 }, (_, i) => client(i % 2 ? a : b, i)))
+			const chats = fake.requests.filter((r) => r.path === '/v1/chat/completions')
+			expect(chats.filter((r) => r.status === 429)).toHaveLength(0)
+			for (const key of KEYS) expect(fake.count(key, model).sent).toBeLessThanOrEqual(200)
+			// Leases hold back at most a few slots per instance: nearly all 600 are used.
+			expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(540)
+			expect(statuses.filter((s) => s !== 200 && s !== 429 && s !== 503)).toEqual([])
+			expect(statuses.filter((s) => s === 200)).toHaveLength(chats.length)
+		} finally {
+			await a.close()
+			await b.close()
+			await fake.stop()
+		}
+	}, 120_000)
+})
+
+describe('a burst on one instance with Redis', () => {
+	test('500 concurrent requests: every answer is 200 or an honest 429/503, never a 500', async () => {
+		const open = await backends.redis()
+		const fake = createFakeGateway({ keys: Object.fromEntries(KEYS.map((k) => [k, {}])), limit: 1_000_000 })
+		const h = await startHarness({ fake, storage: await open(), env: { DAILY_REQUEST_LIMIT: '0' } })
+		try {
+			const model = 'claude-sonnet-4-6'
+			const responses = await Promise.all(Array.from({ length: 500 }, (_, i) => h.chat({ model, messages: [{ role: 'user', content: `burst ${i}` }] })))
+			const statuses = responses.map((r) => r.status)
+			expect(statuses.filter((s) => s !== 200 && s !== 429 && s !== 503)).toEqual([])
+			for (const r of responses.filter((r) => r.status === 429 || r.status === 503)) expect(r.headers.get('retry-after')).not.toBeNull()
+			expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(0)
+		} finally {
+			await h.close()
+			await fake.stop()
+		}
+	}, 120_000)
 })

@@ -9,7 +9,7 @@
  * - 5xx / network: next key after RETRY_429_INTERVAL, nobody blamed.
  * - the client's own bad request: returned as it is, no retry.
  */
-import { GatewayError, RateLimitError, UpstreamError, UpstreamTimeoutError } from '../../core/errors.ts'
+import { GatewayError, NotFoundError, RateLimitError, UpstreamError, UpstreamTimeoutError } from '../../core/errors.ts'
 import { isObject } from '../../core/json.ts'
 import type { Logger } from '../../core/log.ts'
 import { sleep } from '../../core/sleep.ts'
@@ -105,11 +105,11 @@ export class AssemblyClient {
 		const model = request.model
 		const wantsStream = request.stream === true
 		const includeUsage = wantsStream && (request.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true
-		// Fail fast (and without touching the upstream) when no key could serve at all.
-		await this.deps.pool.checkServable().catch((err) => {
-			this.deps.recorder?.finished({ keyId: null, principal, model, stream: wantsStream, ok: false, status: 503, failure: 'no-key', usage: null, attempts: 0 })
-			throw err
-		})
+		// An unknown model is refused before anything is reserved, counted or stored.
+		if (!(await this.deps.catalog.serves(model))) {
+			throw new NotFoundError(`The model ${JSON.stringify(model.slice(0, 200))} does not exist in the AssemblyAI LLM Gateway catalog; GET /v1/models lists them.`, 'model_not_found', { param: 'model' })
+		}
+		// No key at all: acquire's own check throws the 503 (and records it) before any upstream call.
 		const info = await this.deps.catalog.info(model)
 		// Native streaming only where the catalog lists `stream` (upstream-api.md §5.1); unknown models try it.
 		const native = wantsStream && (info?.supportedParameters ? info.supportedParameters.includes('stream') : true)

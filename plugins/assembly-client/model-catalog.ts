@@ -67,7 +67,18 @@ export interface ModelCatalogDeps {
 	fetch: typeof fetch
 	log: Logger
 	now?: () => number
+	/** Called with the ids after every successful fetch (state of vanished models can go). */
+	onRefresh?: (ids: ReadonlySet<string>) => void
 }
+
+const toInfo = (entry: CatalogEntry): ModelInfo => ({
+	id: entry.id,
+	supportedParameters: Array.isArray(entry.supported_parameters) ? entry.supported_parameters : null,
+	contextLength: entry.context_length ?? entry.top_provider?.context_length,
+	maxCompletionTokens: entry.top_provider?.max_completion_tokens,
+})
+
+const BUILTIN = new Set(BUILTIN_MODELS)
 
 /** The gateway answers `{"data":[…]}`; older shapes were `{"models":[…]}` or a bare array. */
 export function readCatalog(body: unknown): CatalogEntry[] | null {
@@ -82,7 +93,8 @@ export function readCatalog(body: unknown): CatalogEntry[] | null {
 
 export class ModelCatalog {
 	private entries: CatalogEntry[] | null = null
-	private byId = new Map<string, CatalogEntry>()
+	/** Built once per fetch: `info()` on the hot path allocates nothing. */
+	private byId = new Map<string, Readonly<ModelInfo>>()
 	private fetchedAt = -Infinity
 	private inflight: Promise<void> | null = null
 	private readonly now: () => number
@@ -105,8 +117,9 @@ export class ModelCatalog {
 				const entries = readCatalog(await response.json())
 				if (!entries) throw new Error('unexpected catalog shape')
 				this.entries = entries
-				this.byId = new Map(entries.map((e) => [e.id, e]))
+				this.byId = new Map(entries.map((e) => [e.id, Object.freeze(toInfo(e))]))
 				this.fetchedAt = this.now()
+				this.deps.onRefresh?.(new Set(this.byId.keys()))
 			} catch (err) {
 				// Try again in a minute rather than on every request.
 				this.fetchedAt = this.now() - this.options.ttlMs + 60_000
@@ -132,17 +145,19 @@ export class ModelCatalog {
 	}
 
 	/** What the catalog says about one model, or null when the model or the catalog is unknown. */
-	async info(model: string): Promise<ModelInfo | null> {
+	async info(model: string): Promise<Readonly<ModelInfo> | null> {
 		// Hot path (every chat request): no extra await while the cached catalog is fresh.
 		if (this.now() - this.fetchedAt > this.options.ttlMs) await this.list()
-		const entry = this.byId.get(model)
-		if (!entry) return null
-		return {
-			id: entry.id,
-			supportedParameters: Array.isArray(entry.supported_parameters) ? entry.supported_parameters : null,
-			contextLength: entry.context_length ?? entry.top_provider?.context_length,
-			maxCompletionTokens: entry.top_provider?.max_completion_tokens,
-		}
+		return this.byId.get(model) ?? null
+	}
+
+	/**
+	 * Whether a model may be served: it is in the catalog, or, while no catalog could be fetched
+	 * yet, in the built-in list. A refused model writes nothing (no window, no usage entry).
+	 */
+	async serves(model: string): Promise<boolean> {
+		if (this.now() - this.fetchedAt > this.options.ttlMs) await this.list()
+		return this.entries === null ? BUILTIN.has(model) : this.byId.has(model)
 	}
 
 	/** Model ids to serve: the catalog's, else the built-in list. */

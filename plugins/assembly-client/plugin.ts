@@ -40,7 +40,14 @@ export const plugin = definePlugin({
 	},
 	setup: ({ services, settings, config }) => {
 		const catalog = new ModelCatalog(
-			{ fetch: services.upstreamFetch, log: services.log, now: services.now },
+			{
+				fetch: services.upstreamFetch,
+				log: services.log,
+				now: services.now,
+				// Rate windows of models that left the catalog go (issue 10: bounded state).
+				onRefresh: (ids) =>
+					void services.pool.pruneModels(ids).catch((err) => services.log.warn({ err: String(err) }, 'could not prune rate windows of vanished models')),
+			},
 			{ modelsUrl: deriveModelsUrl(settings.endpoint), ttlMs: settings.modelsCacheTtl * 1000 },
 		)
 		const options = {

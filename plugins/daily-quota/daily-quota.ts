@@ -12,6 +12,7 @@
  * `quota:<day>:<keyId>` with field `total`, and `model:<model>` for models with a limit.
  */
 import { Elysia, t } from 'elysia'
+import { keyedBatcher } from '../../core/batch.ts'
 import { NotFoundError } from '../../core/errors.ts'
 import type { Doc, Storage } from '../../core/storage.ts'
 import { nextReset, usageDay } from '../../core/usage-day.ts'
@@ -49,6 +50,11 @@ export interface DailyQuotaOptions {
 /** Quota counters outlive their day a little, so a late release still finds them. */
 const GRACE_MS = 3_600_000
 const UNLIMITED = Number.MAX_SAFE_INTEGER
+/** Most requests of a key's daily quota one instance reserves ahead, and how long it holds them. */
+const LEASE_MAX = 32
+const LEASE_MS = 1000
+
+type Grant = { granted: true } | { granted: false; until: number; reason: string }
 
 export const quotaCounter = (day: string, keyId: string) => `quota:${day}:${keyId}`
 
@@ -82,23 +88,107 @@ export class DailyQuota implements KeyGate {
 		return limits
 	}
 
-	async reserve(keyId: string, model: string): Promise<{ granted: true } | { granted: false; until: number; reason: string }> {
+	/**
+	 * One request of the key's daily quota (and the model's, when it has a limit). Group commit:
+	 * requests for one key and model that arrive while a reservation is in flight are reserved
+	 * together by the next one, in one atomic `reserveCounter` of all of them. Lease: for a model
+	 * without a limit of its own, the reservation also takes a few requests of the key's total
+	 * ahead (an eighth of what is left, at most LEASE_MAX), spent here without a round trip;
+	 * the unused ones go back after LEASE_MS (counted as used meanwhile: never over the limit).
+	 */
+	reserve(keyId: string, model: string): Promise<Grant> {
+		const local = this.leased.get(keyId)
+		if (local && local.slots > 0 && local.day === usageDay(this.now()) && !this.hasModelLimit(keyId, model)) {
+			local.slots--
+			return Promise.resolve({ granted: true })
+		}
+		return this.reserveBatch(`${keyId}\n${model}`, { keyId, model })
+	}
+
+	private readonly reserveBatch = keyedBatcher<{ keyId: string; model: string }, Grant>((_, items) => this.reserveMany(items))
+	private readonly leased = new Map<string, { day: string; slots: number; timer: ReturnType<typeof setTimeout> }>()
+	/** The total counter's value each key's last reservation saw (on its day): sizes the next lease. */
+	private readonly lastSeen = new Map<string, { name: string; value: number }>()
+	private closed = false
+
+	private hasModelLimit(keyId: string, model: string): boolean {
+		const cached = this.cache.get(keyId)
+		return cached === undefined || cached.limits.models[model] !== undefined
+	}
+
+	private async reserveMany(all: { keyId: string; model: string }[]): Promise<Grant[]> {
+		const first = all[0]
+		if (!first) return []
+		const { keyId, model } = first
 		const limits = await this.limits(keyId)
 		const now = this.now()
 		const until = nextReset(now)
-		const name = quotaCounter(usageDay(now), keyId)
-		// Unlimited keys are counted too, so /admin/quotas shows their use.
-		const total = await this.deps.storage.reserveCounter(name, 'total', limits.daily ?? UNLIMITED, 1, until + GRACE_MS)
-		if (!total.granted) return { granted: false, until, reason: `daily limit ${limits.daily} reached` }
+		const day = usageDay(now)
+		const name = quotaCounter(day, keyId)
 		const modelLimit = limits.models[model]
-		if (modelLimit !== undefined) {
-			const perModel = await this.deps.storage.reserveCounter(name, `model:${model}`, modelLimit, 1, until + GRACE_MS)
-			if (!perModel.granted) {
-				await this.deps.storage.addCounters(name, { total: -1 }, until + GRACE_MS)
-				return { granted: false, until, reason: `daily limit ${modelLimit} for model ${model} reached` }
+		// What this instance leased serves first (it was reserved before these requests came).
+		const local = this.leased.get(keyId)
+		const fromLease = modelLimit === undefined && local && local.day === day ? Math.min(local.slots, all.length) : 0
+		if (local) local.slots -= fromLease
+		const items = all.slice(fromLease)
+		if (!items.length) return all.map(() => ({ granted: true }))
+		const daily = limits.daily ?? UNLIMITED
+		const last = this.lastSeen.get(keyId)
+		const seen = last?.name === name ? last.value : 0
+		const ahead = this.closed || modelLimit !== undefined ? 0 : Math.min(LEASE_MAX, Math.floor((daily - seen - items.length) / 8))
+		// Unlimited keys are counted too, so /admin/quotas shows their use.
+		let granted = 0
+		if (ahead > 0) {
+			const batch = await this.deps.storage.reserveCounter(name, 'total', daily, items.length + ahead, until + GRACE_MS)
+			this.lastSeen.set(keyId, { name, value: batch.value })
+			if (batch.granted) {
+				granted = items.length
+				this.lease(keyId, day, ahead)
+			} else granted = await this.reserveUpTo(name, 'total', daily, items.length, until + GRACE_MS)
+		} else granted = await this.reserveUpTo(name, 'total', daily, items.length, until + GRACE_MS)
+		let reason = `daily limit ${limits.daily} reached`
+		if (modelLimit !== undefined && granted > 0) {
+			const perModel = await this.reserveUpTo(name, `model:${model}`, modelLimit, granted, until + GRACE_MS)
+			if (perModel < granted) {
+				await this.deps.storage.addCounters(name, { total: perModel - granted }, until + GRACE_MS)
+				granted = perModel
+				reason = `daily limit ${modelLimit} for model ${model} reached`
 			}
 		}
-		return { granted: true }
+		return all.map((_, i) => (i < fromLease + granted ? { granted: true } : { granted: false, until, reason }))
+	}
+
+	private lease(keyId: string, day: string, slots: number): void {
+		const old = this.leased.get(keyId)
+		if (old) clearTimeout(old.timer)
+		const carried = old && old.day === day ? old.slots : 0
+		const timer = setTimeout(() => void this.returnLease(keyId).catch(() => {}), LEASE_MS)
+		this.leased.set(keyId, { day, slots: slots + carried, timer })
+	}
+
+	/** Gives a key's unused leased requests back to today's counter. */
+	private async returnLease(keyId: string): Promise<void> {
+		const local = this.leased.get(keyId)
+		if (!local) return
+		this.leased.delete(keyId)
+		clearTimeout(local.timer)
+		if (local.slots <= 0 || local.day !== usageDay(this.now())) return
+		await this.deps.storage.addCounters(quotaCounter(local.day, keyId), { total: -local.slots }, nextReset(this.now()) + GRACE_MS)
+	}
+
+	/** Gives every leased, unused request back (shutdown); no new leases afterwards. */
+	async close(): Promise<void> {
+		this.closed = true
+		await Promise.allSettled([...this.leased.keys()].map((keyId) => this.returnLease(keyId)))
+	}
+
+	/** Reserves `n`, or as many as are left when fewer are: resolves to how many it took. */
+	private async reserveUpTo(name: string, field: string, limit: number, n: number, expireAt: number): Promise<number> {
+		const all = await this.deps.storage.reserveCounter(name, field, limit, n, expireAt)
+		if (all.granted) return n
+		const left = Math.min(n, limit - all.value)
+		if (left <= 0) return 0
+		return (await this.deps.storage.reserveCounter(name, field, limit, left, expireAt)).granted ? left : 0
 	}
 
 	/**
@@ -120,7 +210,11 @@ export class DailyQuota implements KeyGate {
 		for (const [name, values] of Object.entries(await this.deps.storage.readCounters(prefix))) {
 			const models: Record<string, number> = {}
 			for (const [field, value] of Object.entries(values)) if (field.startsWith('model:')) models[field.slice('model:'.length)] = value
-			out.set(name.slice(prefix.length), { total: values.total ?? 0, models })
+			const keyId = name.slice(prefix.length)
+			// This instance's leased, unused requests are not use.
+			const local = this.leased.get(keyId)
+			const unused = local && name === quotaCounter(local.day, keyId) ? local.slots : 0
+			out.set(keyId, { total: (values.total ?? 0) - unused, models })
 		}
 		return out
 	}
@@ -143,6 +237,8 @@ export class DailyQuota implements KeyGate {
 		})
 		const limits = this.effective(doc)
 		this.cache.set(keyId, { limits, at: Date.now() })
+		// Requests leased under the old limits go back; the next reservation sizes a new lease.
+		await this.returnLease(keyId)
 		return limits
 	}
 }

@@ -32,6 +32,6 @@ export const plugin = definePlugin({
 		})
 		// The pool checks the quota after the rate window, for every key it picks.
 		services.pool.setGate(quota)
-		return { services: { quota }, routes: quotaAdmin({ auth: services.adminAuth, quota, pool: services.pool, now: services.now }) }
+		return { services: { quota }, routes: quotaAdmin({ auth: services.adminAuth, quota, pool: services.pool, now: services.now }), close: () => quota.close() }
 	},
 })

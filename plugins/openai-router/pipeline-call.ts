@@ -40,7 +40,8 @@ export async function callPipeline(
 	let result: PipelineResult
 	try {
 		// Every model the request can reach (fallbacks too) is checked against a client key's allow-list.
-		admission = deps.auth.admit ? await deps.auth.admit(principal, readModelPrefixes(chat.model).model, fallbackModels(chat)) : null
+		// Only client keys have quotas and model lists: the password user skips the await.
+		admission = deps.auth.admit && principal.kind === 'client' ? await deps.auth.admit(principal, readModelPrefixes(chat.model).model, fallbackModels(chat)) : null
 		result = await deps.chat.chat({ request: chat, signal: request.signal, principal, requestId: requestIdOf(request), keepAlive: options.keepAlive })
 	} catch (err) {
 		release?.()

@@ -60,6 +60,6 @@ export const plugin = definePlugin({
 			Object.assign(options, { callsPerRotation: settings.callsPerRotation, autoBan: settings.autoBan, autoBanCodes: settings.autoBanCodes, maxWaitMs: settings.maxWait * 1000 }),
 		)
 		await pool.init(settings.keys)
-		return { services: { pool }, routes: keysAdmin({ auth: services.adminAuth, pool }) }
+		return { services: { pool }, routes: keysAdmin({ auth: services.adminAuth, pool }), close: () => pool.close() }
 	},
 })

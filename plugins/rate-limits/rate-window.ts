@@ -202,3 +202,26 @@ export function refund(w: WindowRecord): void {
 export function releaseProbe(w: WindowRecord): void {
 	w.probeUntil = null
 }
+
+/**
+ * Slots an instance leased but did not use go back to the window they were taken from, and only
+ * to it: once the window has reset (or its reset moved), they lapsed with it and nothing is given.
+ */
+export function giveBack(w: WindowRecord, slots: number, leasedResetAt: number | null, now: number): void {
+	if (slots <= 0 || w.resetAt !== leasedResetAt || (w.resetAt !== null && w.resetAt <= now)) return
+	w.used = Math.max(0, w.used - slots)
+	if (w.limit !== null && w.remaining !== null) w.remaining = Math.min(w.limit, w.remaining + slots)
+}
+
+/**
+ * How many extra slots one instance may lease ahead: a share of what is left, so several
+ * instances can lease from one window, and none when headroom is short or the window's end is
+ * unknown (then every request reserves on its own). Unlimited windows lease `max`.
+ */
+export function leaseSize(w: WindowRecord, max: number): number {
+	if (max <= 0 || w.probeUntil !== null) return 0
+	if (w.unlimited) return max
+	// Only with a known end: a leased slot is never spent in a later window than it was counted in.
+	if (w.limit === null || w.remaining === null || w.resetAt === null) return 0
+	return Math.min(max, Math.floor(w.remaining / 8))
+}

@@ -96,3 +96,15 @@ describe('log ring', () => {
 		expect(ring.entries()).toEqual([{ msg: 'not json' }])
 	})
 })
+
+describe('secret scrubbing', () => {
+	test('one pass replaces every secret, regex characters and overlapping secrets included', () => {
+		const secrets = new SecretRegistry()
+		secrets.add('pass.word+(1)', 'MASK1')
+		secrets.add('abcdef', 'MASK2')
+		secrets.add('abcdefghij', 'MASK3')
+		expect(secrets.scrub('a pass.word+(1) b abcdefghij c abcdef d passXword+(1)')).toBe('a MASK1 b MASK3 c MASK2 d passXword+(1)')
+		expect(secrets.scrub('nothing here')).toBe('nothing here')
+		expect(new SecretRegistry().scrub('x abcdef')).toBe('x abcdef')
+	})
+})

@@ -231,3 +231,21 @@ describe('100 concurrent requests against a quota of 40: exactly 40 succeed', ()
 		await race(() => createPostgresStorage({ dsn }), 2)
 	})
 })
+
+describe('daily quota leases', () => {
+	test('requests reserved ahead are spent without a round trip, shown as unused, and go back on close', async () => {
+		const { DailyQuota } = await import('../../../plugins/daily-quota/daily-quota.ts')
+		const storage = new MemoryStorage()
+		const quota = new DailyQuota({ storage }, { defaultDailyLimit: 1000 })
+		const total = async () => Object.values(await storage.readCounters('quota:'))[0]?.total
+		expect(await quota.reserve('k1', 'm')).toEqual({ granted: true })
+		// One for the request, 32 ahead (an eighth of what is left, at most 32).
+		expect(await total()).toBe(33)
+		expect(await quota.reserve('k1', 'm')).toEqual({ granted: true })
+		expect(await total()).toBe(33)
+		expect((await quota.usedToday()).get('k1')?.total).toBe(2)
+		await quota.close()
+		expect(await total()).toBe(2)
+		expect((await quota.usedToday()).get('k1')?.total).toBe(2)
+	})
+})

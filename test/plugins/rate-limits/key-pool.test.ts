@@ -143,12 +143,59 @@ describe('failure classes', () => {
 	test('a 400 for bad input bans nothing, even with 400 in AUTO_BAN_ERROR_CODES', async () => {
 		h = await startHarness({ env: { AUTO_BAN: 'true', AUTO_BAN_ERROR_CODES: '400,401,403' } })
 		for (let i = 0; i < 5; i++) {
-			const response = await h.chat({ model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] })
+			// Beyond the model's context: the upstream's own 400 for the client's input.
+			const response = await h.chat({ model: 'claude-sonnet-4-6', max_tokens: 100_000_000, messages: [{ role: 'user', content: 'x' }] })
 			expect(response.status).toBe(400)
 		}
+		expect(chats().filter((r) => r.status === 400)).toHaveLength(5)
 		const report = (await (await h.admin('/admin/rate-limits')).json()).rate_limits
 		expect(report.every((k: { status: string }) => k.status === 'active')).toBe(true)
 		expect((await ask()).status).toBe(200)
+	})
+
+	test('a model the catalog does not list is refused with 404 before anything is stored or sent', async () => {
+		h = await startHarness()
+		expect((await ask()).status).toBe(200)
+		const before = { limits: await h.storage.listDocs('limits'), usage: await h.storage.readCounters('') }
+		for (let i = 0; i < 5; i++) {
+			const response = await h.chat({ model: `no-such-model-${i}`, messages: [{ role: 'user', content: 'x' }] })
+			expect(response.status).toBe(404)
+			const body = await response.json()
+			expect(body.error.code).toBe('model_not_found')
+			expect(body.error.param).toBe('model')
+		}
+		expect(chats()).toHaveLength(1)
+		expect(await h.storage.listDocs('limits')).toEqual(before.limits)
+		await h.gateway.close()
+		expect(JSON.stringify(await h.storage.readCounters(''))).not.toContain('no-such-model')
+	})
+
+	test('a backend too contended to settle a window answers 503 storage_busy with Retry-After, not 500', async () => {
+		class Contended extends MemoryStorage {
+			override async updateDoc<T extends Doc>(kind: DocKind, id: string, mutate: DocMutation<T>): Promise<T | null> {
+				if (kind === 'limits') throw new Error(`Test updateDoc ${kind}/${id}: still conflicting after 1000 attempts`)
+				return super.updateDoc(kind, id, mutate)
+			}
+		}
+		h = await startHarness({ storage: new Contended() })
+		const response = await ask()
+		expect(response.status).toBe(503)
+		expect(response.headers.get('retry-after')).toBe('1')
+		expect((await response.json()).error.code).toBe('storage_busy')
+		expect(chats()).toHaveLength(0)
+	})
+
+	test('rate windows of models that left the catalog are pruned once idle', async () => {
+		const c = clock()
+		h = await startHarness({ now: c.now })
+		expect((await ask()).status).toBe(200)
+		const stale = { ...(await h.storage.listDocs<Record<string, unknown> & { id: string }>('limits'))[0]!, id: 'k:gone-model', model: 'gone-model' }
+		await h.storage.putDoc('limits', { ...stale, lastUsedAt: c.now() - 3_600_000 })
+		await h.storage.putDoc('limits', { ...stale, id: 'k:recent-model', model: 'recent-model', lastUsedAt: c.now() })
+		const pool = h.gateway.services.pool!
+		expect(await pool.pruneModels(new Set(['claude-sonnet-4-6']))).toBe(1)
+		const models = (await h.storage.listDocs<{ id: string; model: string }>('limits')).map((w) => w.model).sort()
+		expect(models).toEqual(['claude-sonnet-4-6', 'recent-model'])
 	})
 
 	test('5xx on one key is retried on another key without banning or cooling it (500 not in AUTO_BAN_ERROR_CODES)', async () => {
@@ -297,5 +344,17 @@ describe('/admin/rate-limits and key administration', () => {
 		const response = await ask()
 		expect(response.status).toBe(429)
 		expect(chats().filter((r) => r.status === 429)).toHaveLength(0)
+	})
+})
+
+describe('shared state that does not answer in time', () => {
+	test('withinTime turns a reservation that hangs into 503 storage_busy with Retry-After', async () => {
+		const { withinTime } = await import('../../../plugins/rate-limits/storage-busy.ts')
+		const hang = new Promise<never>(() => {})
+		const err = await withinTime(hang, 20).catch((e) => e)
+		expect(err.status).toBe(503)
+		expect(err.code).toBe('storage_busy')
+		expect(err.headers['retry-after']).toBe('1')
+		expect(await withinTime(Promise.resolve(7), 20)).toBe(7)
 	})
 })

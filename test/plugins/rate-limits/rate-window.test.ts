@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { coolDown, deny, emptyWindow, observe, observeUnlimited, readLimitHeaders, refund, reserve, sameWindow } from '../../../plugins/rate-limits/rate-window.ts'
+import { coolDown, deny, emptyWindow, leaseSize, observe, observeUnlimited, readLimitHeaders, refund, reserve, sameWindow } from '../../../plugins/rate-limits/rate-window.ts'
 
 const headers = (h: Record<string, string>) => readLimitHeaders(new Headers(h), 0)
 
@@ -100,5 +100,20 @@ describe('rate window', () => {
 		expect(sameWindow(before, w)).toBe(true)
 		observe(w, headers({ 'x-ratelimit-limit': '30', 'x-ratelimit-remaining': '28', 'x-ratelimit-reset': '59' }), 900)
 		expect(sameWindow(before, w)).toBe(false)
+	})
+})
+
+describe('leases', () => {
+	const empty = emptyWindow
+	const size = leaseSize
+	test('an eighth of what is left, at most max; none without a known end, while probing, or when short', () => {
+		const w = { ...empty('k', 'm'), limit: 200, remaining: 200, resetAt: 1000 }
+		expect(size(w, 32)).toBe(25)
+		expect(size({ ...w, remaining: 1000, limit: 1000 }, 32)).toBe(32)
+		expect(size({ ...w, remaining: 7 }, 32)).toBe(0)
+		expect(size({ ...w, resetAt: null }, 32)).toBe(0)
+		expect(size({ ...w, probeUntil: 5 }, 32)).toBe(0)
+		expect(size({ ...empty('k', 'm'), unlimited: true }, 32)).toBe(32)
+		expect(size(w, 0)).toBe(0)
 	})
 })

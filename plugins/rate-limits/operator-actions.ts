@@ -1,0 +1,112 @@
+/** What an operator does to the pool: add and remove keys, enable/disable/ban, and the report. */
+import { maskKey } from '../../core/secrets.ts'
+import type { Blocks } from './blocks.ts'
+import type { KeyList, KeyStatus } from './key-list.ts'
+import type { StoredKeyRecord } from './key-records.ts'
+import { type KeyReport, iso } from './pool-types.ts'
+import type { WindowStore } from './window-store.ts'
+
+export interface OperatorDeps {
+	keys: KeyList
+	windows: WindowStore
+	blocks: Blocks
+	now: () => number
+}
+
+export class OperatorActions {
+	constructor(private readonly deps: OperatorDeps) {}
+
+	/** Adds keys; a key already in the pool (same hash) is reported as a duplicate, not added twice. */
+	async addKeys(keys: readonly string[]): Promise<{ added: string[]; duplicates: string[] }> {
+		const added: string[] = []
+		const duplicates: string[] = []
+		for (const key of keys) {
+			const record = this.deps.keys.newRecord(key, 'admin')
+			;((await this.deps.keys.insert(record)) ? added : duplicates).push(record.id)
+		}
+		await this.deps.keys.reload()
+		return { added, duplicates }
+	}
+
+	/** Removes an admin-added key and its rate-limit state. Env keys belong to ASSEMBLY_API_KEYS. */
+	async removeKey(id: string): Promise<'removed' | 'not_found' | 'env_key'> {
+		const record = await this.deps.keys.find(id)
+		if (!record) return 'not_found'
+		if (record.source === 'env') return 'env_key'
+		await this.deps.keys.remove(id)
+		await this.deps.windows.removeKey(id)
+		await this.deps.keys.reload()
+		return 'removed'
+	}
+
+	/** Disable, ban or (re-)enable a key. Enabling also lifts cooldowns of the key. */
+	async setStatus(id: string, status: KeyStatus, reason: string | null = null): Promise<StoredKeyRecord | null> {
+		const now = this.deps.now()
+		const updated = await this.deps.keys.update(id, (k) => ({
+			...k,
+			status,
+			reason: status === 'active' ? null : reason,
+			changedAt: now,
+			cooldownUntil: status === 'active' ? null : k.cooldownUntil,
+		}))
+		if (updated && status === 'active') {
+			for (const wid of await this.deps.windows.clearKey(id)) this.deps.blocks.delete(wid)
+		}
+		await this.deps.keys.reload()
+		this.deps.blocks.wake()
+		return updated
+	}
+
+	/** Quotas changed or were reset: forget what this instance learned about spent quotas. */
+	forgetQuotaBlocks(): void {
+		this.deps.blocks.forget('quota')
+		this.deps.blocks.wake()
+	}
+
+	/** Every key, masked, with its per-model windows: what /admin/rate-limits shows. */
+	async report(): Promise<KeyReport[]> {
+		const now = this.deps.now()
+		const keys = await this.deps.keys.fresh()
+		const windows = await this.deps.windows.list()
+		return keys.map((k) => {
+			const models: KeyReport['models'] = {}
+			for (const w of windows) {
+				if (w.keyId !== k.id) continue
+				const rolled = w.resetAt !== null && w.resetAt <= now
+				// This instance's leased, unused slots are headroom, not use.
+				const unused = rolled ? 0 : this.deps.windows.unusedLease(w.id, w.resetAt)
+				const remaining = rolled ? w.limit : w.remaining === null ? null : w.remaining + unused
+				const status =
+					w.deniedUntil !== null && w.deniedUntil > now
+						? 'denied'
+						: w.cooldownUntil !== null && w.cooldownUntil > now
+							? 'cooling'
+							: w.limit === null && !w.unlimited
+								? 'unknown'
+								: remaining !== null && remaining <= 0
+									? 'exhausted'
+									: 'active'
+				models[w.model] = {
+					status,
+					limit: w.limit,
+					remaining,
+					used: rolled ? 0 : w.used - unused,
+					reset_in_seconds: !rolled && w.resetAt !== null ? Math.max(0, Math.ceil((w.resetAt - now) / 1000)) : null,
+					last_used_at: iso(w.lastUsedAt),
+					reason: w.reason,
+				}
+			}
+			const cooling = k.status === 'active' && k.cooldownUntil !== null && k.cooldownUntil > now
+			return {
+				id: k.id,
+				key: maskKey(k.key),
+				source: k.source,
+				status: cooling ? 'cooling' : k.status,
+				reason: k.reason,
+				changed_at: iso(k.changedAt),
+				cooldown_until: cooling ? iso(k.cooldownUntil) : null,
+				models,
+			}
+		})
+	}
+}

@@ -1,0 +1,103 @@
+/** The key pool's public types: options, the daily-quota gate, outcomes, leases and reports. */
+import type { Logger } from '../../core/log.ts'
+import type { Storage } from '../../core/storage.ts'
+import type { KeyStatus } from './key-list.ts'
+import type { KeyRecords } from './key-records.ts'
+
+export interface KeyPoolOptions {
+	/** Consecutive requests a key serves before round robin moves on. @default 100 */
+	callsPerRotation: number
+	/** Ban a key answering one of `autoBanCodes` (never for the client's own 4xx or one model's access). @default false */
+	autoBan: boolean
+	/** @default [401, 403] */
+	autoBanCodes: readonly number[]
+	/** When no key has headroom, wait for a reset that is at most this far away. @default 5000 */
+	maxWaitMs: number
+	/** How long a probe of an unknown limit may hold other requests back. @default 300000 */
+	probeTtlMs: number
+	/** Key-level cooldown after an auth failure when auto-ban is off. @default 60000 */
+	authCooldownMs?: number
+	/** How long a key without access to a model is left out for that model. @default 3600000 */
+	deniedMs?: number
+	/** How stale the in-process copy of the key list may get (other instances' changes). @default 1000 */
+	refreshMs?: number
+	/** Most rate-window slots an instance reserves ahead per key and model (0 = none). @default 32 */
+	leaseMax?: number
+	/** How long leased slots are held before the unused ones go back. @default 1000 */
+	leaseMs?: number
+}
+
+/**
+ * A daily quota per upstream key (and model), checked after the rate window: reserve takes one
+ * request atomically in the backend, release gives it back when the attempt failed.
+ */
+export interface KeyGate {
+	reserve(keyId: string, model: string): Promise<{ granted: true } | { granted: false; until: number; reason: string }>
+	release(keyId: string, model: string): Promise<void>
+}
+
+export interface KeyPoolDeps {
+	storage: Storage
+	log: Logger
+	/** Daily quotas; absent = none. */
+	gate?: KeyGate
+	now?: () => number
+	/** Called for every key the pool learns, so the logger can scrub it. */
+	onSecret?: (key: string) => void
+	/** How key records are stored: admin keys sealed, env keys as id and state only (key-records.ts). */
+	records: KeyRecords
+}
+
+/** What an upstream attempt ended with, as the pool needs to know it. */
+export type Outcome =
+	| { kind: 'success'; headers: Headers }
+	| { kind: 'rate-limit'; status?: number; headers: Headers; message: string }
+	| { kind: 'key'; status: number; headers: Headers; message: string }
+	| { kind: 'no-model-access'; headers: Headers; message: string }
+	/** `unanswered`: no HTTP answer at all (timeout, network error): the slot is given back, so a hanging upstream never looks like a spent rate limit. */
+	| { kind: 'transient'; status?: number; headers?: Headers; message: string; unanswered?: boolean }
+	| { kind: 'client'; headers: Headers }
+	| { kind: 'aborted' }
+
+export interface Lease {
+	readonly keyId: string
+	readonly key: string
+	readonly masked: string
+	readonly model: string
+	/** This request probes a limit nobody knows yet: others wait for its answer's headers. */
+	readonly probe: boolean
+	settle(outcome: Outcome): Promise<void>
+}
+
+export interface AcquireOptions {
+	/** Keys already tried by this request. */
+	exclude?: ReadonlySet<string>
+	signal?: AbortSignal
+}
+
+/** Thrown by acquire when every key was already tried by this request. */
+export class KeysExhaustedError extends Error {}
+
+export interface KeyReport {
+	id: string
+	key: string
+	source: 'env' | 'admin'
+	status: KeyStatus | 'cooling'
+	reason: string | null
+	changed_at: string | null
+	cooldown_until: string | null
+	models: Record<
+		string,
+		{
+			status: 'active' | 'exhausted' | 'cooling' | 'denied' | 'unknown'
+			limit: number | null
+			remaining: number | null
+			used: number
+			reset_in_seconds: number | null
+			last_used_at: string | null
+			reason: string | null
+		}
+	>
+}
+
+export const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())

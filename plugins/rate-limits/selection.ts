@@ -1,0 +1,163 @@
+/**
+ * Selection and rotation: which key serves a request. Keep the current key for
+ * CALLS_PER_ROTATION calls, then move on; move earlier when the current key has no headroom for
+ * the model. A key whose window is known to be blocked is skipped without a storage round trip.
+ */
+import { NotFoundError, RateLimitError, ServiceUnavailableError } from '../../core/errors.ts'
+import type { Block, Blocks } from './blocks.ts'
+import type { KeyList, KeyRecord } from './key-list.ts'
+import type { Learning } from './learning.ts'
+import { type AcquireOptions, type KeyGate, type KeyPoolOptions, KeysExhaustedError, type Lease } from './pool-types.ts'
+import { windowId } from './rate-window.ts'
+import { storageBusy, withinTime } from './storage-busy.ts'
+import type { WindowStore } from './window-store.ts'
+
+export interface SelectionDeps {
+	keys: KeyList
+	windows: WindowStore
+	blocks: Blocks
+	learning: Learning
+	now: () => number
+	options: KeyPoolOptions
+	/** The daily quota, when the daily-quota plugin registered one. */
+	gate(): KeyGate | undefined
+}
+
+/** Throws the 503 a request would end with when no key can serve at all (no upstream call needed). */
+export function assertServable(keys: readonly KeyRecord[]): void {
+	if (!keys.length) {
+		throw new ServiceUnavailableError(
+			'No AssemblyAI API key is configured. Set ASSEMBLY_API_KEYS (comma-separated) and restart, or add keys with POST /admin/keys.',
+			'no_keys_configured',
+		)
+	}
+	if (!keys.some((k) => k.status === 'active')) {
+		throw new ServiceUnavailableError('Every upstream key is disabled or banned. Re-enable one with POST /admin/keys/{id}/enable.', 'no_available_keys')
+	}
+}
+
+export class Selection {
+	/** Rotation cursor (per instance: headroom itself is shared and atomic). */
+	private current = 0
+	private callsOnCurrent = 0
+
+	constructor(private readonly deps: SelectionDeps) {}
+
+	/**
+	 * A key with headroom for `model`, reserved. Waits for a reset at most `maxWaitMs` away (and
+	 * for an in-flight probe); otherwise throws 429 with Retry-After, or 503 when no key can serve.
+	 */
+	async acquire(model: string, options: AcquireOptions = {}): Promise<Lease> {
+		const { blocks, windows } = this.deps
+		const exclude = options.exclude ?? new Set<string>()
+		const started = this.deps.now()
+		for (;;) {
+			const current = this.deps.keys.fresh()
+			const keys = Array.isArray(current) ? current : await current
+			assertServable(keys)
+			const enabled = keys.filter((k) => k.status === 'active')
+			const now = this.deps.now()
+			const candidates = enabled.filter((k) => !exclude.has(k.id))
+			if (!candidates.length) throw new KeysExhaustedError('every key was tried for this request')
+
+			// The earliest moment something may change, per kind of block.
+			const until = { window: Infinity, quota: Infinity, denied: Infinity }
+			let probing = false
+			let quotaReason = ''
+			const note = (block: Block) => {
+				until[block.why] = Math.min(until[block.why], block.until)
+				if (block.why === 'quota') quotaReason = block.reason ?? quotaReason
+			}
+			const remember = (wid: string, block: Block) => {
+				blocks.set(wid, block)
+				note(block)
+			}
+			for (const [position, record] of this.rotationOrder(keys, candidates)) {
+				if (record.cooldownUntil !== null && record.cooldownUntil > now) {
+					note({ until: record.cooldownUntil, why: 'window', reason: null })
+					continue
+				}
+				const wid = windowId(record.id, model)
+				const known = blocks.get(wid)
+				if (known !== undefined && known.until > now) {
+					note(known)
+					continue
+				}
+				const result = await windows.reserve(record.id, model, now)
+				if (result.granted) {
+					const gate = this.deps.gate()
+					const quota = gate ? await withinTime(gate.reserve(record.id, model)).catch(storageBusy) : { granted: true as const }
+					if (!quota.granted) {
+						// Daily quota spent: give the window slot back and leave the key out until the reset.
+						await windows.refund(record.id, model)
+						remember(wid, { until: quota.until, why: 'quota', reason: quota.reason })
+						continue
+					}
+					blocks.delete(wid)
+					this.advance(position)
+					return this.deps.learning.lease(record, model, result.probe, gate)
+				}
+				if (result.why === 'probing') {
+					probing = true
+					note({ until: result.until, why: 'window', reason: null })
+				} else {
+					remember(wid, { until: result.until, why: result.why === 'denied' ? 'denied' : 'window', reason: null })
+				}
+			}
+
+			if (!probing && until.window === Infinity) {
+				// Nothing frees up by waiting a little: say which wall every key hit.
+				if (until.quota < Infinity) {
+					throw new RateLimitError(
+						`Every upstream key reached its daily quota for model ${model} (${quotaReason}). Quotas reset at ${new Date(until.quota).toISOString()}.`,
+						Math.max(1, (until.quota - this.deps.now()) / 1000),
+						'daily_quota_exhausted',
+						{ reset_at: new Date(until.quota).toISOString() },
+					)
+				}
+				if (until.denied < Infinity) {
+					throw new NotFoundError(`No configured AssemblyAI key has access to model ${model}.`, 'model_not_found')
+				}
+			}
+			const earliest = Math.min(until.window, until.quota, until.denied)
+			const waitMs = earliest - this.deps.now()
+			const waited = this.deps.now() - started
+			if (options.signal?.aborted) throw new KeysExhaustedError('client went away')
+			if (probing || waitMs + waited <= this.deps.options.maxWaitMs) {
+				// A probe answers within one request's time; a near reset is worth waiting for.
+				await blocks.waitForChange(Math.max(1, Math.min(waitMs, probing ? 100 : 250)), options.signal)
+				continue
+			}
+			throw new RateLimitError(
+				`Every upstream key has reached its rate limit for model ${model}. Retry after ${new Date(earliest).toISOString()}.`,
+				Math.max(1, waitMs / 1000),
+				'rate_limit_exceeded',
+			)
+		}
+	}
+
+	/** Candidates in rotation order, starting at the current key unless it served its share. */
+	private rotationOrder(all: KeyRecord[], candidates: KeyRecord[]): [number, KeyRecord][] {
+		const allowed = new Set(candidates.map((k) => k.id))
+		if (this.callsOnCurrent >= this.deps.options.callsPerRotation) {
+			this.current = (this.current + 1) % all.length
+			this.callsOnCurrent = 0
+		}
+		const start = this.current % all.length
+		const order: [number, KeyRecord][] = []
+		for (let i = 0; i < all.length; i++) {
+			const position = (start + i) % all.length
+			const record = all[position]
+			if (record !== undefined && allowed.has(record.id)) order.push([position, record])
+		}
+		return order
+	}
+
+	private advance(position: number): void {
+		if (position === this.current) this.callsOnCurrent++
+		else {
+			this.current = position
+			this.callsOnCurrent = 1
+		}
+	}
+}
