@@ -13,6 +13,9 @@ import { maskKey } from '../core/secrets.ts'
 import { createFakeGateway, type FakeGateway } from './fake-gateway.ts'
 import { KEYS, readSse, sparePort } from './support.ts'
 
+/** 32 bytes, hex: every instance of the deployment gets the same one. */
+const SHARED_SECRETS_KEY = 'a1'.repeat(32)
+
 const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379'
 const MAIN = resolve(import.meta.dir, '../core/main.ts')
 const PREFIX = `amb2api_deploy_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`
@@ -51,6 +54,8 @@ async function startInstance(name: string, fakeUrl: string): Promise<Instance> {
 			LOG_FILE: join(dir, `${name}.log`),
 			CREDENTIALS_DIR: join(dir, `creds-${name}`),
 			METRICS_TOKEN,
+			// Several instances on one backend share one SECRETS_KEY (README, Secrets at rest): keys one seals, the other opens.
+			SECRETS_KEY: SHARED_SECRETS_KEY,
 		},
 		stdout: 'pipe',
 		stderr: 'pipe',

@@ -4,7 +4,7 @@ import type { Storage } from '../../core/storage.ts'
 import { html } from '../../views/html.ts'
 import { addKeysForm, type KeysState, keysTable } from '../../views/keys-table.ts'
 import type { KeyTester } from '../assembly-client/key-test.ts'
-import type { KeyPool, KeyRecord } from '../rate-limits/key-pool.ts'
+import type { KeyPool } from '../rate-limits/key-pool.ts'
 import { FormError, field, guard, message, type PanelKit, postedForm, show } from './http.ts'
 
 export interface KeysPageDeps {
@@ -81,10 +81,10 @@ export const keysPage = (kit: PanelKit, deps: KeysPageDeps) => {
 						extra = { message: `Key ${id.slice(0, 8)} removed.` }
 					} else if (action === 'test') {
 						if (!deps.keyTester) throw new FormError('Key tests need the assembly-client plugin.')
-						const record = await deps.storage.getDoc<KeyRecord>('keys', id)
+						const key = await deps.pool.secretOf(id)
 						const shown = (await deps.pool.report()).find((k) => k.id === id)
-						if (!record || !shown) throw new FormError('No such key.')
-						const result = await deps.keyTester.test(record.key, shown.key)
+						if (!key || !shown) throw new FormError('No such key.')
+						const result = await deps.keyTester.test(key, shown.key)
 						extra = { tested: { id, text: result.text, ok: result.ok } }
 					} else throw new FormError(`Unknown action ${action}.`)
 				} catch (err) {

@@ -34,6 +34,8 @@ export async function callPipeline(
 	options: { keepAlive?: boolean; log?: Record<string, unknown> } = {},
 ): Promise<PipelineResult> {
 	annotate(request, { model: chat.model, stream: chat.stream === true, ...options.log, ...(principal.kind === 'client' ? { client: principal.name } : {}) })
+	// Every model the request can reach (a malformed fallbacks[].model is a 400 for everyone).
+	const fallbacks = fallbackModels(chat)
 	// Beyond MAX_CONCURRENT_REQUESTS: an honest 503 with Retry-After now, never a silent queue.
 	const release = deps.limit?.acquire()
 	let admission: Awaited<ReturnType<NonNullable<ApiAuthenticator['admit']>>> = null
@@ -41,7 +43,7 @@ export async function callPipeline(
 	try {
 		// Every model the request can reach (fallbacks too) is checked against a client key's allow-list.
 		// Only client keys have quotas and model lists: the password user skips the await.
-		admission = deps.auth.admit && principal.kind === 'client' ? await deps.auth.admit(principal, readModelPrefixes(chat.model).model, fallbackModels(chat)) : null
+		admission = deps.auth.admit && principal.kind === 'client' ? await deps.auth.admit(principal, readModelPrefixes(chat.model).model, fallbacks) : null
 		result = await deps.chat.chat({ request: chat, signal: request.signal, principal, requestId: requestIdOf(request), keepAlive: options.keepAlive })
 	} catch (err) {
 		release?.()

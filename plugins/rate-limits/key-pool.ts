@@ -91,6 +91,12 @@ export class KeyPool {
 		return this.selection.acquire(model, options)
 	}
 
+	/** The key itself, for the one caller that must send it outside a request (the panel's key test). Env keys live only in memory. */
+	async secretOf(id: string): Promise<string | null> {
+		const current = this.keys.fresh()
+		return (Array.isArray(current) ? current : await current).find((k) => k.id === id)?.key ?? null
+	}
+
 	addKeys(keys: readonly string[]): Promise<{ added: string[]; duplicates: string[] }> {
 		return this.operator.addKeys(keys)
 	}
