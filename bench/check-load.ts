@@ -62,7 +62,11 @@ async function main() {
 
 	async function shortRequest(): Promise<number> {
 		const started = performance.now()
-		const response = await fetch(`${gw.base}/v1/chat/completions`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: shortBody })
+		const response = await fetch(`${gw.base}/v1/chat/completions`, {
+			method: 'POST',
+			headers: { ...auth, 'content-type': 'application/json' },
+			body: shortBody,
+		})
 		await response.text()
 		const ms = performance.now() - started
 		if (response.status !== 200) error(`short request: HTTP ${response.status}`)

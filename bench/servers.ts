@@ -14,8 +14,7 @@ import { buildApp } from '../core/kernel.ts'
 import { createFakeGateway } from '../test/fake-gateway.ts'
 import { BENCH_KEYS, BENCH_PASSWORD } from './constants.ts'
 
-
-const [mode, fakeUrl, dir] = process.argv.slice(2)
+const [mode, fakeUrl, dir = '.'] = process.argv.slice(2)
 
 /** The environment that points the gateway at one storage backend, in a namespace of its own. */
 function storageEnv(storage: string): Record<string, string> {
@@ -35,7 +34,7 @@ if (mode === 'fake') {
 	const upstream = `${fakeUrl}/v1/chat/completions`
 	/** The upstream call every baseline makes: the request body as it is, with the first key. */
 	const forward = (body: string, signal: AbortSignal) =>
-		fetch(upstream, { method: 'POST', headers: { authorization: BENCH_KEYS[0], 'content-type': 'application/json' }, body, signal })
+		fetch(upstream, { method: 'POST', headers: { authorization: BENCH_KEYS[0] as string, 'content-type': 'application/json' }, body, signal })
 	const passThrough = (response: Response) =>
 		new Response(response.body, { status: response.status, headers: { 'content-type': response.headers.get('content-type') ?? 'application/json' } })
 

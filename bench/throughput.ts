@@ -80,7 +80,7 @@ async function storageRows(fake: string, bare: string): Promise<void> {
 /** CPU time (user + system, ms) a server process has used so far, from /proc (Linux). */
 function cpuMs(pid: number): number {
 	try {
-		const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+		const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ')
 		return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
 	} catch {
 		return Number.NaN
@@ -101,9 +101,16 @@ async function start(args: string[], name = args[0] ?? ''): Promise<string> {
 	return text.trim()
 }
 
-const body = (stream: boolean) => JSON.stringify({ model: 'claude-sonnet-4-6', stream, messages: [{ role: 'user', content: 'benchmark request with a few words' }] })
+const body = (stream: boolean) =>
+	JSON.stringify({ model: 'claude-sonnet-4-6', stream, messages: [{ role: 'user', content: 'benchmark request with a few words' }] })
 
-async function load(url: string, stream: boolean, ms: number, pid?: number, workers = concurrency): Promise<{ rps: number; errors: number; p50: number; p99: number; cpuUs: number }> {
+async function load(
+	url: string,
+	stream: boolean,
+	ms: number,
+	pid?: number,
+	workers = concurrency,
+): Promise<{ rps: number; errors: number; p50: number; p99: number; cpuUs: number }> {
 	const cpuBefore = pid ? cpuMs(pid) : Number.NaN
 	const deadline = performance.now() + ms
 	let done = 0
@@ -131,7 +138,13 @@ async function load(url: string, stream: boolean, ms: number, pid?: number, work
 	await Promise.all(Array.from({ length: workers }, worker))
 	latencies.sort((a, b) => a - b)
 	const cpuUs = pid ? ((cpuMs(pid) - cpuBefore) * 1000) / Math.max(1, done + errors) : Number.NaN
-	return { rps: done / (ms / 1000), errors, p50: latencies[Math.floor(latencies.length / 2)], p99: latencies[Math.floor(latencies.length * 0.99)], cpuUs }
+	return {
+		rps: done / (ms / 1000),
+		errors,
+		p50: latencies[Math.floor(latencies.length / 2)] ?? Number.NaN,
+		p99: latencies[Math.floor(latencies.length * 0.99)] ?? Number.NaN,
+		cpuUs,
+	}
 }
 
 try {
@@ -158,19 +171,25 @@ async function mainRows(bare: string, bareJson: string, elysiaBare: string, gate
 	const results: Record<string, { rps: number; errors: number; p50: number; p99: number; cpuUs: number }[]> = {}
 	for (const stream of [false, true]) {
 		for (let round = 0; round < rounds; round++) {
-			for (const [name, url, pid] of [['bare', bare, pids.bare], ['bare+json', bareJson, pids['bare-json']], ['elysia', elysiaBare, pids['elysia-bare']], ['amb2api', gateway, pids.gateway]] as const) {
+			for (const [name, url, pid] of [
+				['bare', bare, pids.bare],
+				['bare+json', bareJson, pids['bare-json']],
+				['elysia', elysiaBare, pids['elysia-bare']],
+				['amb2api', gateway, pids.gateway],
+			] as const) {
 				const key = `${name} ${stream ? 'stream' : 'json'}`
 				;(results[key] ??= []).push(await load(url, stream, (seconds * 1000) / rounds, pid))
 			}
 		}
 	}
 	const summary = (key: string) => {
-		const runs = results[key]
+		const runs = results[key] ?? []
+		const last = runs[runs.length - 1]
 		return {
 			rps: runs.reduce((s, r) => s + r.rps, 0) / runs.length,
 			errors: runs.reduce((s, r) => s + r.errors, 0),
-			p50: runs[runs.length - 1].p50,
-			p99: runs[runs.length - 1].p99,
+			p50: last?.p50 ?? Number.NaN,
+			p99: last?.p99 ?? Number.NaN,
 			cpuUs: runs.reduce((s, r) => s + r.cpuUs, 0) / runs.length,
 		}
 	}
@@ -180,8 +199,12 @@ async function mainRows(bare: string, bareJson: string, elysiaBare: string, gate
 		const j = summary(`bare+json ${mode}`)
 		const e = summary(`elysia ${mode}`)
 		const g = summary(`amb2api ${mode}`)
-		console.log(`${mode.padEnd(6)} bare+json (parses and re-encodes both bodies): ${j.rps.toFixed(0)} req/s, ${j.cpuUs.toFixed(0)} µs CPU/req, ratio ${((j.rps / b.rps) * 100).toFixed(1)} %`)
-		console.log(`${mode.padEnd(6)} elysia proxy with amb2api's global hooks: ${e.rps.toFixed(0)} req/s, ${e.cpuUs.toFixed(0)} µs CPU/req, ratio ${((e.rps / b.rps) * 100).toFixed(1)} %`)
+		console.log(
+			`${mode.padEnd(6)} bare+json (parses and re-encodes both bodies): ${j.rps.toFixed(0)} req/s, ${j.cpuUs.toFixed(0)} µs CPU/req, ratio ${((j.rps / b.rps) * 100).toFixed(1)} %`,
+		)
+		console.log(
+			`${mode.padEnd(6)} elysia proxy with amb2api's global hooks: ${e.rps.toFixed(0)} req/s, ${e.cpuUs.toFixed(0)} µs CPU/req, ratio ${((e.rps / b.rps) * 100).toFixed(1)} %`,
+		)
 		console.log(
 			`${mode.padEnd(6)} bare ${b.rps.toFixed(0)} req/s (p50 ${b.p50.toFixed(1)} ms, ${b.cpuUs.toFixed(0)} µs CPU/req) | amb2api ${g.rps.toFixed(0)} req/s (p50 ${g.p50.toFixed(1)} ms, p99 ${g.p99.toFixed(1)} ms, ${g.cpuUs.toFixed(0)} µs CPU/req, errors ${g.errors}) | ratio ${((g.rps / b.rps) * 100).toFixed(1)} %`,
 		)

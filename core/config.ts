@@ -25,8 +25,9 @@ export function parseDotenv(text: string): Env {
 		const line = rawLine.trim()
 		if (!line || line.startsWith('#')) continue
 		const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line)
-		if (!match) continue
-		let value = match[2]
+		const name = match?.[1]
+		if (!match || name === undefined) continue
+		let value = match[2] ?? ''
 		const quote = value[0]
 		if ((quote === '"' || quote === "'") && value.length >= 2 && value.endsWith(quote)) {
 			value = value.slice(1, -1)
@@ -34,7 +35,7 @@ export function parseDotenv(text: string): Env {
 		} else {
 			value = value.replace(/\s+#.*$/, '')
 		}
-		out[match[1]] = value
+		out[name] = value
 	}
 	return out
 }
@@ -92,7 +93,14 @@ export const url: Parser<string> = (raw, name) => {
 }
 
 /** Comma or space separated, trimmed, de-duplicated. */
-export const list: Parser<string[]> = (raw) => [...new Set(raw.split(/[,\s]+/).map((k) => k.trim()).filter(Boolean))]
+export const list: Parser<string[]> = (raw) => [
+	...new Set(
+		raw
+			.split(/[,\s]+/)
+			.map((k) => k.trim())
+			.filter(Boolean),
+	),
+]
 
 export const codeList: Parser<number[]> = (raw, name) =>
 	raw
@@ -146,7 +154,9 @@ export const CORE_SETTINGS = {
 	host: spec('HOST', str, '0.0.0.0', 'listen address'),
 	port: spec('PORT', int(1, 65535), 7861, 'listen port'),
 	apiPassword: spec<string | null>('API_PASSWORD', secret, null, 'bearer token for /v1/* (generated and printed once when unset)', undefined, { secret: true }),
-	panelPassword: spec<string | null>('PANEL_PASSWORD', secret, null, 'panel login and bearer token for /admin/* (generated when unset)', undefined, { secret: true }),
+	panelPassword: spec<string | null>('PANEL_PASSWORD', secret, null, 'panel login and bearer token for /admin/* (generated when unset)', undefined, {
+		secret: true,
+	}),
 	password: spec<string | null>('PASSWORD', secret, null, 'fallback for both passwords', undefined, { secret: true }),
 	upstreamTimeout: spec(
 		'UPSTREAM_TIMEOUT',
@@ -239,8 +249,14 @@ export function resolveSettings<T extends Record<string, SettingSpec<unknown>>>(
 			fromStored = typeof value === 'string' ? s.parse(value, `stored setting ${s.stored}`) : value
 		}
 		const order: [SettingSource, unknown][] = overrideEnv
-			? [['env', fromEnv], ['stored', fromStored]]
-			: [['stored', fromStored], ['env', fromEnv]]
+			? [
+					['env', fromEnv],
+					['stored', fromStored],
+				]
+			: [
+					['stored', fromStored],
+					['env', fromEnv],
+				]
 		const hit = order.find(([, value]) => value !== undefined)
 		sources[s.env] = hit ? hit[0] : 'default'
 		out[name] = hit ? hit[1] : s.fallback

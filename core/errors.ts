@@ -106,7 +106,11 @@ export const PayloadTooLargeError = defineError('PayloadTooLargeError', 413, 'in
 }))
 
 function formatBytes(bytes: number): string {
-	return bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0 ? `${bytes / 1024 / 1024} MB` : bytes >= 1024 && bytes % 1024 === 0 ? `${bytes / 1024} KB` : `${bytes} bytes`
+	return bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0
+		? `${bytes / 1024 / 1024} MB`
+		: bytes >= 1024 && bytes % 1024 === 0
+			? `${bytes / 1024} KB`
+			: `${bytes} bytes`
 }
 /** 401: missing or wrong credentials. */
 export const AuthenticationError = defineError(
@@ -118,11 +122,16 @@ export const AuthenticationError = defineError(
 /** 403: the credentials are known but may not do this (disabled client key, model not allowed). */
 export const PermissionError = defineError('PermissionError', 403, 'permission_error', (message: string, code: string) => ({ message, code }))
 /** 404: no such thing (no key has access to the model, an unknown id). */
-export const NotFoundError = defineError('NotFoundError', 404, 'not_found_error', (message: string, code: string = 'not_found', extra: Record<string, unknown> = {}) => ({
-	message,
-	code,
-	extra,
-}))
+export const NotFoundError = defineError(
+	'NotFoundError',
+	404,
+	'not_found_error',
+	(message: string, code: string = 'not_found', extra: Record<string, unknown> = {}) => ({
+		message,
+		code,
+		extra,
+	}),
+)
 /** 429: no key has headroom (or a quota is spent). `retryAfterSeconds` becomes the Retry-After header. */
 export const RateLimitError = defineError(
 	'RateLimitError',
@@ -136,12 +145,17 @@ export const RateLimitError = defineError(
 	}),
 )
 /** 502: the upstream failed (5xx, broken answer, network error) and retries did not help. */
-export const UpstreamError = defineError('UpstreamError', 502, 'api_error', (message: string, status: number = 502, code: string = 'upstream_error', extra: Record<string, unknown> = {}) => ({
-	message,
-	status,
-	code,
-	extra,
-}))
+export const UpstreamError = defineError(
+	'UpstreamError',
+	502,
+	'api_error',
+	(message: string, status: number = 502, code: string = 'upstream_error', extra: Record<string, unknown> = {}) => ({
+		message,
+		status,
+		code,
+		extra,
+	}),
+)
 /** 504: the upstream did not answer in time. */
 export const UpstreamTimeoutError = defineError('UpstreamTimeoutError', 504, 'timeout_error', (message: string) => ({ message, code: 'upstream_timeout' }))
 /** 503: the gateway cannot serve at all (no upstream key configured, all keys disabled), or is at its concurrency limit. */

@@ -159,7 +159,11 @@ export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
 		const upstreamFetch = deps.fetch ?? (config.upstream.proxy && deps.proxyFetch ? deps.proxyFetch(config.upstream.proxy) : fetch)
 		const requests = new RequestObservers()
 		const services: Partial<Services> = { storage, log, secrets, ring, now, upstreamFetch, passwords, version: VERSION, requests, print }
-		const plugins = orderPlugins(selected.filter((p): p is Plugin => !isStoragePlugin(p)), all, new Set([...Object.keys(services), 'settings', 'settingsWatch']))
+		const plugins = orderPlugins(
+			selected.filter((p): p is Plugin => !isStoragePlugin(p)),
+			all,
+			new Set([...Object.keys(services), 'settings', 'settingsWatch']),
+		)
 		const loaded = [chosen.plugin.name, ...plugins.map((p) => p.name)]
 
 		// Every loaded plugin's settings, resolved by the one precedence rule; the catalog serves the panel.

@@ -13,7 +13,10 @@ import { buildApp } from './kernel.ts'
 declare const Deno: {
 	env: { toObject(): Env }
 	createHttpClient(options: { proxy: { url: string } }): unknown
-	serve(options: { hostname: string; port: number; onListen?: (addr: { port: number }) => void }, handler: (r: Request, info: { remoteAddr: { hostname?: string } }) => Response | Promise<Response>): { shutdown(): Promise<void> }
+	serve(
+		options: { hostname: string; port: number; onListen?: (addr: { port: number }) => void },
+		handler: (r: Request, info: { remoteAddr: { hostname?: string } }) => Response | Promise<Response>,
+	): { shutdown(): Promise<void> }
 	addSignalListener(signal: string, handler: () => void): void
 	exit(code: number): never
 }

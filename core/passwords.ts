@@ -52,9 +52,11 @@ export async function ensureSecrets(config: Config, storage: Storage, stored: Re
 	}
 	if (generated.length) {
 		print(
-			['No password was configured, so these were generated and stored (as hashes). They are shown only this once:', ...generated, 'Set API_PASSWORD / PANEL_PASSWORD to choose your own.'].join(
-				'\n',
-			),
+			[
+				'No password was configured, so these were generated and stored (as hashes). They are shown only this once:',
+				...generated,
+				'Set API_PASSWORD / PANEL_PASSWORD to choose your own.',
+			].join('\n'),
 		)
 	}
 	// The session secret signs panel cookies: every instance must hold the same one.

@@ -12,7 +12,10 @@ function isPlugin(value: unknown): value is AnyPlugin {
 }
 
 export async function discoverPlugins(dir: URL = PLUGINS_DIR): Promise<AnyPlugin[]> {
-	const folders = (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort()
+	const folders = (await readdir(dir, { withFileTypes: true }))
+		.filter((d) => d.isDirectory())
+		.map((d) => d.name)
+		.sort()
 	const plugins: AnyPlugin[] = []
 	for (const folder of folders) {
 		const entry = new URL(`${folder}/plugin.ts`, dir)

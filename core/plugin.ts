@@ -65,7 +65,12 @@ export interface PluginParts<P extends ServiceName> {
 	close?: () => Promise<void> | void
 }
 
-export interface Plugin<N extends ServiceName = ServiceName, U extends ServiceName = ServiceName, P extends ServiceName = ServiceName, S extends SettingsTable = SettingsTable> {
+export interface Plugin<
+	N extends ServiceName = ServiceName,
+	U extends ServiceName = ServiceName,
+	P extends ServiceName = ServiceName,
+	S extends SettingsTable = SettingsTable,
+> {
 	name: string
 	/** One line: what the plugin does (README, panel, start-up errors). */
 	description: string
@@ -81,9 +86,12 @@ export interface Plugin<N extends ServiceName = ServiceName, U extends ServiceNa
 }
 
 /** Identity with inference: `export const plugin = definePlugin({ ... })`. */
-export function definePlugin<N extends ServiceName = never, U extends ServiceName = never, P extends ServiceName = never, S extends SettingsTable = Record<never, never>>(
-	plugin: Plugin<N, U, P, S>,
-): Plugin<N, U, P, S> {
+export function definePlugin<
+	N extends ServiceName = never,
+	U extends ServiceName = never,
+	P extends ServiceName = never,
+	S extends SettingsTable = Record<never, never>,
+>(plugin: Plugin<N, U, P, S>): Plugin<N, U, P, S> {
 	return plugin
 }
 

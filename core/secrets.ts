@@ -49,7 +49,9 @@ export class PasswordCheck {
 
 	/** Changes whenever the password does (a digest, never the password): panel sessions are signed with it, so a new password ends them. */
 	get fingerprint(): string {
-		return createHash('sha256').update(this.plain ?? (this.hashed as string)).digest('base64url')
+		return createHash('sha256')
+			.update(this.plain ?? (this.hashed as string))
+			.digest('base64url')
 	}
 
 	/** The plain password's digest, computed once: verify runs on every /v1 request. */
@@ -70,7 +72,7 @@ export class PasswordCheck {
 export function bearerToken(header: string | null | undefined): string | null {
 	if (!header) return null
 	const match = /^\s*Bearer\s+(.+?)\s*$/i.exec(header)
-	return match ? match[1] : header.trim() || null
+	return match?.[1] ?? (header.trim() || null)
 }
 
 /** A connection URL without its password, for messages and `where` (`label` when unparsable). */

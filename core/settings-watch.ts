@@ -104,7 +104,11 @@ export class SettingsWatch {
 			const entry = storable.get(field)
 			if (!entry || entry.spec.secret) throw new BadRequestError(`${field} is not a stored setting`, field, 'unknown_setting')
 			if (this.deps.catalog.locked(entry)) {
-				throw new BadRequestError(`${field} is set by the environment variable ${entry.spec.env}, which wins (CONFIG_OVERRIDE_ENV=true)`, field, 'setting_locked')
+				throw new BadRequestError(
+					`${field} is set by the environment variable ${entry.spec.env}, which wins (CONFIG_OVERRIDE_ENV=true)`,
+					field,
+					'setting_locked',
+				)
 			}
 			if (value === null || value === undefined || value === '') {
 				typed[field] = null

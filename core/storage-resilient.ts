@@ -244,8 +244,9 @@ class Resilient implements ResilientStorage {
 				continue
 			}
 			// Prefix deletes before adds: a delete already dropped the adds journaled before it.
-			if (this.pendingDeletes.length) {
-				await this.backend.deleteCounters(this.pendingDeletes[0])
+			const prefix = this.pendingDeletes[0]
+			if (prefix !== undefined) {
+				await this.backend.deleteCounters(prefix)
 				this.pendingDeletes.shift()
 				continue
 			}

@@ -229,6 +229,6 @@ export class MemoryStorage implements Storage {
 		const current = this.liveGroup(name)?.values[field] ?? 0
 		if (current + by > limit) return { granted: false, value: current }
 		const after = await this.addCounters(name, { [field]: by }, expireAt)
-		return { granted: true, value: after[field] }
+		return { granted: true, value: after[field] ?? current + by }
 	}
 }

@@ -40,12 +40,18 @@ console.log(`  OpenAI base URL: ${base}/v1  API password: ${apiPassword}\n`)
 
 const client = new OpenAI({ baseURL: `${base}/v1`, apiKey: apiPassword })
 const answer = await client.chat.completions.create({ model: 'claude-sonnet-4-6', messages: [{ role: 'user', content: 'Hello from the demo' }] })
-console.log(`chat through the OpenAI SDK -> ${JSON.stringify(answer.choices[0].message)}`)
+console.log(`chat through the OpenAI SDK -> ${JSON.stringify(answer.choices[0]?.message)}`)
 process.stdout.write('streamed -> ')
-for await (const chunk of await client.chat.completions.create({ model: 'gpt-5', messages: [{ role: 'user', content: 'streaming works too' }], stream: true })) {
+for await (const chunk of await client.chat.completions.create({
+	model: 'gpt-5',
+	messages: [{ role: 'user', content: 'streaming works too' }],
+	stream: true,
+})) {
 	process.stdout.write(chunk.choices[0]?.delta?.content ?? '')
 }
-console.log(`\n\ntry:  curl -s ${base}/v1/chat/completions -H 'authorization: Bearer ${apiPassword}' -H 'content-type: application/json' -d '{"model":"gpt-5","messages":[{"role":"user","content":"hi"}]}'`)
+console.log(
+	`\n\ntry:  curl -s ${base}/v1/chat/completions -H 'authorization: Bearer ${apiPassword}' -H 'content-type: application/json' -d '{"model":"gpt-5","messages":[{"role":"user","content":"hi"}]}'`,
+)
 console.log(`      curl -s ${base}/admin/rate-limits -H 'authorization: Bearer ${panelPassword}'`)
 
 if (process.env.DEMO_EXIT === '1') {

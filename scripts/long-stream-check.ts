@@ -25,7 +25,9 @@ try {
 	const s = await readStrict(response.body!, t0)
 	const text = assemble(s.chunks).content
 	ok = s.done && text === 'Echo: a very long thought'
-	console.log(`silent ${gapMs / 1000} s upstream: ${s.comments.length} keep-alives, ended after ${(s.endedAt / 1000).toFixed(1)} s, [DONE] ${s.done}, text ${JSON.stringify(text)}`)
+	console.log(
+		`silent ${gapMs / 1000} s upstream: ${s.comments.length} keep-alives, ended after ${(s.endedAt / 1000).toFixed(1)} s, [DONE] ${s.done}, text ${JSON.stringify(text)}`,
+	)
 } catch (err) {
 	console.log(`cut after ${((performance.now() - t0) / 1000).toFixed(1)} s: ${String(err)}`)
 }

@@ -20,7 +20,9 @@ export async function pluginTable(): Promise<string> {
 			continue
 		}
 		const needs = [...code(p.needs ?? []).split(', '), ...(p.uses ?? []).map((u) => `(\`${u}\`)`)].filter(Boolean).join(', ')
-		rows.push(`| \`${p.name}\` | ${p.optional ? 'optional' : 'required'} | ${needs || '—'} | ${code(p.provides ?? []) || '—'} | ${code(settings) || '—'} | ${p.description} |`)
+		rows.push(
+			`| \`${p.name}\` | ${p.optional ? 'optional' : 'required'} | ${needs || '—'} | ${code(p.provides ?? []) || '—'} | ${code(settings) || '—'} | ${p.description} |`,
+		)
 	}
 	return rows.join('\n')
 }

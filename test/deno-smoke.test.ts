@@ -43,7 +43,9 @@ beforeAll(async () => {
 	base = `http://127.0.0.1:${port}`
 	const deadline = Date.now() + 30_000
 	while (Date.now() < deadline) {
-		const ok = await fetch(`${base}/health`).then((r) => r.ok).catch(() => false)
+		const ok = await fetch(`${base}/health`)
+			.then((r) => r.ok)
+			.catch(() => false)
 		if (ok) return
 		await Bun.sleep(100)
 	}

@@ -24,21 +24,35 @@ describe('Dockerfile', () => {
 describe('docker-compose.yml', () => {
 	test('files by default with a volume; each shared backend has a variant with its URI and a healthy dependency', async () => {
 		const compose = Bun.YAML.parse(await read('docker-compose.yml')) as {
-			services: Record<string, { environment?: Record<string, string>; volumes?: string[]; depends_on?: Record<string, { condition: string }>; profiles?: string[]; healthcheck?: unknown }>
+			services: Record<
+				string,
+				{
+					environment?: Record<string, string>
+					volumes?: string[]
+					depends_on?: Record<string, { condition: string }>
+					profiles?: string[]
+					healthcheck?: unknown
+				}
+			>
 			volumes: Record<string, unknown>
 		}
-		expect(compose.services.amb2api.volumes).toContain('data:/data')
-		expect(compose.services.amb2api.profiles).toBeUndefined()
+		const serviceNamed = (name: string) => {
+			const service = compose.services[name]
+			if (!service) throw new Error(`docker-compose.yml has no service ${name}`)
+			return service
+		}
+		expect(serviceNamed('amb2api').volumes).toContain('data:/data')
+		expect(serviceNamed('amb2api').profiles).toBeUndefined()
 		const variants: [string, string, string][] = [
 			['amb2api-redis', 'REDIS_URI', 'redis'],
 			['amb2api-postgres', 'POSTGRES_DSN', 'postgres'],
 			['amb2api-mongodb', 'MONGODB_URI', 'mongodb'],
 		]
 		for (const [name, variable, backend] of variants) {
-			const service = compose.services[name]
+			const service = serviceNamed(name)
 			expect(service.environment?.[variable]).toContain(`${backend}:`)
-			expect(service.depends_on?.[backend].condition).toBe('service_healthy')
-			expect(compose.services[backend].healthcheck).toBeDefined()
+			expect(service.depends_on?.[backend]?.condition).toBe('service_healthy')
+			expect(serviceNamed(backend).healthcheck).toBeDefined()
 			expect(service.profiles).toEqual([backend])
 		}
 	})

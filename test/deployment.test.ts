@@ -71,7 +71,10 @@ async function startInstance(name: string, fakeUrl: string): Promise<Instance> {
 	const base = `http://127.0.0.1:${port}`
 	const deadline = Date.now() + 30_000
 	for (;;) {
-		const ok = await fetch(`${base}/health`).then((r) => r.ok, () => false)
+		const ok = await fetch(`${base}/health`).then(
+			(r) => r.ok,
+			() => false,
+		)
 		if (ok) break
 		if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`instance ${name} did not start:\n${out}`)
 		await Bun.sleep(100)
@@ -183,7 +186,11 @@ describe('two instances on one Redis behind a round-robin proxy', () => {
 		expect((await fetch(`${b.base}/admin/keys`, { headers: { cookie } })).status).toBe(200)
 		for (let i = 0; i < 4; i++) expect((await fetch(`${front}/admin/keys`, { headers: { cookie } })).status).toBe(200)
 
-		const added = await fetch(`${a.base}/admin/keys`, { method: 'POST', headers: { ...bearer(panelPassword), 'content-type': 'application/json' }, body: JSON.stringify({ keys: [KEYS[1]] }) })
+		const added = await fetch(`${a.base}/admin/keys`, {
+			method: 'POST',
+			headers: { ...bearer(panelPassword), 'content-type': 'application/json' },
+			body: JSON.stringify({ keys: [KEYS[1]] }),
+		})
 		expect(added.status).toBe(200)
 		const answer = (await added.json()) as { added: string[]; duplicates: string[] }
 		expect(answer.added).toHaveLength(1)

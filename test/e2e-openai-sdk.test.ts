@@ -25,8 +25,8 @@ describe('the official openai SDK against amb2api', () => {
 	test('non-streamed chat', async () => {
 		const completion = await client.chat.completions.create({ model: 'claude-sonnet-4-6', messages: [{ role: 'user', content: 'Say hi' }] })
 		expect(completion.object).toBe('chat.completion')
-		expect(completion.choices[0].message.content).toBe('Echo: Say hi')
-		expect(completion.choices[0].finish_reason).toBe('stop')
+		expect(completion.choices[0]!.message.content).toBe('Echo: Say hi')
+		expect(completion.choices[0]!.finish_reason).toBe('stop')
 		expect(completion.usage?.total_tokens).toBeGreaterThan(0)
 	})
 
@@ -57,25 +57,25 @@ describe('the official openai SDK against amb2api', () => {
 		]
 		const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'What is the weather in Paris?' }]
 		const completion = await client.chat.completions.create({ model: 'claude-sonnet-4-6', messages, tools })
-		const call = completion.choices[0].message.tool_calls?.[0]
-		expect(completion.choices[0].finish_reason).toBe('tool_calls')
+		const call = completion.choices[0]!.message.tool_calls?.[0]
+		expect(completion.choices[0]!.finish_reason).toBe('tool_calls')
 		expect(call?.type === 'function' && call.function.name).toBe('get_weather')
 		expect(call?.type === 'function' && JSON.parse(call.function.arguments)).toEqual(JSON.parse(TOOL_ARGUMENTS))
 
 		// The SDK's stream helper assembles the deltas into a complete call.
 		const runner = client.chat.completions.stream({ model: 'gpt-5', messages, tools })
 		const final = await runner.finalChatCompletion()
-		const streamed = final.choices[0].message.tool_calls?.[0]
-		expect(final.choices[0].finish_reason).toBe('tool_calls')
+		const streamed = final.choices[0]!.message.tool_calls?.[0]
+		expect(final.choices[0]!.finish_reason).toBe('tool_calls')
 		expect(streamed?.type === 'function' && streamed.function.arguments).toBe(TOOL_ARGUMENTS)
 
 		// The tool result goes back and is answered.
 		const followUp = await client.chat.completions.create({
 			model: 'claude-sonnet-4-6',
 			tools,
-			messages: [...messages, completion.choices[0].message, { role: 'tool', tool_call_id: call!.id, content: '{"temp_c":18}' }],
+			messages: [...messages, completion.choices[0]!.message, { role: 'tool', tool_call_id: call!.id, content: '{"temp_c":18}' }],
 		})
-		expect(followUp.choices[0].message.content).toBe('Echo: {"temp_c":18}')
+		expect(followUp.choices[0]!.message.content).toBe('Echo: {"temp_c":18}')
 	})
 
 	test('AuthenticationError for a wrong API password', async () => {

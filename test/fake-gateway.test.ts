@@ -35,12 +35,14 @@ function setup(opts: FakeGatewayOptions = {}) {
 		const headers: Record<string, string> = { 'content-type': 'application/json' }
 		const key = init.key === undefined ? 'k1' : init.key
 		if (key !== null) headers.authorization = init.bearer ? `Bearer ${key}` : key
-		return gw.fetch(new Request(`${BASE}/v1/chat/completions`, {
-			method: 'POST',
-			headers,
-			body: init.raw ?? JSON.stringify(body),
-			signal: init.signal,
-		}))
+		return gw.fetch(
+			new Request(`${BASE}/v1/chat/completions`, {
+				method: 'POST',
+				headers,
+				body: init.raw ?? JSON.stringify(body),
+				signal: init.signal,
+			}),
+		)
 	}
 	return { gw, chat, tick }
 }
@@ -72,17 +74,23 @@ async function readSse(res: Response) {
 	} catch (e) {
 		error = e
 	}
-	const data = text.split('\n\n').filter((f) => f.startsWith('data: ')).map((f) => f.slice(6))
+	const data = text
+		.split('\n\n')
+		.filter((f) => f.startsWith('data: '))
+		.map((f) => f.slice(6))
 	const done = data[data.length - 1] === '[DONE]'
 	const chunks = data.filter((d) => d !== '[DONE]').map((d) => JSON.parse(d))
 	return { text, data, chunks, done, error }
 }
 
 const contentOf = (chunks: any[]) =>
-	chunks.flatMap((c) => c.choices ?? []).map((c: any) => c.delta?.content ?? '').join('')
+	chunks
+		.flatMap((c) => c.choices ?? [])
+		.map((c: any) => c.delta?.content ?? '')
+		.join('')
 
 describe('GET /v1/models', () => {
-	test('needs no auth and answers the §8 shape, not OpenAI\'s', async () => {
+	test("needs no auth and answers the §8 shape, not OpenAI's", async () => {
 		const { gw } = setup()
 		const res = await gw.fetch(new Request(`${BASE}/v1/models`))
 		expect(res.status).toBe(200)
@@ -167,9 +175,7 @@ describe('authentication', () => {
 		expect(res.status).toBe(401)
 		const body = (await res.json()) as any
 		expect(body).toEqual({ error: MSG_MISSING_AUTH, status: 'error', request_id: expect.stringMatching(UUID) })
-		expect(body.error).toBe(
-			'Your account does not have access to LLM Gateway. Please upgrade or contact us at support@assemblyai.com for more information.',
-		)
+		expect(body.error).toBe('Your account does not have access to LLM Gateway. Please upgrade or contact us at support@assemblyai.com for more information.')
 		expect(res.headers.get('x-ratelimit-limit')).toBeNull()
 		expect(gw.requests[0]).toMatchObject({ key: null, authScheme: 'none', status: 401 })
 	})
@@ -279,14 +285,18 @@ describe('validation (400, envelope B)', () => {
 
 	test('one error per unsupported parameter', async () => {
 		const { chat } = setup()
-		const errors = await errorsOf(await chat(user('hi', QWEN, {
-			tools: [weatherTool],
-			tool_choice: 'auto',
-			response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object' } } },
-			top_p: 0.5,
-			temperature: 0.2,
-			max_tokens: 10,
-		})))
+		const errors = await errorsOf(
+			await chat(
+				user('hi', QWEN, {
+					tools: [weatherTool],
+					tool_choice: 'auto',
+					response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object' } } },
+					top_p: 0.5,
+					temperature: 0.2,
+					max_tokens: 10,
+				}),
+			),
+		)
 		expect(errors).toEqual([
 			`model ${QWEN} does not support top_p`,
 			`model ${QWEN} does not support tools`,
@@ -297,9 +307,13 @@ describe('validation (400, envelope B)', () => {
 
 	test('response_format on claude-opus-4-7', async () => {
 		const { chat } = setup()
-		const errors = await errorsOf(await chat(user('hi', 'claude-opus-4-7', {
-			response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object' } } },
-		})))
+		const errors = await errorsOf(
+			await chat(
+				user('hi', 'claude-opus-4-7', {
+					response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object' } } },
+				}),
+			),
+		)
 		expect(errors).toEqual(['model claude-opus-4-7 does not support response_format'])
 	})
 
@@ -311,9 +325,7 @@ describe('validation (400, envelope B)', () => {
 
 	test('stream:true on a model without stream: 400 by default', async () => {
 		const { gw, chat } = setup()
-		expect(await errorsOf(await chat(user('hi', 'gpt-oss-120b', { stream: true })))).toEqual([
-			'model gpt-oss-120b does not support stream',
-		])
+		expect(await errorsOf(await chat(user('hi', 'gpt-oss-120b', { stream: true })))).toEqual(['model gpt-oss-120b does not support stream'])
 		expect(gw.count('k1', 'gpt-oss-120b').sent).toBe(0)
 	})
 
@@ -345,15 +357,25 @@ describe('validation (400, envelope B)', () => {
 
 	test('a tool message without tool_call_id (current and legacy format)', async () => {
 		const { chat } = setup()
-		const current = await errorsOf(await chat({
-			model: SONNET,
-			messages: [{ role: 'user', content: 'x' }, { role: 'tool', content: '{}' }],
-		}))
+		const current = await errorsOf(
+			await chat({
+				model: SONNET,
+				messages: [
+					{ role: 'user', content: 'x' },
+					{ role: 'tool', content: '{}' },
+				],
+			}),
+		)
 		expect(current).toEqual(['messages[1].tool_call_id is required'])
-		const legacy = await errorsOf(await chat({
-			model: SONNET,
-			messages: [{ role: 'user', content: 'x' }, { type: 'function_call_output', name: 'f', output: '{}' }],
-		}))
+		const legacy = await errorsOf(
+			await chat({
+				model: SONNET,
+				messages: [
+					{ role: 'user', content: 'x' },
+					{ type: 'function_call_output', name: 'f', output: '{}' },
+				],
+			}),
+		)
 		expect(legacy).toEqual(['messages[1].tool_call_id is required'])
 	})
 
@@ -370,7 +392,10 @@ describe('validation (400, envelope B)', () => {
 	})
 
 	test('non-text parts: ignored by default, 400 with nonTextParts "400"', async () => {
-		const content = [{ type: 'text', text: 'look' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }]
+		const content = [
+			{ type: 'text', text: 'look' },
+			{ type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } },
+		]
 		const lenient = setup()
 		const ok = await lenient.chat(user(content))
 		expect(ok.status).toBe(200)
@@ -399,7 +424,10 @@ describe('non-streamed success', () => {
 		const { chat } = setup()
 		const req = {
 			model: 'gpt-5',
-			messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'What is the capital of France?' }],
+			messages: [
+				{ role: 'system', content: 'Be brief.' },
+				{ role: 'user', content: 'What is the capital of France?' },
+			],
 			max_tokens: 60,
 			temperature: 0.3,
 			post_processing_steps: [{ type: 'json-repair' }],
@@ -418,9 +446,7 @@ describe('non-streamed success', () => {
 		expect(body.llm_status_code).toBe(200)
 		expect(Number.isInteger(body.response_time)).toBe(true)
 		expect(body.response_time).toBeGreaterThan(0)
-		expect(body.choices).toEqual([
-			{ index: 0, message: { role: 'assistant', content: 'Echo: What is the capital of France?' }, finish_reason: 'stop' },
-		])
+		expect(body.choices).toEqual([{ index: 0, message: { role: 'assistant', content: 'Echo: What is the capital of France?' }, finish_reason: 'stop' }])
 		// 'Be brief.' (9) + 'What is the capital of France?' (30) = 39 chars → 10 tokens; reply has 7 words
 		expect(body.usage).toEqual({
 			input_tokens: 10,
@@ -444,14 +470,22 @@ describe('non-streamed success', () => {
 
 	test('text parts are joined with newlines; the last user message is echoed', async () => {
 		const { chat } = setup()
-		const body = (await (await chat({
-			model: 'gpt-5',
-			messages: [
-				{ role: 'user', content: 'first' },
-				{ role: 'assistant', content: 'ok' },
-				{ role: 'user', content: [{ type: 'text', text: 'a b' }, { type: 'text', text: 'c' }] },
-			],
-		})).json()) as any
+		const body = (await (
+			await chat({
+				model: 'gpt-5',
+				messages: [
+					{ role: 'user', content: 'first' },
+					{ role: 'assistant', content: 'ok' },
+					{
+						role: 'user',
+						content: [
+							{ type: 'text', text: 'a b' },
+							{ type: 'text', text: 'c' },
+						],
+					},
+				],
+			})
+		).json()) as any
 		expect(body.choices[0].message.content).toBe('Echo: a b\nc')
 		expect(body.usage.completion_tokens).toBe(4)
 		expect(body.usage.prompt_tokens).toBe(Math.ceil((5 + 2 + 5) / 4))
@@ -478,7 +512,12 @@ describe('non-streamed success', () => {
 
 	test('max_tokens below the reply length truncates and finishes with the length reason', async () => {
 		const { chat } = setup()
-		const cases: [string, string][] = [[SONNET, 'max_tokens'], ['gpt-5', 'length'], [QWEN, 'length'], ['gemini-2.5-flash', 'MAX_TOKENS']]
+		const cases: [string, string][] = [
+			[SONNET, 'max_tokens'],
+			['gpt-5', 'length'],
+			[QWEN, 'length'],
+			['gemini-2.5-flash', 'MAX_TOKENS'],
+		]
 		for (const [model, reason] of cases) {
 			const body = (await (await chat(user('one  two three four', model, { max_tokens: 3 }))).json()) as any
 			expect(body.choices[0].message.content).toBe('Echo: one  two')
@@ -556,10 +595,14 @@ describe('tool calls', () => {
 
 	test('tool_choice naming a function calls it without the trigger word; "none" suppresses calls', async () => {
 		const { chat } = setup()
-		const named = (await (await chat(user('hello', 'gpt-5', {
-			tools: [weatherTool, timeTool],
-			tool_choice: { type: 'function', function: { name: 'get_time' } },
-		}))).json()) as any
+		const named = (await (
+			await chat(
+				user('hello', 'gpt-5', {
+					tools: [weatherTool, timeTool],
+					tool_choice: { type: 'function', function: { name: 'get_time' } },
+				}),
+			)
+		).json()) as any
 		expect(named.choices[0].message.tool_calls[0].function.name).toBe('get_time')
 		const none = (await (await chat(user('weather', 'gpt-5', { tools: [weatherTool], tool_choice: 'none' }))).json()) as any
 		expect(none.choices[0].message.content).toBe('Echo: weather')
@@ -576,15 +619,17 @@ describe('tool calls', () => {
 
 	test('a tool result (current format) is echoed', async () => {
 		const { chat } = setup()
-		const body = (await (await chat({
-			model: 'gpt-5',
-			tools: [weatherTool],
-			messages: [
-				{ role: 'user', content: 'weather in Paris?' },
-				{ role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: TOOL_ARGUMENTS } }] },
-				{ role: 'tool', tool_call_id: 'call_1', name: 'get_weather', content: '{"temp_c":18}' },
-			],
-		})).json()) as any
+		const body = (await (
+			await chat({
+				model: 'gpt-5',
+				tools: [weatherTool],
+				messages: [
+					{ role: 'user', content: 'weather in Paris?' },
+					{ role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: TOOL_ARGUMENTS } }] },
+					{ role: 'tool', tool_call_id: 'call_1', name: 'get_weather', content: '{"temp_c":18}' },
+				],
+			})
+		).json()) as any
 		expect(body.choices[0].message.content).toBe('Echo: {"temp_c":18}')
 		expect(body.choices[0].finish_reason).toBe('stop')
 		// 17 + 16 (arguments) + 13 chars
@@ -920,7 +965,10 @@ describe('faults', () => {
 		const t0 = performance.now()
 		const pending = chat(user('hi'), { signal: ac.signal })
 		setTimeout(() => ac.abort(), 30)
-		const err = await pending.then(() => null, (e: unknown) => e)
+		const err = await pending.then(
+			() => null,
+			(e: unknown) => e,
+		)
 		expect(performance.now() - t0).toBeLessThan(2_000)
 		expect((err as Error).name).toBe('AbortError')
 		expect(gw.requests[0]).toMatchObject({ aborted: true, status: 0 })
@@ -930,7 +978,10 @@ describe('faults', () => {
 	test('reset in handler mode: a rejected promise with a TypeError', async () => {
 		const { gw, chat } = setup()
 		gw.fault('k1', { kind: 'reset' })
-		const err = await chat(user('hi')).then(() => null, (e: unknown) => e)
+		const err = await chat(user('hi')).then(
+			() => null,
+			(e: unknown) => e,
+		)
 		expect(err).toBeInstanceOf(TypeError)
 		expect(gw.requests[0]).toMatchObject({ status: 0, fault: 'reset' })
 		expect((await chat(user('hi'))).status).toBe(200)
@@ -967,11 +1018,20 @@ describe('faults', () => {
 		let got = ''
 		while (got.split('\n\n').length - 1 < 2) got += dec.decode((await reader.read()).value)
 		const next = reader.read()
-		const raced = await Promise.race([next.then(() => 'data', () => 'error'), Bun.sleep(100).then(() => 'silent')])
+		const raced = await Promise.race([
+			next.then(
+				() => 'data',
+				() => 'error',
+			),
+			Bun.sleep(100).then(() => 'silent'),
+		])
 		expect(raced).toBe('silent')
 		expect(gw.requests[0]!.aborted).toBeUndefined()
 		ac.abort()
-		const err = await next.then(() => null, (e: unknown) => e)
+		const err = await next.then(
+			() => null,
+			(e: unknown) => e,
+		)
 		expect((err as Error).name).toBe('AbortError')
 		expect(gw.requests[0]).toMatchObject({ aborted: true, status: 200, fault: 'stall' })
 	})
@@ -981,10 +1041,23 @@ describe('faults', () => {
 		gw.fault('k1', { kind: 'stall', afterChunks: 0 })
 		const ac = new AbortController()
 		const pending = chat(user('hi'), { signal: ac.signal })
-		const raced = await Promise.race([pending.then(() => 'answered', () => 'error'), Bun.sleep(80).then(() => 'silent')])
+		const raced = await Promise.race([
+			pending.then(
+				() => 'answered',
+				() => 'error',
+			),
+			Bun.sleep(80).then(() => 'silent'),
+		])
 		expect(raced).toBe('silent')
 		ac.abort()
-		expect(((await pending.then(() => null, (e: unknown) => e)) as Error).name).toBe('AbortError')
+		expect(
+			(
+				(await pending.then(
+					() => null,
+					(e: unknown) => e,
+				)) as Error
+			).name,
+		).toBe('AbortError')
 		expect(gw.requests[0]!.aborted).toBe(true)
 	})
 
@@ -1067,7 +1140,10 @@ describe('over a real socket (listen)', () => {
 	test('reset gives the fetch client a network error', async () => {
 		const { gw, post } = await served()
 		gw.fault('k1', { kind: 'reset' })
-		const err = await post(user('hi')).then(() => null, (e: unknown) => e)
+		const err = await post(user('hi')).then(
+			() => null,
+			(e: unknown) => e,
+		)
 		expect(err).toBeInstanceOf(TypeError)
 		expect(gw.requests[0]).toMatchObject({ status: 0, fault: 'reset' })
 		// the server stays healthy
@@ -1102,7 +1178,13 @@ describe('over a real socket (listen)', () => {
 		const reader = res.body!.getReader()
 		expect(new TextDecoder().decode((await reader.read()).value)).toStartWith('data: ')
 		const next = reader.read()
-		const raced = await Promise.race([next.then((r) => (r.done ? 'ended' : 'data'), () => 'error'), Bun.sleep(100).then(() => 'silent')])
+		const raced = await Promise.race([
+			next.then(
+				(r) => (r.done ? 'ended' : 'data'),
+				() => 'error',
+			),
+			Bun.sleep(100).then(() => 'silent'),
+		])
 		expect(raced).toBe('silent')
 		ac.abort()
 		await next.catch(() => null)
@@ -1129,11 +1211,13 @@ describe('request log and reset', () => {
 		await gw.fetch(new Request(`${BASE}/v1/models`))
 		tick(5)
 		const body = user('hi', 'gpt-5', { temperature: 0.1 })
-		await gw.fetch(new Request(`${BASE}/v1/chat/completions`, {
-			method: 'POST',
-			headers: { Authorization: 'Bearer k2', 'Content-Type': 'application/json', 'X-Custom': 'V' },
-			body: JSON.stringify(body),
-		}))
+		await gw.fetch(
+			new Request(`${BASE}/v1/chat/completions`, {
+				method: 'POST',
+				headers: { Authorization: 'Bearer k2', 'Content-Type': 'application/json', 'X-Custom': 'V' },
+				body: JSON.stringify(body),
+			}),
+		)
 		await chat(user('bad', 'nope'))
 		expect(gw.requests.length).toBe(3)
 		expect(gw.requests.map((r) => r.path)).toEqual(['/v1/models', '/v1/chat/completions', '/v1/chat/completions'])

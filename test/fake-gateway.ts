@@ -136,8 +136,7 @@ export const WINDOW_MS = 60_000
 export const DEFAULT_LIMIT = 30
 /** §3: a request without max_tokens gets at most 1000 output tokens. */
 export const DEFAULT_MAX_TOKENS = 1000
-export const MSG_MISSING_AUTH =
-	'Your account does not have access to LLM Gateway. Please upgrade or contact us at support@assemblyai.com for more information.'
+export const MSG_MISSING_AUTH = 'Your account does not have access to LLM Gateway. Please upgrade or contact us at support@assemblyai.com for more information.'
 export const MSG_BAD_KEY = 'Authentication error, API token missing/invalid'
 export const MSG_NO_MODEL_ACCESS = 'Your account does not have access to this LLM Gateway model'
 export const MSG_RATE_LIMITED = 'rate limit exceeded'
@@ -188,9 +187,8 @@ export function contentText(content: unknown): string {
 /** The conversation as the fake sees it: `prompt` becomes one user message; legacy items become assistant/tool turns. */
 function normalise(body: Record<string, any>): NormMessage[] {
 	const model = typeof body.model === 'string' ? body.model : ''
-	const raw: unknown[] = Array.isArray(body.messages) && body.messages.length > 0
-		? body.messages
-		: typeof body.prompt === 'string' ? [{ role: 'user', content: body.prompt }] : []
+	const raw: unknown[] =
+		Array.isArray(body.messages) && body.messages.length > 0 ? body.messages : typeof body.prompt === 'string' ? [{ role: 'user', content: body.prompt }] : []
 	return raw.filter(isObj).map((m): NormMessage => {
 		const cache = isObj(m.cache_control) || (Array.isArray(m.content) && m.content.some((p: unknown) => isObj(p) && isObj(p.cache_control)))
 		if (m.type === 'function_call') return { role: 'assistant', text: '', toolArgs: [argString(m.arguments)], cache }
@@ -198,9 +196,7 @@ function normalise(body: Record<string, any>): NormMessage[] {
 		const role = String(m.role ?? '')
 		let text = contentText(m.content)
 		if (role !== 'tool' && typeof m.name === 'string' && m.name && !isOpenAIModel(model)) text = `${m.name}: ${text}`
-		const toolArgs = Array.isArray(m.tool_calls)
-			? m.tool_calls.filter(isObj).map((c: Record<string, any>) => argString(c.function?.arguments))
-			: []
+		const toolArgs = Array.isArray(m.tool_calls) ? m.tool_calls.filter(isObj).map((c: Record<string, any>) => argString(c.function?.arguments)) : []
 		return { role, text, toolArgs, cache }
 	})
 }
@@ -277,8 +273,8 @@ export function fakeAnswer(request: object): FakeAnswer {
 	const tools: Record<string, any>[] = Array.isArray(body.tools) ? body.tools.filter(isObj) : []
 	const choice = body.tool_choice
 	const named = isObj(choice) && isObj(choice.function) && typeof choice.function.name === 'string' ? choice.function.name : null
-	const wantsTool = tools.length > 0 && choice !== 'none' && last?.role !== 'tool'
-		&& (named !== null || choice === 'required' || /\bweather\b/i.test(lastUser?.text ?? ''))
+	const wantsTool =
+		tools.length > 0 && choice !== 'none' && last?.role !== 'tool' && (named !== null || choice === 'required' || /\bweather\b/i.test(lastUser?.text ?? ''))
 	if (wantsTool) {
 		const name = named ?? String(tools[0]?.function?.name ?? 'tool')
 		const text = model.startsWith('claude-') ? CLAUDE_TOOL_PREAMBLE : null
@@ -289,7 +285,7 @@ export function fakeAnswer(request: object): FakeAnswer {
 			output: [text, TOOL_ARGUMENTS].filter((s) => s !== null).join(' '),
 		}
 	}
-	const full = `Echo: ${last?.role === 'tool' ? last.text : lastUser?.text ?? ''}`
+	const full = `Echo: ${last?.role === 'tool' ? last.text : (lastUser?.text ?? '')}`
 	const max = typeof body.max_tokens === 'number' ? body.max_tokens : DEFAULT_MAX_TOKENS
 	const spans = [...full.matchAll(/\S+/g)]
 	if (spans.length > max && max >= 1) {
@@ -307,8 +303,7 @@ const JSON_HEADERS = { 'content-type': 'application/json' }
 const json = (status: number, body: unknown, headers: Record<string, string> = {}): Response =>
 	new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } })
 
-const envelopeA = (status: number, error: string): Response =>
-	json(status, { error, status: 'error', request_id: crypto.randomUUID() })
+const envelopeA = (status: number, error: string): Response => json(status, { error, status: 'error', request_id: crypto.randomUUID() })
 
 /** Envelope B for validation; key order as the live gateway sends it. */
 const validation400 = (errors: string[], headers: Record<string, string> = {}, message = 'invalid request body'): Response =>
@@ -326,14 +321,11 @@ const DEFAULT_FAULT_MESSAGES: Record<number, string> = {
 	503: 'service unavailable',
 	504: 'upstream timeout',
 }
-const DEFAULT_D_MESSAGE =
-	'ValidationException: This model does not support assistant message prefill. The conversation must end with a user message.'
+const DEFAULT_D_MESSAGE = 'ValidationException: This model does not support assistant message prefill. The conversation must end with a user message.'
 
-const connectionReset = (): TypeError =>
-	Object.assign(new TypeError('fetch failed: connection reset by the fake gateway'), { code: 'ECONNRESET' })
+const connectionReset = (): TypeError => Object.assign(new TypeError('fetch failed: connection reset by the fake gateway'), { code: 'ECONNRESET' })
 
-const abortError = (signal: AbortSignal): unknown =>
-	signal.reason ?? new DOMException('The operation was aborted.', 'AbortError')
+const abortError = (signal: AbortSignal): unknown => signal.reason ?? new DOMException('The operation was aborted.', 'AbortError')
 
 /** Sleeps ms; resolves true when the signal aborted first. */
 function sleepAbortable(ms: number, signal: AbortSignal): Promise<boolean> {
@@ -440,8 +432,7 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 				else if (body.max_tokens >= entry.context_length) errors.push('model context limit exceeded')
 			}
 		}
-		if (body.model_region !== undefined && body.model_region !== null && body.model_region !== 'global')
-			errors.push('model_region can only be set to global')
+		if (body.model_region !== undefined && body.model_region !== null && body.model_region !== 'global') errors.push('model_region can only be set to global')
 		if (isObj(body.fallback_config) && typeof body.fallback_config.depth === 'number' && body.fallback_config.depth > 2)
 			errors.push('fallback_config depth cannot be greater than 2')
 		if (isObj(body.response_format) && body.response_format.type === 'json_schema' && !isObj(body.response_format.json_schema?.schema))
@@ -453,12 +444,18 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 			})
 		if (Array.isArray(body.messages))
 			body.messages.forEach((m: unknown, i: number) => {
-				if (!isObj(m)) return void errors.push(`messages[${i}] must be an object`)
+				if (!isObj(m)) {
+					errors.push(`messages[${i}] must be an object`)
+					return
+				}
 				if (m.type === 'function_call' || m.type === 'function_call_output') {
 					if (typeof m.tool_call_id !== 'string' || !m.tool_call_id) errors.push(`messages[${i}].tool_call_id is required`)
 					return
 				}
-				if (!['system', 'user', 'assistant', 'tool'].includes(m.role)) return void errors.push(`messages[${i}].role ${String(m.role)} is not supported`)
+				if (!['system', 'user', 'assistant', 'tool'].includes(m.role)) {
+					errors.push(`messages[${i}].role ${String(m.role)} is not supported`)
+					return
+				}
 				if (m.role === 'tool' && (typeof m.tool_call_id !== 'string' || !m.tool_call_id)) errors.push(`messages[${i}].tool_call_id is required`)
 				if (options.nonTextParts === '400' && Array.isArray(m.content))
 					m.content.forEach((p: unknown, j: number) => {
@@ -541,11 +538,13 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 		frames.push(frame({}, answer.finishReason))
 		if (includeUsage) {
 			const u = fakeUsage(body, answer.output)
-			frames.push(`data: ${JSON.stringify({
-				...base,
-				choices: options.nullArrays ? null : [],
-				usage: { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens, total_tokens: u.total_tokens },
-			})}\n\n`)
+			frames.push(
+				`data: ${JSON.stringify({
+					...base,
+					choices: options.nullArrays ? null : [],
+					usage: { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens, total_tokens: u.total_tokens },
+				})}\n\n`,
+			)
 		}
 		frames.push('data: [DONE]\n\n')
 		return frames
@@ -628,10 +627,14 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 			case 'rate-limit': {
 				const w = liveWindow(key, model)
 				const wait = fault.retryAfter ?? (w ? resetSeconds(w) : 60)
-				return json(429, { request_id: crypto.randomUUID(), message: MSG_RATE_LIMITED, code: 429 }, {
-					'retry-after': String(wait),
-					...rateHeaders(limitOf(key), 0, wait, model),
-				})
+				return json(
+					429,
+					{ request_id: crypto.randomUUID(), message: MSG_RATE_LIMITED, code: 429 },
+					{
+						'retry-after': String(wait),
+						...rateHeaders(limitOf(key), 0, wait, model),
+					},
+				)
 			}
 			case 'rate-limit-400': {
 				const w = liveWindow(key, model)
@@ -690,10 +693,14 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 		if (w.used >= limit) {
 			c.rateLimited++
 			const wait = resetSeconds(w)
-			return json(429, { request_id: crypto.randomUUID(), message: MSG_RATE_LIMITED, code: 429 }, {
-				'retry-after': String(wait),
-				...rateHeaders(limit, 0, wait, model),
-			})
+			return json(
+				429,
+				{ request_id: crypto.randomUUID(), message: MSG_RATE_LIMITED, code: 429 },
+				{
+					'retry-after': String(wait),
+					...rateHeaders(limit, 0, wait, model),
+				},
+			)
 		}
 		w.used++
 		c.ok++
@@ -717,7 +724,7 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 				plan = { pieces, end: 'close', intervalMs: streamFault.intervalMs }
 			} else if (streamFault) {
 				const n = Math.min(streamFault.afterChunks, frames.length - 1)
-				plan = { pieces: frames.slice(0, n), end: streamFault.kind === 'stall' ? 'stall' : streamFault.mode ?? 'close' }
+				plan = { pieces: frames.slice(0, n), end: streamFault.kind === 'stall' ? 'stall' : (streamFault.mode ?? 'close') }
 			}
 			return new Response(bodyStream(plan, rec, req.signal, viaServer), {
 				status: 200,
@@ -784,9 +791,7 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 			// no auth on the catalog; an Authorization header is accepted and ignored
 			res = req.method === 'GET' ? json(200, { data: catalog }) : new Response('method not allowed', { status: 405 })
 		} else if (url.pathname === '/v1/chat/completions') {
-			res = req.method === 'POST'
-				? await chat(req, rec, body, parsed, viaServer, startedAt)
-				: new Response('method not allowed', { status: 405 })
+			res = req.method === 'POST' ? await chat(req, rec, body, parsed, viaServer, startedAt) : new Response('method not allowed', { status: 405 })
 		} else res = new Response('404 page not found', { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' } })
 		// resets and early client exits leave status 0: no HTTP answer reached anyone
 		if (!rec.aborted && rec.fault !== 'reset') rec.status = res.status
@@ -806,8 +811,7 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 					port: 0,
 					// stalls and long delays must outlive Bun's 10 s default
 					idleTimeout: 0,
-					fetch: (req) =>
-						handle(req, true).catch((e: unknown) => new Response(`fake gateway failure: ${String(e)}`, { status: 500 })),
+					fetch: (req) => handle(req, true).catch((e: unknown) => new Response(`fake gateway failure: ${String(e)}`, { status: 500 })),
 				})
 			return `http://127.0.0.1:${server.port}`
 		},

@@ -31,7 +31,23 @@ function prng(seed: number) {
 type Rng = ReturnType<typeof prng>
 
 const MODELS = ['claude-sonnet-4-6', 'gpt-5', 'gemini-2.5-flash', '', ' ', 'x'.repeat(300), '../../etc/passwd', 'claude\u0000', '\ud800', 'model\r\nX: y']
-const STRINGS = ['', ' ', 'hi', '\u0000', '\r\n', '\ud83d', '"}', '{{', '%00', '<script>alert(1)</script>', "' OR 1=1 --", '${jndi:ldap://x}', '\\u0000', '𝕏'.repeat(50), 'a'.repeat(5000)]
+const STRINGS = [
+	'',
+	' ',
+	'hi',
+	'\u0000',
+	'\r\n',
+	'\ud83d',
+	'"}',
+	'{{',
+	'%00',
+	'<script>alert(1)</script>',
+	"' OR 1=1 --",
+	'${jndi:ldap://x}',
+	'\\u0000',
+	'𝕏'.repeat(50),
+	'a'.repeat(5000),
+]
 const SCALARS: unknown[] = [null, true, false, 0, -1, 1e308, -1e308, 1.5, Number.MAX_SAFE_INTEGER, '', 'x', [], {}, [null], { __proto__: { polluted: 1 } }]
 const HOSTILE_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '', ' ', '\u0000', 'a'.repeat(1000)]
 const HOSTILE_COOKIES = [
@@ -93,7 +109,16 @@ const PREFERRED: Record<string, string> = {
 	'/swagger/json': 'GET',
 }
 const METHODS = ['GET', 'POST', 'POST', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD']
-const CONTENT_TYPES = ['application/json', 'application/json; charset=utf-16', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', '', 'application/json\u0000', '*/*']
+const CONTENT_TYPES = [
+	'application/json',
+	'application/json; charset=utf-16',
+	'text/plain',
+	'application/x-www-form-urlencoded',
+	'multipart/form-data; boundary=x',
+	'',
+	'application/json\u0000',
+	'*/*',
+]
 
 /** Objects or arrays nested `depth` levels, as text. */
 function nested(r: Rng, depth: number): string {
@@ -103,7 +128,24 @@ function nested(r: Rng, depth: number): string {
 /** A chat body, valid at first, with one to four hostile mutations. */
 function chatBody(r: Rng): string {
 	const body: Record<string, unknown> = { model: r.pick(MODELS.slice(0, 3)), messages: [{ role: 'user', content: 'hi' }] }
-	const fields = ['model', 'messages', 'stream', 'temperature', 'top_p', 'max_tokens', 'n', 'tools', 'tool_choice', 'stop', 'response_format', 'stream_options', 'fallbacks', 'reasoning', 'seed', 'user']
+	const fields = [
+		'model',
+		'messages',
+		'stream',
+		'temperature',
+		'top_p',
+		'max_tokens',
+		'n',
+		'tools',
+		'tool_choice',
+		'stop',
+		'response_format',
+		'stream_options',
+		'fallbacks',
+		'reasoning',
+		'seed',
+		'user',
+	]
 	const mutations = 1 + r.int(4)
 	for (let i = 0; i < mutations; i++) {
 		const field = r.pick(fields)
@@ -158,7 +200,19 @@ function chatBody(r: Rng): string {
 		case 3:
 			return text.replace(/"/g, "'")
 		case 4:
-			return r.pick(['', 'null', '[]', '"string"', '0', 'true', '{', '}', '\u0000', '\ufeff{}', '{"model":"x","messages":[{"role":"user","content":"hi"}],"model":"y"}'])
+			return r.pick([
+				'',
+				'null',
+				'[]',
+				'"string"',
+				'0',
+				'true',
+				'{',
+				'}',
+				'\u0000',
+				'\ufeff{}',
+				'{"model":"x","messages":[{"role":"user","content":"hi"}],"model":"y"}',
+			])
 		case 5:
 			text = text.replace('"hi"', `"${'\\ud800'.repeat(20)}"`) // lone surrogates
 			return text
@@ -192,14 +246,31 @@ function headersFor(r: Rng): Record<string, string> {
 			headers.authorization = `Bearer ${PANEL_PASSWORD}`
 			break
 		case 3:
-			headers.authorization = r.pick(['Bearer', 'Bearer ', 'Basic abc', `Bearer ${'x'.repeat(8000)}`, 'bearer sk-amb-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', 'Bearer sk-amb-', `Bearer ${API_PASSWORD} extra`])
+			headers.authorization = r.pick([
+				'Bearer',
+				'Bearer ',
+				'Basic abc',
+				`Bearer ${'x'.repeat(8000)}`,
+				'bearer sk-amb-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
+				'Bearer sk-amb-',
+				`Bearer ${API_PASSWORD} extra`,
+			])
 			break
 		default:
 			headers.authorization = `Bearer ${r.next() < 0.6 ? API_PASSWORD : PANEL_PASSWORD}`
 	}
 	if (r.int(3) === 0) headers.cookie = r.pick(HOSTILE_COOKIES)
 	if (r.int(2) === 0) headers['content-type'] = r.pick(CONTENT_TYPES)
-	if (r.int(6) === 0) headers[r.pick(['x-forwarded-for', 'x-forwarded-proto', 'origin', 'sec-fetch-site', 'hx-request', 'accept', 'x-request-id'])] = r.pick(['', 'null', 'https://evil.example', 'true', '1.2.3.4, 5.6.7.8', '*/*', 'x'.repeat(2000)])
+	if (r.int(6) === 0)
+		headers[r.pick(['x-forwarded-for', 'x-forwarded-proto', 'origin', 'sec-fetch-site', 'hx-request', 'accept', 'x-request-id'])] = r.pick([
+			'',
+			'null',
+			'https://evil.example',
+			'true',
+			'1.2.3.4, 5.6.7.8',
+			'*/*',
+			'x'.repeat(2000),
+		])
 	return headers
 }
 
@@ -217,7 +288,12 @@ function makeCase(r: Rng): Case {
 	if (r.next() < 0.8) method = PREFERRED[path.split('?')[0] ?? ''] ?? method
 	const headers = headersFor(r)
 	let body: string | null = null
-	if (method !== 'GET' && method !== 'HEAD') body = path.startsWith('/v1/chat') ? chatBody(r) : path === '/ui/login' ? r.pick(['password=', 'password=%', 'password=x&password=y', `password=${'a'.repeat(5000)}`, '%%%']) : adminBody(r)
+	if (method !== 'GET' && method !== 'HEAD')
+		body = path.startsWith('/v1/chat')
+			? chatBody(r)
+			: path === '/ui/login'
+				? r.pick(['password=', 'password=%', 'password=x&password=y', `password=${'a'.repeat(5000)}`, '%%%'])
+				: adminBody(r)
 	return { method, path, headers, body }
 }
 
@@ -259,7 +335,10 @@ describe('fuzz', () => {
 				failures.push(`case ${i}: threw ${String(err).slice(0, 200)}`)
 			}
 			statuses.set(status, (statuses.get(status) ?? 0) + 1)
-			if (status >= 500) failures.push(`case ${i} (seed ${SEED}): ${c.method} ${c.path.slice(0, 80)} -> ${status}; body ${String(c.body).slice(0, 160)}; headers ${JSON.stringify(c.headers).slice(0, 160)}`)
+			if (status >= 500)
+				failures.push(
+					`case ${i} (seed ${SEED}): ${c.method} ${c.path.slice(0, 80)} -> ${status}; body ${String(c.body).slice(0, 160)}; headers ${JSON.stringify(c.headers).slice(0, 160)}`,
+				)
 			if (i % 500 === 0) rssPeak = Math.max(rssPeak, process.memoryUsage().rss)
 		}
 		Bun.gc(true)

@@ -98,7 +98,10 @@ describe('bun run start', () => {
 			const deadline = Date.now() + 15_000
 			let up = false
 			while (!up && Date.now() < deadline) {
-				up = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false)
+				up = await fetch(`http://127.0.0.1:${port}/health`).then(
+					(r) => r.ok,
+					() => false,
+				)
 				if (!up) await Bun.sleep(100)
 			}
 			expect(up).toBe(true)

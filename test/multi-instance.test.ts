@@ -47,9 +47,16 @@ const backends: Record<string, () => Promise<() => Promise<Storage>>> = {
 	},
 }
 
+/** The backend called `name`; an unknown name fails the test. */
+function backend(name: string) {
+	const open = backends[name]
+	if (!open) throw new Error(`no backend named ${name}`)
+	return open
+}
+
 describe.each(Object.keys(backends))('two instances on one %s', (name) => {
 	test('3 keys x limit 5, 15 concurrent requests over both: no 429 upstream, no key over 5', async () => {
-		const open = await backends[name]()
+		const open = await backend(name)()
 		const fake = createFakeGateway({ keys: Object.fromEntries(KEYS.map((k) => [k, {}])), limit: 5 })
 		// Some latency, so requests of both instances are in flight together.
 		fake.fault('*', { kind: 'delay', ms: 40 }, { persistent: true })
@@ -81,7 +88,7 @@ describe.each(Object.keys(backends))('two instances on one %s', (name) => {
 	}, 60_000)
 
 	test('64 concurrent clients on each of two instances, 3 keys x limit 200: no key over its limit, no 429 upstream, never a 5xx', async () => {
-		const open = await backends[name]()
+		const open = await backend(name)()
 		const fake = createFakeGateway({ keys: Object.fromEntries(KEYS.map((k) => [k, {}])), limit: 200 })
 		fake.fault('*', { kind: 'delay', ms: 5 }, { persistent: true })
 		const env = { RATE_LIMIT_MAX_WAIT: '0' }
@@ -117,7 +124,7 @@ describe.each(Object.keys(backends))('two instances on one %s', (name) => {
 
 describe('a burst on one instance with Redis', () => {
 	test('500 concurrent requests: every answer is 200 or an honest 429/503, never a 500', async () => {
-		const open = await backends.redis()
+		const open = await backend('redis')()
 		const fake = createFakeGateway({ keys: Object.fromEntries(KEYS.map((k) => [k, {}])), limit: 1_000_000 })
 		const h = await startHarness({ fake, storage: await open(), env: { DAILY_REQUEST_LIMIT: '0' } })
 		try {

@@ -37,7 +37,9 @@ export function rawPost(port: number, path: string, body: string, headers: Recor
 		const extra = Object.entries(headers)
 			.map(([k, v]) => `${k}: ${v}\r\n`)
 			.join('')
-		socket.write(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${payload.length}\r\nConnection: close\r\n${extra}\r\n`)
+		socket.write(
+			`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${payload.length}\r\nConnection: close\r\n${extra}\r\n`,
+		)
 		socket.write(payload)
 	})
 	socket.on('data', (chunk: Buffer) => {

@@ -169,11 +169,25 @@ describe.each(Object.keys(backends))('raw %s storage after a full session', (nam
 
 		const raw = await backend.dump()
 		expect(raw).toContain(keyId(ADMIN_KEY))
-		const labels = ['env key 1', 'env key 2', 'env key 3', 'admin key', 'API_PASSWORD', 'PANEL_PASSWORD', 'SECRETS_KEY', 'client key', 'generated API password', 'generated panel password']
+		const labels = [
+			'env key 1',
+			'env key 2',
+			'env key 3',
+			'admin key',
+			'API_PASSWORD',
+			'PANEL_PASSWORD',
+			'SECRETS_KEY',
+			'client key',
+			'generated API password',
+			'generated panel password',
+		]
 		const found = secrets.flatMap((secret, i) => (raw.includes(secret) ? [labels[i]] : []))
 		expect(found).toEqual([])
 		assertNoSecrets(a.logs, [ADMIN_KEY, SECRETS_KEY, clientKey])
-		assertNoSecrets(b.logs.filter((l) => !l.startsWith('[print]')), [ADMIN_KEY, SECRETS_KEY, clientKey, ...generated])
+		assertNoSecrets(
+			b.logs.filter((l) => !l.startsWith('[print]')),
+			[ADMIN_KEY, SECRETS_KEY, clientKey, ...generated],
+		)
 		await fake.stop()
 	}, 60_000)
 })

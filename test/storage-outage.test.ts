@@ -26,7 +26,13 @@ async function startRedis(port: number): Promise<void> {
 	while (Date.now() < deadline) {
 		const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
 		probe.on('error', () => {})
-		const ok = await probe.connect().then(() => probe.ping()).then(() => true, () => false)
+		const ok = await probe
+			.connect()
+			.then(() => probe.ping())
+			.then(
+				() => true,
+				() => false,
+			)
 		probe.disconnect()
 		if (ok) return
 		await Bun.sleep(50)

@@ -83,10 +83,14 @@ describe.skipIf(!haveRedis)('restart: private redis-server', () => {
 		server = spawn([REDIS_SERVER, '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'])
 		const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 })
 		probe.on('error', () => {})
-		await until('redis-server to answer', async () => {
-			if (probe.status !== 'ready') await probe.connect().catch(() => {})
-			return (await probe.ping()) === 'PONG'
-		}, 10_000)
+		await until(
+			'redis-server to answer',
+			async () => {
+				if (probe.status !== 'ready') await probe.connect().catch(() => {})
+				return (await probe.ping()) === 'PONG'
+			},
+			10_000,
+		)
 		probe.disconnect()
 	}
 
@@ -145,24 +149,34 @@ describe.skipIf(!havePostgres)('restart: private PostgreSQL', () => {
 		server = spawn(
 			asPostgres([
 				join(PG_BIN, 'postgres'),
-				'-D', join(dir, 'data'),
-				'-p', String(port),
-				'-k', dir,
-				'-c', 'listen_addresses=127.0.0.1',
-				'-c', 'fsync=off',
-				'-c', 'max_connections=40',
+				'-D',
+				join(dir, 'data'),
+				'-p',
+				String(port),
+				'-k',
+				dir,
+				'-c',
+				'listen_addresses=127.0.0.1',
+				'-c',
+				'fsync=off',
+				'-c',
+				'max_connections=40',
 			]),
 			dir,
 		)
-		await until('postgres to answer', async () => {
-			const sql = postgres(dsn(), { max: 1, connect_timeout: 1, onnotice: () => {} })
-			try {
-				await sql`SELECT 1`
-				return true
-			} finally {
-				await sql.end({ timeout: 0 })
-			}
-		}, 20_000)
+		await until(
+			'postgres to answer',
+			async () => {
+				const sql = postgres(dsn(), { max: 1, connect_timeout: 1, onnotice: () => {} })
+				try {
+					await sql`SELECT 1`
+					return true
+				} finally {
+					await sql.end({ timeout: 0 })
+				}
+			},
+			20_000,
+		)
 	}
 
 	beforeAll(async () => {
@@ -174,7 +188,10 @@ describe.skipIf(!havePostgres)('restart: private PostgreSQL', () => {
 			const gid = Bun.spawnSync(['id', '-g', 'postgres']).stdout.toString().trim()
 			await chown(dir, Number(id), Number(gid))
 		}
-		const init = Bun.spawnSync(asPostgres([join(PG_BIN, 'initdb'), '-D', join(dir, 'data'), '-A', 'trust', '-U', 'postgres', '-N', '-E', 'UTF8', '--locale=C']), { cwd: dir })
+		const init = Bun.spawnSync(
+			asPostgres([join(PG_BIN, 'initdb'), '-D', join(dir, 'data'), '-A', 'trust', '-U', 'postgres', '-N', '-E', 'UTF8', '--locale=C']),
+			{ cwd: dir },
+		)
 		if (init.exitCode !== 0) throw new Error(`initdb failed: ${init.stderr.toString()}`)
 		await start()
 	}, 60_000)

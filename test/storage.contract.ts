@@ -18,8 +18,7 @@ type Counted = Doc & { n: number }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)))
 
-const increment = (storage: Storage, id: string) =>
-	storage.updateDoc<Counted>('limits', id, (current) => ({ id, n: (current?.n ?? 0) + 1 }))
+const increment = (storage: Storage, id: string) => storage.updateDoc<Counted>('limits', id, (current) => ({ id, n: (current?.n ?? 0) + 1 }))
 
 export function storageContract(name: string, open: () => Promise<Storage>, options: ContractOptions = {}): void {
 	describe(`storage contract: ${name}`, () => {
@@ -84,7 +83,12 @@ export function storageContract(name: string, open: () => Promise<Storage>, opti
 			await s.putDoc('keys', { id: odd, enabled: false })
 			await s.putDoc('clients', { id: 'k1', quota: 10 })
 			const byId = (docs: Doc[]) => [...docs].sort((a, b) => a.id.localeCompare(b.id))
-			expect(byId(await s.listDocs('keys'))).toEqual(byId([{ id: 'k1', enabled: true, stats: { 'gpt-4.1': 3 } }, { id: odd, enabled: false }]))
+			expect(byId(await s.listDocs('keys'))).toEqual(
+				byId([
+					{ id: 'k1', enabled: true, stats: { 'gpt-4.1': 3 } },
+					{ id: odd, enabled: false },
+				]),
+			)
 			expect(await s.listDocs('clients')).toEqual([{ id: 'k1', quota: 10 }])
 			expect(await s.getDoc('keys', odd)).toEqual({ id: odd, enabled: false })
 			await s.putDoc('keys', { id: 'k1', enabled: false })
@@ -202,7 +206,12 @@ export function storageContract(name: string, open: () => Promise<Storage>, opti
 			const ms = performance.now() - started
 			console.log(`[storage ${name}] 200 parallel reservations, limit 50: ${ms.toFixed(1)} ms`)
 			expect(results.filter((r) => r.granted)).toHaveLength(50)
-			expect(results.filter((r) => r.granted).map((r) => r.value).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1))
+			expect(
+				results
+					.filter((r) => r.granted)
+					.map((r) => r.value)
+					.sort((a, b) => a - b),
+			).toEqual(Array.from({ length: 50 }, (_, i) => i + 1))
 			expect(results.filter((r) => !r.granted).every((r) => r.value === 50)).toBe(true)
 			expect(await s.readCounters('quota:')).toEqual({ 'quota:k': { ok: 50 } })
 		})

@@ -53,7 +53,8 @@ async function shippedFetchCap(): Promise<number | null> {
 	return match ? Number(match[1]) : null
 }
 
-const open = (port: number, n: number) => Array.from({ length: n }, () => rawPost(port, '/v1/chat/completions', streamBody, { authorization: `Bearer ${API_PASSWORD}` }))
+const open = (port: number, n: number) =>
+	Array.from({ length: n }, () => rawPost(port, '/v1/chat/completions', streamBody, { authorization: `Bearer ${API_PASSWORD}` }))
 
 describe('stream capacity', () => {
 	test('300 open streams: all answered, and a short request is served while they stay open', async () => {

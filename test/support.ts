@@ -12,7 +12,7 @@ import { createFakeGateway, type FakeGateway, type FakeGatewayOptions } from './
 
 export const API_PASSWORD = 'test-api-password-7c1f2e'
 export const PANEL_PASSWORD = 'test-panel-password-9b3d4a'
-export const KEYS = ['aai-key-alpha-000000000001', 'aai-key-bravo-000000000002', 'aai-key-charlie-00000000003']
+export const KEYS: [string, string, string] = ['aai-key-alpha-000000000001', 'aai-key-bravo-000000000002', 'aai-key-charlie-00000000003']
 
 export interface Harness {
 	gateway: Gateway
@@ -45,9 +45,7 @@ export interface HarnessOptions {
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
 	const keys = options.keys ?? KEYS
-	const fake =
-		options.fake ??
-		createFakeGateway({ keys: Object.fromEntries(keys.map((k) => [k, {}])), now: options.now, ...options.fakeOptions })
+	const fake = options.fake ?? createFakeGateway({ keys: Object.fromEntries(keys.map((k) => [k, {}])), now: options.now, ...options.fakeOptions })
 	const base = options.listenFake ? await fake.listen() : 'http://fake-gateway.test'
 	const storage = options.storage === null ? undefined : (options.storage ?? new MemoryStorage(options.now))
 	const logs: string[] = []
@@ -62,7 +60,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 	}
 	const gateway = await buildApp(env, {
 		storage,
-		fetch: options.listenFake ? fetch : ((input: RequestInfo | URL, init?: RequestInit) => fake.fetch(new Request(input, init))) as typeof fetch,
+		fetch: options.listenFake ? fetch : (((input: RequestInfo | URL, init?: RequestInit) => fake.fetch(new Request(input, init))) as typeof fetch),
 		now: options.now,
 		print: (line) => logs.push(`[print] ${line}`),
 		log: { stdout: false, file: null, extra: { write: (line: string) => void logs.push(line) } },
@@ -128,7 +126,13 @@ export async function readSse(response: Response): Promise<string[]> {
 	const text = await response.text()
 	return text
 		.split('\n\n')
-		.map((frame) => frame.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n'))
+		.map((frame) =>
+			frame
+				.split('\n')
+				.filter((l) => l.startsWith('data:'))
+				.map((l) => l.slice(5).trimStart())
+				.join('\n'),
+		)
 		.filter(Boolean)
 }
 

@@ -34,7 +34,9 @@ export function clientsView(state: ClientsState): SafeHtml {
 	if (!state.clients.length) return html`<section id="clients">${head}<p>No client key yet.</p></section>`
 	return html`<section id="clients">${head}<div class="scroll"><table><thead><tr><th scope="col">Name</th><th scope="col">Key</th><th scope="col">Status</th><th scope="col" class="num">Today / total</th><th scope="col">Edit</th></tr></thead><tbody>
 ${state.clients.map(
-	(c) => html`<tr id="client-${c.id}"><td>${c.name}</td><td><code>${c.masked_key}</code></td><td>${badge(c.status)}</td><td class="num">${c.used_today} / ${c.used_total}</td>
+	(
+		c,
+	) => html`<tr id="client-${c.id}"><td>${c.name}</td><td><code>${c.masked_key}</code></td><td>${badge(c.status)}</td><td class="num">${c.used_today} / ${c.used_total}</td>
 <td><details id="client-${c.id}-edit"><summary>Edit</summary>
 <form method="post" action="/ui/clients/${c.id}" hx-post="/ui/clients/${c.id}" hx-target="#clients" hx-swap="outerMorph" class="stack">
 <label>Name <input name="name" value="${c.name}" required maxlength="200"></label>

@@ -13,7 +13,7 @@ export class SafeHtml {
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
 
 export function escapeHtml(text: string): string {
-	return text.replace(/[&<>"']/g, (c) => ESCAPES[c])
+	return text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c)
 }
 
 /** Marks trusted markup. Never pass user or upstream text here. */
@@ -27,7 +27,7 @@ function render(value: unknown): string {
 }
 
 export function html(strings: TemplateStringsArray, ...values: unknown[]): SafeHtml {
-	let out = strings[0]
-	for (let i = 0; i < values.length; i++) out += render(values[i]) + strings[i + 1]
+	let out = strings[0] ?? ''
+	for (let i = 0; i < values.length; i++) out += render(values[i]) + (strings[i + 1] ?? '')
 	return new SafeHtml(out)
 }

@@ -31,7 +31,9 @@ function keyRow(k: KeyReport, now: number, tested: KeysState['tested']): SafeHtm
 	const showReason = k.status !== 'active' && k.reason
 	// The row's summary: requests used in the live windows, the tightest model, the soonest reset.
 	const used = models.reduce((sum, [, m]) => sum + m.used, 0)
-	const tightest = models.filter(([, m]) => m.remaining !== null && m.limit !== null).sort(([, a], [, b]) => (a.remaining as number) - (b.remaining as number))[0]
+	const tightest = models
+		.filter(([, m]) => m.remaining !== null && m.limit !== null)
+		.sort(([, a], [, b]) => (a.remaining as number) - (b.remaining as number))[0]
 	const resets = models.map(([, m]) => m.reset_in_seconds).filter((r): r is number => r !== null && r > 0)
 	const soonest = resets.length ? now + Math.min(...resets) * 1000 : null
 	return html`<tbody id="key-${k.id}">

@@ -28,7 +28,8 @@ export function logPoller(cursor: number, query: LogsQuery, paused = false): Saf
 
 export function logLines(lines: LogLine[]): SafeHtml {
 	return html`${lines.map(
-		(l) => html`<li class="log log-${l.level}" data-seq="${l.seq}"><time>${l.time.slice(11, 23)}</time> <span class="badge badge-${l.level}">${l.level}</span> ${l.msg} <code>${l.fields}</code></li>`,
+		(l) =>
+			html`<li class="log log-${l.level}" data-seq="${l.seq}"><time>${l.time.slice(11, 23)}</time> <span class="badge badge-${l.level}">${l.level}</span> ${l.msg} <code>${l.fields}</code></li>`,
 	)}`
 }
 

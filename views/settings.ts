@@ -21,7 +21,8 @@ function field(s: SettingView): SafeHtml {
 	const id = `s-${s.env}`
 	if (s.secret) return html`<span>${s.value ? 'set (hidden)' : 'not set'}</span>`
 	if (!s.stored) return html`<output id="${id}">${show(s.value)}</output> <span class="muted">environment only</span>`
-	if (s.locked) return html`<input id="${id}" value="${show(s.value)}" readonly aria-describedby="${id}-why"> <span id="${id}-why" class="muted">locked: set by ${s.env} in the environment</span>`
+	if (s.locked)
+		return html`<input id="${id}" value="${show(s.value)}" readonly aria-describedby="${id}-why"> <span id="${id}-why" class="muted">locked: set by ${s.env} in the environment</span>`
 	if (typeof s.value === 'boolean') {
 		return html`<select id="${id}" name="${s.stored}"><option value="true"${s.value ? html` selected` : ''}>true</option><option value="false"${s.value ? '' : html` selected`}>false</option></select>`
 	}
@@ -34,7 +35,8 @@ export function settingsView(state: SettingsState): SafeHtml {
 <form method="post" action="/ui/settings" hx-post="/ui/settings" hx-target="#settings" hx-swap="outerMorph">
 <div class="scroll"><table><thead><tr><th scope="col">Setting</th><th scope="col">Value</th><th scope="col">Source</th></tr></thead><tbody>
 ${state.settings.map(
-	(s) => html`<tr id="setting-${s.env}"><td><label for="s-${s.env}"><code>${s.env}</code></label><br><span class="muted small">${s.doc} (${s.owner})</span></td><td>${field(s)}</td><td><span class="badge badge-src-${s.source}">${s.source}</span></td></tr>`,
+	(s) =>
+		html`<tr id="setting-${s.env}"><td><label for="s-${s.env}"><code>${s.env}</code></label><br><span class="muted small">${s.doc} (${s.owner})</span></td><td>${field(s)}</td><td><span class="badge badge-src-${s.source}">${s.source}</span></td></tr>`,
 )}
 </tbody></table></div>
 ${editable ? html`<button type="submit">Save settings</button> <span class="muted">An empty field goes back to the environment or the default. Saving takes effect on every instance within seconds.</span>` : ''}

@@ -36,13 +36,22 @@ export function usageView(state: UsageState): SafeHtml {
 	const r = state.report
 	const models = Object.entries(r.models).map(([name, counts]) => ({ name, counts }))
 	const keys = r.keys.map((k) => ({ name: html`<code>${k.key ?? 'removed key'}</code> <span class="muted">id ${k.id.slice(0, 8)}</span>`, counts: k.totals }))
-	const clients = r.clients.map((c) => ({ name: html`${c.name ?? 'removed client'} <code class="muted">${c.masked_key ?? c.id.slice(0, 8)}</code>`, counts: c.totals }))
+	const clients = r.clients.map((c) => ({
+		name: html`${c.name ?? 'removed client'} <code class="muted">${c.masked_key ?? c.id.slice(0, 8)}</code>`,
+		counts: c.totals,
+	}))
 	return html`<section id="usage">${picker}
 <p class="muted">Usage day ${r.day}: ${r.starts_at} to ${r.ends_at}.</p>
 ${table('Totals', [{ name: 'All requests', counts: r.totals }])}
 <div class="charts">
-<figure><figcaption>Requests per model</figcaption>${barChart('Requests per model', models.map((m) => ({ label: m.name, value: m.counts.requests })))}</figure>
-<figure><figcaption>Requests, last 14 days</figcaption>${trendChart('Requests per day, last 14 days', state.trend.map((d) => ({ label: d.day, value: d.requests })))}</figure>
+<figure><figcaption>Requests per model</figcaption>${barChart(
+		'Requests per model',
+		models.map((m) => ({ label: m.name, value: m.counts.requests })),
+	)}</figure>
+<figure><figcaption>Requests, last 14 days</figcaption>${trendChart(
+		'Requests per day, last 14 days',
+		state.trend.map((d) => ({ label: d.day, value: d.requests })),
+	)}</figure>
 </div>
 ${table('Per model', models)}
 ${table('Per upstream key', keys)}

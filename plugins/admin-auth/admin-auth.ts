@@ -138,7 +138,8 @@ export class AdminAuth {
 
 	/** Changes a stored panel password: every session (on every instance) ends. */
 	async changePassword(current: string, next: string, hash: (password: string) => string): Promise<void> {
-		if (!this.passwordChangeable) throw new PermissionError('The panel password comes from PANEL_PASSWORD/PASSWORD in the environment: change it there.', 'password_from_env')
+		if (!this.passwordChangeable)
+			throw new PermissionError('The panel password comes from PANEL_PASSWORD/PASSWORD in the environment: change it there.', 'password_from_env')
 		if (!this.panel.verify(current)) throw new AuthenticationError('The current panel password is wrong.', 'wrong_password')
 		const stored = hash(next)
 		await this.options.storage?.saveSettings({ panel_password_hash: stored })

@@ -21,7 +21,16 @@ function patchFrom(form: FormData): ClientPatch & { name: string } {
 		name,
 		daily_limit: intField(form, 'daily_limit', 'The daily limit'),
 		total_limit: intField(form, 'total_limit', 'The total limit'),
-		allowed_models: models ? [...new Set(models.split(',').map((m) => m.trim()).filter(Boolean))].slice(0, 1000) : null,
+		allowed_models: models
+			? [
+					...new Set(
+						models
+							.split(',')
+							.map((m) => m.trim())
+							.filter(Boolean),
+					),
+				].slice(0, 1000)
+			: null,
 		expires_at: expiresAt,
 	}
 }

@@ -19,7 +19,8 @@ export const SECURITY_HEADERS: Record<string, string> = {
 
 const HTML = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', vary: 'HX-Request', ...SECURITY_HEADERS }
 
-export const htmlResponse = (body: string, status = 200, headers: Record<string, string> = {}) => new Response(body, { status, headers: { ...HTML, ...headers } })
+export const htmlResponse = (body: string, status = 200, headers: Record<string, string> = {}) =>
+	new Response(body, { status, headers: { ...HTML, ...headers } })
 
 export const isHtmx = (request: Request) => request.headers.get('hx-request') === 'true'
 
@@ -58,7 +59,8 @@ export function show(kit: PanelKit, request: Request, visitor: Visitor, page: Pa
 		if (request.method === 'GET') logAtDebug(request)
 		return htmlResponse(widget.toString())
 	}
-	if (request.method !== 'GET') return new Response(null, { status: 303, headers: { location: `/ui/${page}`, ...SECURITY_HEADERS, 'cache-control': 'no-store' } })
+	if (request.method !== 'GET')
+		return new Response(null, { status: 303, headers: { location: `/ui/${page}`, ...SECURITY_HEADERS, 'cache-control': 'no-store' } })
 	return htmlResponse(layout(title, fullBody ?? widget, { csrf: visitor.csrf, page, available: kit.available, now: kit.now() }))
 }
 

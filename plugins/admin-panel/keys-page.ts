@@ -49,9 +49,17 @@ export const keysPage = (kit: PanelKit, deps: KeysPageDeps) => {
 				const form = await postedForm(kit, request, v)
 				let extra: Partial<KeysState>
 				try {
-					const keys = [...new Set((field(form, 'keys') ?? '').split(/\r?\n/).map((k) => k.trim()).filter(Boolean))]
+					const keys = [
+						...new Set(
+							(field(form, 'keys') ?? '')
+								.split(/\r?\n/)
+								.map((k) => k.trim())
+								.filter(Boolean),
+						),
+					]
 					if (!keys.length) throw new FormError('Paste at least one key, one per line.')
-					if (keys.some((k) => k.length > 512 || /[\u0000-\u001f\u007f\s]/.test(k))) throw new FormError('A key must be 1 to 512 printable characters without spaces.')
+					if (keys.some((k) => k.length > 512 || /[\u0000-\u001f\u007f\s]/.test(k)))
+						throw new FormError('A key must be 1 to 512 printable characters without spaces.')
 					const { added, duplicates } = await deps.pool.addKeys(keys)
 					extra = { message: `${added.length} key(s) added${duplicates.length ? `, ${duplicates.length} already in the pool` : ''}.` }
 				} catch (err) {

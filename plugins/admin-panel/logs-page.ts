@@ -11,7 +11,13 @@ const SHOWN = 200
 
 function toLine(seq: number, entry: Record<string, unknown>): LogLine {
 	const { time, level, msg, ...fields } = entry
-	return { seq, time: typeof time === 'string' ? time : '', level: typeof level === 'string' ? level : 'info', msg: typeof msg === 'string' ? msg : '', fields: JSON.stringify(fields) }
+	return {
+		seq,
+		time: typeof time === 'string' ? time : '',
+		level: typeof level === 'string' ? level : 'info',
+		msg: typeof msg === 'string' ? msg : '',
+		fields: JSON.stringify(fields),
+	}
 }
 
 export const logsPage = (kit: PanelKit, deps: { ring: LogRing; file: string | null }) => {
@@ -73,7 +79,12 @@ export const logsPage = (kit: PanelKit, deps: { ring: LogRing; file: string | nu
 				const text = deps.file ? await readFile(deps.file, 'utf8').catch(() => null) : null
 				if (text === null) return htmlResponse('<p>No log file (LOG_FILE is empty or not readable).</p>', 404)
 				return new Response(text, {
-					headers: { 'content-type': 'application/x-ndjson', 'content-disposition': 'attachment; filename="amb2api-log.ndjson"', 'cache-control': 'no-store', ...SECURITY_HEADERS },
+					headers: {
+						'content-type': 'application/x-ndjson',
+						'content-disposition': 'attachment; filename="amb2api-log.ndjson"',
+						'cache-control': 'no-store',
+						...SECURITY_HEADERS,
+					},
 				})
 			},
 			{ detail: { hide: true } },

@@ -15,7 +15,14 @@ export const quotasPage = (kit: PanelKit, deps: { quota: DailyQuota; pool: KeyPo
 			const rows = await Promise.all(
 				keys.map(async (k) => {
 					const limits = await deps.quota.limits(k.id)
-					return { id: k.id, key: k.key, daily_limit: limits.daily, daily_limit_source: limits.source, model_limits: limits.models, used: used.get(k.id) ?? { total: 0, models: {} } }
+					return {
+						id: k.id,
+						key: k.key,
+						daily_limit: limits.daily,
+						daily_limit_source: limits.source,
+						model_limits: limits.models,
+						used: used.get(k.id) ?? { total: 0, models: {} },
+					}
 				}),
 			)
 			return { ...base, rows, ...extra }

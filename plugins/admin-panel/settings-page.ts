@@ -8,7 +8,11 @@ import { SESSION_COOKIE } from '../admin-auth/admin-auth.ts'
 import { FormError, guard, message, type PanelKit, postedForm, SECURITY_HEADERS, show } from './http.ts'
 
 export const settingsPage = (kit: PanelKit, deps: { catalog: SettingsCatalog; watch: SettingsWatch }) => {
-	const state = (extra: Partial<SettingsState> = {}): SettingsState => ({ settings: deps.catalog.view(), passwordChangeable: kit.auth.passwordChangeable, ...extra })
+	const state = (extra: Partial<SettingsState> = {}): SettingsState => ({
+		settings: deps.catalog.view(),
+		passwordChangeable: kit.auth.passwordChangeable,
+		...extra,
+	})
 	return new Elysia({ name: 'panel-settings' })
 		.get(
 			'/ui/settings',
@@ -33,7 +37,8 @@ export const settingsPage = (kit: PanelKit, deps: { catalog: SettingsCatalog; wa
 					for (const [name, value] of form.entries()) {
 						const setting = current.get(name)
 						if (!setting || typeof value !== 'string' || setting.locked || setting.secret) continue
-						const shown = setting.value === null || setting.value === undefined ? '' : Array.isArray(setting.value) ? setting.value.join(',') : String(setting.value)
+						const shown =
+							setting.value === null || setting.value === undefined ? '' : Array.isArray(setting.value) ? setting.value.join(',') : String(setting.value)
 						if (value.trim() === shown) continue
 						patch[name] = value.trim() === '' ? null : value.trim()
 					}
@@ -60,7 +65,10 @@ export const settingsPage = (kit: PanelKit, deps: { catalog: SettingsCatalog; wa
 				} catch (err) {
 					return show(kit, request, v, 'settings', 'Settings', settingsView(state({ error: message(err) })))
 				}
-				return new Response(null, { status: 303, headers: { location: '/ui', 'set-cookie': `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`, ...SECURITY_HEADERS } })
+				return new Response(null, {
+					status: 303,
+					headers: { location: '/ui', 'set-cookie': `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`, ...SECURITY_HEADERS },
+				})
 			},
 			{ parse: 'none', detail: { hide: true } },
 		)

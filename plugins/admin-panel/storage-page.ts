@@ -20,7 +20,14 @@ export const storagePage = (kit: PanelKit, deps: { storage: Observed; shared: bo
 		const healthy = error === null && deps.storage.healthy !== false
 		if (healthy) downSince = null
 		else downSince ??= kit.now()
-		return { backend: deps.storage.kind, where: deps.storage.where, healthy, shared: deps.shared, pendingReplays: typeof deps.storage.pending === 'number' ? deps.storage.pending : null, error }
+		return {
+			backend: deps.storage.kind,
+			where: deps.storage.where,
+			healthy,
+			shared: deps.shared,
+			pendingReplays: typeof deps.storage.pending === 'number' ? deps.storage.pending : null,
+			error,
+		}
 	}
 	return new Elysia({ name: 'panel-storage' })
 		.get(

@@ -53,7 +53,9 @@ function anthropicStatus(error: GatewayError): { status: number; type: Anthropic
 		case 504:
 			return { status: 504, type: 'timeout_error' }
 		default:
-			return error.status >= 400 && error.status < 500 ? { status: error.status, type: 'invalid_request_error' } : { status: error.status >= 500 ? error.status : 500, type: 'api_error' }
+			return error.status >= 400 && error.status < 500
+				? { status: error.status, type: 'invalid_request_error' }
+				: { status: error.status >= 500 ? error.status : 500, type: 'api_error' }
 	}
 }
 

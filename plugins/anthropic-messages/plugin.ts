@@ -11,5 +11,7 @@ export const plugin = definePlugin({
 	optional: true,
 	uses: ['requestLimit'],
 	needs: ['chat', 'apiAuth', 'log'],
-	setup: ({ services }) => ({ routes: anthropicMessages({ chat: services.chat, limit: services.requestLimit, auth: services.apiAuth, log: services.log, pingMs: PING_MS }) }),
+	setup: ({ services }) => ({
+		routes: anthropicMessages({ chat: services.chat, limit: services.requestLimit, auth: services.apiAuth, log: services.log, pingMs: PING_MS }),
+	}),
 })

@@ -59,7 +59,8 @@ export function toChatRequest(raw: unknown): ChatRequest {
 		}
 	}
 	if (body.stop_sequences !== undefined && body.stop_sequences !== null) {
-		if (!Array.isArray(body.stop_sequences) || !body.stop_sequences.every((s) => typeof s === 'string')) throw wrongType('stop_sequences', 'a valid list of strings')
+		if (!Array.isArray(body.stop_sequences) || !body.stop_sequences.every((s) => typeof s === 'string'))
+			throw wrongType('stop_sequences', 'a valid list of strings')
 		if (body.stop_sequences.length > 0) chat.stop = body.stop_sequences as string[]
 	}
 	if (body.metadata !== undefined && body.metadata !== null) {
@@ -181,7 +182,10 @@ function translateMessage(raw: unknown, i: number, out: ChatMessage[], pending: 
 				const id = block.tool_use_id
 				if (typeof id !== 'string') throw missing(`${bAt}.tool_use_id`)
 				if (!pending.has(id)) {
-					throw invalid(`${bAt}.tool_use_id`, `unexpected tool_use_id ${JSON.stringify(id)}: each tool_result must answer a tool_use block of the previous assistant message`)
+					throw invalid(
+						`${bAt}.tool_use_id`,
+						`unexpected tool_use_id ${JSON.stringify(id)}: each tool_result must answer a tool_use block of the previous assistant message`,
+					)
 				}
 				if (answered.has(id)) throw invalid(`${bAt}.tool_use_id`, `tool_use_id ${JSON.stringify(id)} is answered twice`)
 				answered.add(id)
@@ -227,11 +231,15 @@ function translateTools(tools: unknown): ToolDefinition[] {
 		const at = `tools[${i}]`
 		if (!isObject(tool)) throw wrongType(at, 'a valid dictionary')
 		if (tool.type !== undefined && tool.type !== null && tool.type !== 'custom') {
-			throw invalid(`${at}.type`, `server tool ${JSON.stringify(tool.type)} is not available through this gateway; only client tools (name, description, input_schema) are`)
+			throw invalid(
+				`${at}.type`,
+				`server tool ${JSON.stringify(tool.type)} is not available through this gateway; only client tools (name, description, input_schema) are`,
+			)
 		}
 		if (typeof tool.name !== 'string') throw missing(`${at}.name`)
 		if (!TOOL_NAME.test(tool.name)) throw invalid(`${at}.name`, "String should match pattern '^[a-zA-Z0-9_-]{1,128}$'")
-		if (!isObject(tool.input_schema)) throw tool.input_schema === undefined ? missing(`${at}.input_schema`) : wrongType(`${at}.input_schema`, 'a valid dictionary')
+		if (!isObject(tool.input_schema))
+			throw tool.input_schema === undefined ? missing(`${at}.input_schema`) : wrongType(`${at}.input_schema`, 'a valid dictionary')
 		const fn: ToolDefinition['function'] = { name: tool.name, parameters: tool.input_schema }
 		if (typeof tool.description === 'string') fn.description = tool.description
 		// A tool's cache_control is not sent: the gateway documents it on messages and at the top level only.

@@ -79,7 +79,8 @@ export function toAnthropicMessage(completion: ChatCompletion, ctx: { model: str
 	const content: ContentBlock[] = []
 	if (message.reasoning_content) content.push({ type: 'thinking', thinking: message.reasoning_content, signature: message.thought_signature ?? '' })
 	if (message.content) content.push({ type: 'text', text: message.content })
-	for (const call of message.tool_calls ?? []) content.push({ type: 'tool_use', id: call.id, name: call.function.name, input: parseToolInput(call.function.arguments) })
+	for (const call of message.tool_calls ?? [])
+		content.push({ type: 'tool_use', id: call.id, name: call.function.name, input: parseToolInput(call.function.arguments) })
 	return {
 		id: messageId(completion.id),
 		type: 'message',

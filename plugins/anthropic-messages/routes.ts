@@ -43,7 +43,8 @@ const SSE_HEADERS = {
 
 async function authenticate(auth: ApiAuthenticator, headers: Headers): Promise<Principal> {
 	const token = (headers.get('x-api-key')?.trim() || null) ?? bearerToken(headers.get('authorization'))
-	if (!token) throw new AuthenticationError('Missing API key. Send "x-api-key: <API password or client key>" or "Authorization: Bearer <key>".', 'missing_api_key')
+	if (!token)
+		throw new AuthenticationError('Missing API key. Send "x-api-key: <API password or client key>" or "Authorization: Bearer <key>".', 'missing_api_key')
 	const principal = await auth.authenticate(token)
 	if (!principal) throw new AuthenticationError('Invalid API key. Send the API password or a client key as "x-api-key".')
 	return principal
@@ -66,8 +67,14 @@ const messageSchema: OpenAPIV3.SchemaObject = {
 		top_p: { type: 'number' },
 		top_k: { type: 'integer' },
 		stop_sequences: { type: 'array', items: { type: 'string' } },
-		tools: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, description: { type: 'string' }, input_schema: { type: 'object' } } } },
-		tool_choice: { type: 'object', properties: { type: { type: 'string', enum: ['auto', 'any', 'tool', 'none'] }, name: { type: 'string' }, disable_parallel_tool_use: { type: 'boolean' } } },
+		tools: {
+			type: 'array',
+			items: { type: 'object', properties: { name: { type: 'string' }, description: { type: 'string' }, input_schema: { type: 'object' } } },
+		},
+		tool_choice: {
+			type: 'object',
+			properties: { type: { type: 'string', enum: ['auto', 'any', 'tool', 'none'] }, name: { type: 'string' }, disable_parallel_tool_use: { type: 'boolean' } },
+		},
 		thinking: { type: 'object', properties: { type: { type: 'string', enum: ['enabled', 'adaptive', 'disabled'] }, budget_tokens: { type: 'integer' } } },
 		metadata: { type: 'object' },
 	},
@@ -84,7 +91,8 @@ const errorResponses = {
 } as const
 
 export const anthropicMessages = (deps: AnthropicMessagesDeps) => {
-	const onBug = (err: unknown) => deps.log.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, 'unhandled error in /v1/messages')
+	const onBug = (err: unknown) =>
+		deps.log.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, 'unhandled error in /v1/messages')
 	return new Elysia({ name: 'anthropic-messages' })
 		.post(
 			'/v1/messages',
@@ -124,7 +132,9 @@ export const anthropicMessages = (deps: AnthropicMessagesDeps) => {
 					await authenticate(deps.auth, request.headers)
 					const body = parseJsonBody(await request.text())
 					// Same validation as a message (max_tokens is not part of a count request).
-					toChatRequest(isObject(body) ? { ...body, max_tokens: typeof body.max_tokens === 'number' ? body.max_tokens : Number.MAX_SAFE_INTEGER, stream: false } : body)
+					toChatRequest(
+						isObject(body) ? { ...body, max_tokens: typeof body.max_tokens === 'number' ? body.max_tokens : Number.MAX_SAFE_INTEGER, stream: false } : body,
+					)
 					return Response.json({ input_tokens: estimateInputTokens(body as Record<string, unknown>) })
 				} catch (err) {
 					return anthropicErrorResponse(err, onBug)

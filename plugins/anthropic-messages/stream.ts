@@ -79,7 +79,11 @@ export class AnthropicStreamEncoder {
 					const current = this.open?.kind === 'tool' ? this.open : null
 					if (current === null || current.call !== call.index) {
 						if (this.calls.has(call.index)) continue // a late fragment of a closed call: Anthropic cannot reopen a block
-						this.openBlock({ kind: 'tool', call: call.index, args: '' }, { type: 'tool_use', id: call.id ?? `toolu_${this.ctx.id.slice(4)}_${call.index}`, name: call.name ?? '', input: {} }, out)
+						this.openBlock(
+							{ kind: 'tool', call: call.index, args: '' },
+							{ type: 'tool_use', id: call.id ?? `toolu_${this.ctx.id.slice(4)}_${call.index}`, name: call.name ?? '', input: {} },
+							out,
+						)
 						this.calls.set(call.index, this.index)
 					}
 					if (call.arguments !== undefined) {

@@ -107,15 +107,17 @@ export class AssemblyClient {
 		const includeUsage = wantsStream && (request.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true
 		// An unknown model is refused before anything is reserved, counted or stored.
 		if (!(await this.deps.catalog.serves(model))) {
-			throw new NotFoundError(`The model ${JSON.stringify(model.slice(0, 200))} does not exist in the AssemblyAI LLM Gateway catalog; GET /v1/models lists them.`, 'model_not_found', { param: 'model' })
+			throw new NotFoundError(
+				`The model ${JSON.stringify(model.slice(0, 200))} does not exist in the AssemblyAI LLM Gateway catalog; GET /v1/models lists them.`,
+				'model_not_found',
+				{ param: 'model' },
+			)
 		}
 		// No key at all: acquire's own check throws the 503 (and records it) before any upstream call.
 		const info = await this.deps.catalog.info(model)
 		// Native streaming only where the catalog lists `stream` (upstream-api.md §5.1); unknown models try it.
 		const native = wantsStream && (info?.supportedParameters ? info.supportedParameters.includes('stream') : true)
-		const body = JSON.stringify(
-			toGatewayBody(request, { model, stream: native, includeUsage, defaultModelRegion: this.options.modelRegion ?? undefined }),
-		)
+		const body = JSON.stringify(toGatewayBody(request, { model, stream: native, includeUsage, defaultModelRegion: this.options.modelRegion ?? undefined }))
 		this.deps.bodies?.request(requestId, request, body)
 		const attempts = this.options.retryEnabled ? this.options.maxRetries + 1 : 1
 		// Real time, like the timers: the whole request is bounded, not only each attempt (issue 10, defect 9).
@@ -173,7 +175,9 @@ export class AssemblyClient {
 	}
 
 	private totalTimeout(): UpstreamTimeoutError {
-		return new UpstreamTimeoutError(`The upstream did not answer within REQUEST_TIMEOUT (${Math.round((this.options.requestTimeoutMs ?? 0) / 1000)} s, every retry included).`)
+		return new UpstreamTimeoutError(
+			`The upstream did not answer within REQUEST_TIMEOUT (${Math.round((this.options.requestTimeoutMs ?? 0) / 1000)} s, every retry included).`,
+		)
 	}
 
 	private gone(finish: (e: Omit<RequestEvent, 'model' | 'stream' | 'attempts' | 'principal'>) => void): ClientGoneError {
@@ -229,7 +233,10 @@ export class AssemblyClient {
 				return { error: null, failure: null }
 			}
 			await record(null, { kind: 'transient', message: timedOut ? 'timeout' : String(err), unanswered: true })
-			this.deps.log.warn({ request_id: ctx.requestId, key: lease.masked, model, err: timedOut ? 'timeout' : String(err), ms: this.now() - started }, 'upstream attempt failed')
+			this.deps.log.warn(
+				{ request_id: ctx.requestId, key: lease.masked, model, err: timedOut ? 'timeout' : String(err), ms: this.now() - started },
+				'upstream attempt failed',
+			)
 			return timedOut
 				? { error: new UpstreamTimeoutError(`The upstream did not answer within ${Math.round(ctx.timeoutMs / 1000)} s.`), failure: 'transient' }
 				: { error: new UpstreamError('Could not reach the upstream gateway (network error).', 502, 'upstream_unreachable'), failure: 'transient' }
@@ -301,7 +308,10 @@ export class AssemblyClient {
 		const info = readUpstreamError(status, text)
 		const failure = classifyFailure(status, info, response.headers)
 		this.deps.bodies?.upstreamError(ctx.requestId, status, lease.masked, text)
-		this.deps.log.info({ request_id: ctx.requestId, key: lease.masked, model, status, failure, upstream_request_id: info.requestId, ms: this.now() - started }, 'upstream refused')
+		this.deps.log.info(
+			{ request_id: ctx.requestId, key: lease.masked, model, status, failure, upstream_request_id: info.requestId, ms: this.now() - started },
+			'upstream refused',
+		)
 		const { headers } = response
 		const { message } = info
 		const outcome: Outcome =

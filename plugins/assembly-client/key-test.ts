@@ -55,7 +55,12 @@ export class KeyTester {
 			const window = limit !== null ? `; limit ${limit}, remaining ${remaining ?? '?'}` : ''
 			if (response.ok) return { ok: true, status: response.status, ms, text: `${masked}: HTTP ${response.status} from ${model} in ${ms} ms${window}` }
 			const info = readUpstreamError(response.status, text)
-			return { ok: false, status: response.status, ms, text: `${masked}: HTTP ${response.status} from ${model} in ${ms} ms: ${info.message.split(key).join(masked).slice(0, 300)}${window}` }
+			return {
+				ok: false,
+				status: response.status,
+				ms,
+				text: `${masked}: HTTP ${response.status} from ${model} in ${ms} ms: ${info.message.split(key).join(masked).slice(0, 300)}${window}`,
+			}
 		} catch (err) {
 			const message = err instanceof Error ? err.message : String(err)
 			return { ok: false, status: null, ms: now() - started, text: `${masked}: no answer from the upstream (${message.split(key).join(masked).slice(0, 200)})` }

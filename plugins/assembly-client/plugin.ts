@@ -31,7 +31,13 @@ export const plugin = definePlugin({
 	uses: ['usage', 'metrics'],
 	provides: ['assembly', 'catalog', 'keyTester'],
 	settings: {
-		endpoint: spec('ASSEMBLY_ENDPOINT', url, DEFAULT_ENDPOINT, 'upstream chat URL; the catalog URL replaces /chat/completions with /models', 'assembly_endpoint'),
+		endpoint: spec(
+			'ASSEMBLY_ENDPOINT',
+			url,
+			DEFAULT_ENDPOINT,
+			'upstream chat URL; the catalog URL replaces /chat/completions with /models',
+			'assembly_endpoint',
+		),
 		retryEnabled: spec('RETRY_429_ENABLED', bool, true, 'retry failed attempts on another key', 'retry_429_enabled'),
 		maxRetries: spec('RETRY_429_MAX_RETRIES', int(0, 100), 5, 'extra attempts per client request, shared by every phase', 'retry_429_max_retries'),
 		retryInterval: spec('RETRY_429_INTERVAL', seconds(0, 600), 1, 'seconds between attempts after a 5xx or network error', 'retry_429_interval'),
@@ -74,9 +80,20 @@ export const plugin = definePlugin({
 		)
 		// Stored settings changed (any instance): retries and the model region apply to the next request.
 		services.settingsWatch.onChange(() =>
-			Object.assign(options, { retryEnabled: settings.retryEnabled, maxRetries: settings.maxRetries, retryIntervalMs: settings.retryInterval * 1000, modelRegion: settings.modelRegion }),
+			Object.assign(options, {
+				retryEnabled: settings.retryEnabled,
+				maxRetries: settings.maxRetries,
+				retryIntervalMs: settings.retryInterval * 1000,
+				modelRegion: settings.modelRegion,
+			}),
 		)
-		const keyTester = new KeyTester({ fetch: services.upstreamFetch, endpoint: settings.endpoint, timeoutMs: config.upstream.timeoutMs, models: () => catalog.ids(), now: services.now })
+		const keyTester = new KeyTester({
+			fetch: services.upstreamFetch,
+			endpoint: settings.endpoint,
+			timeoutMs: config.upstream.timeoutMs,
+			models: () => catalog.ids(),
+			now: services.now,
+		})
 		return { services: { assembly, catalog, keyTester } }
 	},
 })

@@ -271,4 +271,3 @@ function completionId(body: Record<string, unknown>): string {
 function num(value: unknown): number | null {
 	return typeof value === 'number' && Number.isFinite(value) ? value : null
 }
-

@@ -297,4 +297,3 @@ export function completionToStream(completion: ChatCompletion, ctx: { includeUsa
 		},
 	})
 }
-

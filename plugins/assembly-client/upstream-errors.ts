@@ -35,10 +35,7 @@ export function readUpstreamError(status: number, bodyText: string): UpstreamErr
 	}
 
 	const inner = isObject(parsed.error) ? parsed.error : null
-	const main =
-		typeof parsed.error === 'string'
-			? parsed.error
-			: (str(inner?.message) ?? str(parsed.message) ?? str(parsed.detail) ?? str(inner?.type) ?? '')
+	const main = typeof parsed.error === 'string' ? parsed.error : (str(inner?.message) ?? str(parsed.message) ?? str(parsed.detail) ?? str(inner?.type) ?? '')
 	const errors = [...listErrors(parsed.metadata), ...listErrors(inner?.metadata)].map((e) => clean(e)).filter((e) => e !== '')
 	const requestId = str(parsed.request_id) ?? str(inner?.request_id) ?? null
 
@@ -82,7 +79,12 @@ export function toClientError(status: number, info: UpstreamErrorInfo, cls: Fail
 	switch (cls) {
 		case 'client':
 			if (status === 404) return new NotFoundError(message, 'upstream_not_found', extra)
-			return new BadRequestError(status === 400 ? message : `Upstream rejected the request (HTTP ${status}): ${message}`, paramOf(info), 'upstream_invalid_request', extra)
+			return new BadRequestError(
+				status === 400 ? message : `Upstream rejected the request (HTTP ${status}): ${message}`,
+				paramOf(info),
+				'upstream_invalid_request',
+				extra,
+			)
 		case 'rate-limit':
 			return new RateLimitError(`Upstream rate limit reached (HTTP ${status}): ${message}`, retryAfterSeconds, 'rate_limit_exceeded', extra)
 		case 'no-model-access':
@@ -120,7 +122,12 @@ function redact(text: string): string {
 /** One line, no secrets, bounded length (redacted before cutting, so no half key survives). */
 function clean(text: string): string {
 	// Sliced first so a megabyte HTML page costs nothing; the cut point lies far past what is shown.
-	const flat = redact(text.slice(0, 8 * MAX_MESSAGE).replace(/\s+/g, ' ').trim())
+	const flat = redact(
+		text
+			.slice(0, 8 * MAX_MESSAGE)
+			.replace(/\s+/g, ' ')
+			.trim(),
+	)
 	return flat.length > MAX_MESSAGE ? `${flat.slice(0, MAX_MESSAGE)}…` : flat
 }
 
@@ -128,4 +135,3 @@ function listErrors(metadata: unknown): string[] {
 	if (!isObject(metadata) || !Array.isArray(metadata.errors)) return []
 	return metadata.errors.map((e) => (typeof e === 'string' ? e : JSON.stringify(e)))
 }
-

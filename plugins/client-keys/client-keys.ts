@@ -146,10 +146,15 @@ export class ClientKeys implements ApiAuthenticator {
 		if (!dailyResult.granted) {
 			await giveBack()
 			const at = new Date(reset).toISOString()
-			throw new RateLimitError(`This client key has used its daily quota of ${record.daily_limit} requests; it resets at ${at}.`, (reset - now) / 1000, 'quota_exceeded', {
-				quota: 'daily',
-				reset_at: at,
-			})
+			throw new RateLimitError(
+				`This client key has used its daily quota of ${record.daily_limit} requests; it resets at ${at}.`,
+				(reset - now) / 1000,
+				'quota_exceeded',
+				{
+					quota: 'daily',
+					reset_at: at,
+				},
+			)
 		}
 		let released = false
 		return {
@@ -270,7 +275,12 @@ export const clientAdmin = (deps: ClientAdminDeps) => {
 	return new Elysia({ name: 'client-admin', prefix: '/admin' })
 		.onTransform(requirePanelAuth(deps.auth))
 		.get('/clients', async () => ({ clients: await deps.clients.views(await deps.clients.list()) }), {
-			detail: { summary: 'List client keys (masked)', description: "Each client key's settings, status, and use (today and in total). Never the full key.", tags, security },
+			detail: {
+				summary: 'List client keys (masked)',
+				description: "Each client key's settings, status, and use (today and in total). Never the full key.",
+				tags,
+				security,
+			},
 		})
 		.post(
 			'/clients',
@@ -312,7 +322,12 @@ export const clientAdmin = (deps: ClientAdminDeps) => {
 					allowed_models: t.Optional(models),
 					expires_at: t.Optional(expiry),
 				}),
-				detail: { summary: 'Change a client key', description: 'Name, enabled, limits, allowed models, expiry; fields not sent keep their value.', tags, security },
+				detail: {
+					summary: 'Change a client key',
+					description: 'Name, enabled, limits, allowed models, expiry; fields not sent keep their value.',
+					tags,
+					security,
+				},
 			},
 		)
 		.delete(
@@ -321,6 +336,13 @@ export const clientAdmin = (deps: ClientAdminDeps) => {
 				if (!(await deps.clients.remove(params.id))) throw new NotFoundError(`No client key with id ${params.id}`, 'client_not_found')
 				return { removed: params.id }
 			},
-			{ detail: { summary: 'Delete a client key', description: 'Requests with it answer 401 from then on (within a second on other instances).', tags, security } },
+			{
+				detail: {
+					summary: 'Delete a client key',
+					description: 'Requests with it answer 401 from then on (within a second on other instances).',
+					tags,
+					security,
+				},
+			},
 		)
 }

@@ -15,7 +15,13 @@ export const plugin = definePlugin({
 	needs: ['storage', 'log', 'now', 'passwords', 'secrets', 'adminAuth'],
 	provides: ['clientKeys'],
 	setup: ({ services }) => {
-		const clientKeys = new ClientKeys({ storage: services.storage, log: services.log, now: services.now, api: services.passwords.api, onSecret: (key) => services.secrets.add(key) })
+		const clientKeys = new ClientKeys({
+			storage: services.storage,
+			log: services.log,
+			now: services.now,
+			api: services.passwords.api,
+			onSecret: (key) => services.secrets.add(key),
+		})
 		return { services: { clientKeys }, routes: clientAdmin({ auth: services.adminAuth, clients: clientKeys }) }
 	},
 })

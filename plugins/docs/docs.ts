@@ -16,8 +16,7 @@ function asset(file: string): string {
 export const docs = (options: { version: string }) => {
 	const css = asset('swagger-ui.css')
 	const bundle = asset('swagger-ui-bundle.js')
-	const cached = (body: string, type: string) =>
-		new Response(body, { headers: { 'content-type': type, 'cache-control': 'public, max-age=86400' } })
+	const cached = (body: string, type: string) => new Response(body, { headers: { 'content-type': type, 'cache-control': 'public, max-age=86400' } })
 	return new Elysia({ name: 'docs', seed: options })
 		.get('/swagger/assets/swagger-ui.css', () => cached(css, 'text/css; charset=utf-8'), { detail: { hide: true } })
 		.get('/swagger/assets/swagger-ui-bundle.js', () => cached(bundle, 'text/javascript; charset=utf-8'), { detail: { hide: true } })

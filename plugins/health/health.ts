@@ -25,18 +25,16 @@ const tags = ['Admin']
 const security = [{ bearer: [] }]
 
 export const storageAdmin = (deps: { auth: AdminAuth; storage: Storage & { readonly healthy?: boolean } }) =>
-	new Elysia({ name: 'storage-admin', prefix: '/admin' })
-		.onTransform(requirePanelAuth(deps.auth))
-		.get(
-			'/storage',
-			async () => {
-				let healthy = true
-				try {
-					await deps.storage.ping()
-				} catch {
-					healthy = false
-				}
-				return { backend: deps.storage.kind, where: deps.storage.where, healthy: healthy && deps.storage.healthy !== false }
-			},
-			{ detail: { summary: 'Storage backend, location (without credentials) and health', tags, security } },
-		)
+	new Elysia({ name: 'storage-admin', prefix: '/admin' }).onTransform(requirePanelAuth(deps.auth)).get(
+		'/storage',
+		async () => {
+			let healthy = true
+			try {
+				await deps.storage.ping()
+			} catch {
+				healthy = false
+			}
+			return { backend: deps.storage.kind, where: deps.storage.where, healthy: healthy && deps.storage.healthy !== false }
+		},
+		{ detail: { summary: 'Storage backend, location (without credentials) and health', tags, security } },
+	)

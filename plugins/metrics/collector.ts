@@ -19,20 +19,65 @@ export interface CollectorDeps {
 }
 
 export class MetricsCollector implements UsageRecorder {
-	private readonly httpRequests = new Counter('amb2api_http_requests_total', 'HTTP requests answered, by method, route pattern and status', ['method', 'route', 'status'])
-	private readonly httpDuration = new Histogram('amb2api_http_request_duration_seconds', 'Time until the answer (or a stream\'s headers) was ready, by route pattern', ['route'])
-	private readonly chats = new Counter('amb2api_chat_requests_total', 'Chat requests finished, by model, status, failure class and streaming', ['model', 'status', 'failure', 'stream'])
-	private readonly tokens = new Counter('amb2api_chat_tokens_total', 'Tokens of successful chat requests, by model and kind (prompt, completion)', ['model', 'kind'])
-	private readonly attempts = new Counter('amb2api_upstream_attempts_total', 'Upstream attempts, by model, outcome and upstream status', ['model', 'outcome', 'status'])
-	private readonly attemptDuration = new Histogram('amb2api_upstream_attempt_duration_seconds', 'Upstream attempt latency until the answer headers, by model and outcome', ['model', 'outcome'])
+	private readonly httpRequests = new Counter('amb2api_http_requests_total', 'HTTP requests answered, by method, route pattern and status', [
+		'method',
+		'route',
+		'status',
+	])
+	private readonly httpDuration = new Histogram(
+		'amb2api_http_request_duration_seconds',
+		"Time until the answer (or a stream's headers) was ready, by route pattern",
+		['route'],
+	)
+	private readonly chats = new Counter('amb2api_chat_requests_total', 'Chat requests finished, by model, status, failure class and streaming', [
+		'model',
+		'status',
+		'failure',
+		'stream',
+	])
+	private readonly tokens = new Counter('amb2api_chat_tokens_total', 'Tokens of successful chat requests, by model and kind (prompt, completion)', [
+		'model',
+		'kind',
+	])
+	private readonly attempts = new Counter('amb2api_upstream_attempts_total', 'Upstream attempts, by model, outcome and upstream status', [
+		'model',
+		'outcome',
+		'status',
+	])
+	private readonly attemptDuration = new Histogram(
+		'amb2api_upstream_attempt_duration_seconds',
+		'Upstream attempt latency until the answer headers, by model and outcome',
+		['model', 'outcome'],
+	)
 	private readonly openStreams = new Gauge('amb2api_open_streams', 'Streams to clients open right now, by model', ['model'])
-	private readonly keyStatus = new Gauge('amb2api_key_status', 'Each upstream key (masked) and its status: 1 for the current one', ['key_id', 'key', 'status'], )
-	private readonly keyRemaining = new Gauge('amb2api_key_remaining_requests', 'Requests a key has left in its current window for a model (learned from X-RateLimit-*); absent while unknown', ['key_id', 'key', 'model'])
-	private readonly keyLimit = new Gauge('amb2api_key_limit_requests', 'A key\'s request limit per window for a model; absent while unknown', ['key_id', 'key', 'model'])
-	private readonly keyReset = new Gauge('amb2api_key_reset_seconds', 'Seconds until a key\'s window for a model resets; absent while unknown', ['key_id', 'key', 'model'])
-	private readonly storageProbe = new Histogram('amb2api_storage_probe_duration_seconds', 'Latency of one settings read from the storage backend, measured at each scrape', ['backend'], [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5])
-	private readonly storageLast = new Gauge('amb2api_storage_probe_last_seconds', 'Latency of the last scrape\'s storage read (-1 when it failed)', ['backend'])
-	private readonly storageHealthy = new Gauge('amb2api_storage_healthy', '1 when the storage backend answers; 0 while the resilience layer serves from memory (or the read failed)', ['backend'])
+	private readonly keyStatus = new Gauge('amb2api_key_status', 'Each upstream key (masked) and its status: 1 for the current one', ['key_id', 'key', 'status'])
+	private readonly keyRemaining = new Gauge(
+		'amb2api_key_remaining_requests',
+		'Requests a key has left in its current window for a model (learned from X-RateLimit-*); absent while unknown',
+		['key_id', 'key', 'model'],
+	)
+	private readonly keyLimit = new Gauge('amb2api_key_limit_requests', "A key's request limit per window for a model; absent while unknown", [
+		'key_id',
+		'key',
+		'model',
+	])
+	private readonly keyReset = new Gauge('amb2api_key_reset_seconds', "Seconds until a key's window for a model resets; absent while unknown", [
+		'key_id',
+		'key',
+		'model',
+	])
+	private readonly storageProbe = new Histogram(
+		'amb2api_storage_probe_duration_seconds',
+		'Latency of one settings read from the storage backend, measured at each scrape',
+		['backend'],
+		[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+	)
+	private readonly storageLast = new Gauge('amb2api_storage_probe_last_seconds', "Latency of the last scrape's storage read (-1 when it failed)", ['backend'])
+	private readonly storageHealthy = new Gauge(
+		'amb2api_storage_healthy',
+		'1 when the storage backend answers; 0 while the resilience layer serves from memory (or the read failed)',
+		['backend'],
+	)
 	private readonly info = new Gauge('amb2api_info', 'Always 1; the labels say which amb2api runs', ['version'])
 	private readonly now: () => number
 

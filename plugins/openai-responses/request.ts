@@ -215,9 +215,14 @@ function translateItems(items: unknown[], out: ChatMessage[]): void {
 			}
 			case 'function_call_output': {
 				if (typeof item.call_id !== 'string') throw missing(`${at}.call_id`)
-				if (!known.has(item.call_id)) throw invalid(`${at}.call_id`, `no function_call item with call_id ${JSON.stringify(item.call_id)} comes before this output.`)
+				if (!known.has(item.call_id))
+					throw invalid(`${at}.call_id`, `no function_call item with call_id ${JSON.stringify(item.call_id)} comes before this output.`)
 				const output =
-					typeof item.output === 'string' ? item.output : Array.isArray(item.output) ? outputText(item.output, `${at}.output`) : JSON.stringify(item.output ?? '')
+					typeof item.output === 'string'
+						? item.output
+						: Array.isArray(item.output)
+							? outputText(item.output, `${at}.output`)
+							: JSON.stringify(item.output ?? '')
 				out.push({ role: 'tool', tool_call_id: item.call_id, content: output })
 				break
 			}
@@ -276,7 +281,8 @@ function translateTools(tools: unknown): ToolDefinition[] {
 			// A group of function tools (Codex's sub-agent tools): offered one by one, by their own names.
 			if (!Array.isArray(tool.tools)) throw missing(`${at}.tools`)
 			tool.tools.forEach((inner, j) => {
-				if (!isObject(inner) || inner.type !== 'function') throw invalid(`${at}.tools[${j}].type`, 'only function tools can be in a namespace.', 'unsupported_tool')
+				if (!isObject(inner) || inner.type !== 'function')
+					throw invalid(`${at}.tools[${j}].type`, 'only function tools can be in a namespace.', 'unsupported_tool')
 				out.push(functionTool(inner, `${at}.tools[${j}]`))
 			})
 		} else if (typeof tool.type === 'string' && HOSTED_TOOLS.has(tool.type)) continue

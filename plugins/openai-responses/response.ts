@@ -63,7 +63,13 @@ export interface ResponseShell {
 /** A response object in any state (the stream sends it in_progress first, then final). */
 export function responseObject(
 	shell: ResponseShell,
-	state: { status: ResponseStatus; output: OutputItem[]; usage: ResponsesUsage | null; incomplete_details?: { reason: string } | null; error?: { code: string; message: string } | null },
+	state: {
+		status: ResponseStatus
+		output: OutputItem[]
+		usage: ResponsesUsage | null
+		incomplete_details?: { reason: string } | null
+		error?: { code: string; message: string } | null
+	},
 ): Record<string, unknown> {
 	const { echo } = shell
 	return {
@@ -112,7 +118,14 @@ export function toResponse(completion: ChatCompletion, shell: ResponseShell): Re
 		})
 	}
 	for (const call of message.tool_calls ?? []) {
-		output.push({ type: 'function_call', id: newItemId('fc'), call_id: call.id, name: call.function.name, arguments: call.function.arguments, status: 'completed' })
+		output.push({
+			type: 'function_call',
+			id: newItemId('fc'),
+			call_id: call.id,
+			name: call.function.name,
+			arguments: call.function.arguments,
+			status: 'completed',
+		})
 	}
 	return responseObject(shell, { status, output, usage: responsesUsage(readChunkUsage(completion.usage)), incomplete_details })
 }

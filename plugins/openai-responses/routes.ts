@@ -43,7 +43,10 @@ const requestSchema: OpenAPIV3.SchemaObject = {
 		max_output_tokens: { type: 'integer', minimum: 1 },
 		temperature: { type: 'number' },
 		top_p: { type: 'number' },
-		tools: { type: 'array', items: { type: 'object', properties: { type: { type: 'string', enum: ['function'] }, name: { type: 'string' }, parameters: { type: 'object' } } } },
+		tools: {
+			type: 'array',
+			items: { type: 'object', properties: { type: { type: 'string', enum: ['function'] }, name: { type: 'string' }, parameters: { type: 'object' } } },
+		},
 		tool_choice: {},
 		parallel_tool_calls: { type: 'boolean' },
 		text: { type: 'object', properties: { format: { type: 'object' } } },

@@ -52,11 +52,23 @@ export class ResponsesStreamEncoder {
 		const index = this.outputIndex
 		if (open.kind === 'reasoning') {
 			out.push(this.event('response.output_item.added', { output_index: index, item: { ...open.item, summary: [] } }))
-			out.push(this.event('response.reasoning_summary_part.added', { item_id: open.item.id, output_index: index, summary_index: 0, part: { type: 'summary_text', text: '' } }))
+			out.push(
+				this.event('response.reasoning_summary_part.added', {
+					item_id: open.item.id,
+					output_index: index,
+					summary_index: 0,
+					part: { type: 'summary_text', text: '' },
+				}),
+			)
 		} else if (open.kind === 'message') {
 			out.push(this.event('response.output_item.added', { output_index: index, item: { ...open.item, status: 'in_progress', content: [] } }))
 			out.push(
-				this.event('response.content_part.added', { item_id: open.item.id, output_index: index, content_index: 0, part: { type: 'output_text', text: '', annotations: [], logprobs: [] } }),
+				this.event('response.content_part.added', {
+					item_id: open.item.id,
+					output_index: index,
+					content_index: 0,
+					part: { type: 'output_text', text: '', annotations: [], logprobs: [] },
+				}),
 			)
 		} else {
 			out.push(this.event('response.output_item.added', { output_index: index, item: { ...open.item, status: 'in_progress', arguments: '' } }))
@@ -71,7 +83,14 @@ export class ResponsesStreamEncoder {
 		if (open.kind === 'reasoning') {
 			open.item.summary = [{ type: 'summary_text', text: open.text }]
 			out.push(this.event('response.reasoning_summary_text.done', { item_id: id, output_index: index, summary_index: 0, text: open.text }))
-			out.push(this.event('response.reasoning_summary_part.done', { item_id: id, output_index: index, summary_index: 0, part: { type: 'summary_text', text: open.text } }))
+			out.push(
+				this.event('response.reasoning_summary_part.done', {
+					item_id: id,
+					output_index: index,
+					summary_index: 0,
+					part: { type: 'summary_text', text: open.text },
+				}),
+			)
 		} else if (open.kind === 'message') {
 			const part = { type: 'output_text' as const, text: open.text, annotations: [], logprobs: [] }
 			open.item.content = [part]
@@ -95,18 +114,37 @@ export class ResponsesStreamEncoder {
 				break
 			case 'delta':
 				if (event.reasoning !== undefined) {
-					if (this.open?.kind !== 'reasoning') this.openItem({ kind: 'reasoning', item: { type: 'reasoning', id: newItemId('rs'), summary: [] }, text: '' }, out)
+					if (this.open?.kind !== 'reasoning')
+						this.openItem({ kind: 'reasoning', item: { type: 'reasoning', id: newItemId('rs'), summary: [] }, text: '' }, out)
 					const open = this.open as Extract<Open, { kind: 'reasoning' }>
 					open.text += event.reasoning
-					out.push(this.event('response.reasoning_summary_text.delta', { item_id: open.item.id, output_index: this.outputIndex, summary_index: 0, delta: event.reasoning }))
+					out.push(
+						this.event('response.reasoning_summary_text.delta', {
+							item_id: open.item.id,
+							output_index: this.outputIndex,
+							summary_index: 0,
+							delta: event.reasoning,
+						}),
+					)
 				}
 				if (event.content !== undefined) {
 					if (this.open?.kind !== 'message') {
-						this.openItem({ kind: 'message', item: { type: 'message', id: newItemId('msg'), status: 'in_progress', role: 'assistant', content: [] }, text: '' }, out)
+						this.openItem(
+							{ kind: 'message', item: { type: 'message', id: newItemId('msg'), status: 'in_progress', role: 'assistant', content: [] }, text: '' },
+							out,
+						)
 					}
 					const open = this.open as Extract<Open, { kind: 'message' }>
 					open.text += event.content
-					out.push(this.event('response.output_text.delta', { item_id: open.item.id, output_index: this.outputIndex, content_index: 0, delta: event.content, logprobs: [] }))
+					out.push(
+						this.event('response.output_text.delta', {
+							item_id: open.item.id,
+							output_index: this.outputIndex,
+							content_index: 0,
+							delta: event.content,
+							logprobs: [],
+						}),
+					)
 				}
 				for (const call of event.toolCalls ?? []) {
 					if (this.open?.kind !== 'call' || this.open.index !== call.index) {

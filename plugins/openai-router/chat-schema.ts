@@ -219,7 +219,11 @@ function checkTools(tools: unknown): boolean {
 		const at = `tools[${i}]`
 		if (!isObject(tool)) throw wrongType(at, 'an object', tool)
 		if (tool.type !== 'function') {
-			throw new BadRequestError(`Invalid value for '${at}.type': ${JSON.stringify(tool.type)}. Supported values are: 'function'.`, `${at}.type`, 'invalid_value')
+			throw new BadRequestError(
+				`Invalid value for '${at}.type': ${JSON.stringify(tool.type)}. Supported values are: 'function'.`,
+				`${at}.type`,
+				'invalid_value',
+			)
 		}
 		const fn = tool.function
 		if (fn === undefined || fn === null) throw missing(`${at}.function`)
@@ -227,7 +231,10 @@ function checkTools(tools: unknown): boolean {
 		if (fn.name === undefined || fn.name === null) throw missing(`${at}.function.name`)
 		if (typeof fn.name !== 'string') throw wrongType(`${at}.function.name`, 'a string', fn.name)
 		if (!TOOL_NAME.test(fn.name)) {
-			throw invalid(`${at}.function.name`, `string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]{1,64}$', but got ${JSON.stringify(fn.name)} instead.`)
+			throw invalid(
+				`${at}.function.name`,
+				`string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]{1,64}$', but got ${JSON.stringify(fn.name)} instead.`,
+			)
 		}
 		if (fn.description !== undefined && fn.description !== null && typeof fn.description !== 'string') {
 			throw wrongType(`${at}.function.description`, 'a string', fn.description)
@@ -243,14 +250,22 @@ function checkToolChoice(choice: unknown, hasTools: boolean): void {
 	if (choice === undefined || choice === null) return
 	if (typeof choice === 'string') {
 		if (!TOOL_CHOICES.has(choice)) {
-			throw new BadRequestError(`Invalid value for 'tool_choice': ${JSON.stringify(choice)}. Supported values are: 'none', 'auto' and 'required'.`, 'tool_choice', 'invalid_value')
+			throw new BadRequestError(
+				`Invalid value for 'tool_choice': ${JSON.stringify(choice)}. Supported values are: 'none', 'auto' and 'required'.`,
+				'tool_choice',
+				'invalid_value',
+			)
 		}
 		if (choice === 'required' && !hasTools) throw invalid('tool_choice', "'tool_choice' is only allowed when 'tools' are specified.")
 		return
 	}
-	if (!isObject(choice)) throw wrongType('tool_choice', "a string or an object", choice)
+	if (!isObject(choice)) throw wrongType('tool_choice', 'a string or an object', choice)
 	if (choice.type !== 'function') {
-		throw new BadRequestError(`Invalid value for 'tool_choice.type': ${JSON.stringify(choice.type)}. Supported values are: 'function'.`, 'tool_choice.type', 'invalid_value')
+		throw new BadRequestError(
+			`Invalid value for 'tool_choice.type': ${JSON.stringify(choice.type)}. Supported values are: 'function'.`,
+			'tool_choice.type',
+			'invalid_value',
+		)
 	}
 	checkFunctionRef(choice.function, 'tool_choice.function')
 	if (!hasTools) throw invalid('tool_choice', "'tool_choice' is only allowed when 'tools' are specified.")

@@ -112,7 +112,12 @@ export async function* readChunkStream(body: ReadableStream<Uint8Array>): AsyncG
 			try {
 				result = await reader.read()
 			} catch (err) {
-				yield { kind: 'error', message: `The upstream stream broke: ${err instanceof Error ? err.message : String(err)}`, type: 'api_error', code: 'upstream_stream_broken' }
+				yield {
+					kind: 'error',
+					message: `The upstream stream broke: ${err instanceof Error ? err.message : String(err)}`,
+					type: 'api_error',
+					code: 'upstream_stream_broken',
+				}
 				ended = true
 				return
 			}

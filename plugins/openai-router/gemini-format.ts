@@ -168,7 +168,8 @@ export function geminiToChat(body: Obj): Obj {
 			const decls = isObject(t) ? field(t, 'functionDeclarations', 'function_declarations') : undefined
 			if (!Array.isArray(decls)) return
 			decls.forEach((d, j) => {
-				if (!isObject(d) || typeof d.name !== 'string') throw bad(`tools[${i}].functionDeclarations[${j}].name must be a string.`, `tools[${i}].functionDeclarations[${j}].name`)
+				if (!isObject(d) || typeof d.name !== 'string')
+					throw bad(`tools[${i}].functionDeclarations[${j}].name must be a string.`, `tools[${i}].functionDeclarations[${j}].name`)
 				const parameters = d.parameters ?? field(d, 'parametersJsonSchema', 'parameters_json_schema')
 				tools.push({
 					type: 'function',
@@ -189,7 +190,8 @@ export function geminiToChat(body: Obj): Obj {
 		const allowed = field(calling, 'allowedFunctionNames', 'allowed_function_names')
 		if (mode === 'NONE') out.tool_choice = 'none'
 		else if (mode === 'ANY') {
-			out.tool_choice = Array.isArray(allowed) && allowed.length === 1 && typeof allowed[0] === 'string' ? { type: 'function', function: { name: allowed[0] } } : 'required'
+			out.tool_choice =
+				Array.isArray(allowed) && allowed.length === 1 && typeof allowed[0] === 'string' ? { type: 'function', function: { name: allowed[0] } } : 'required'
 		} else out.tool_choice = 'auto'
 	}
 	return out

@@ -37,7 +37,12 @@ export const modelsAdmin = (deps: { auth: AdminAuth; selection: ModelSelection; 
 	new Elysia({ name: 'models-admin', prefix: '/admin' })
 		.onTransform(requirePanelAuth(deps.auth))
 		.get('/models', async () => ({ catalog: await deps.catalog.list(), selected: await deps.selection.get() }), {
-			detail: { summary: 'The upstream model catalog and the stored selection', description: '`catalog` is null when the upstream catalog cannot be fetched; `selected` null = every model.', tags, security },
+			detail: {
+				summary: 'The upstream model catalog and the stored selection',
+				description: '`catalog` is null when the upstream catalog cannot be fetched; `selected` null = every model.',
+				tags,
+				security,
+			},
 		})
 		.put('/models/selection', async ({ body }) => ({ selected: await deps.selection.set(body.models) }), {
 			body: t.Object({ models: t.Union([t.Array(t.String({ maxLength: 200 }), { maxItems: 1000 }), t.Null()]) }),

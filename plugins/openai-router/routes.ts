@@ -83,7 +83,7 @@ export const openaiRouter = (deps: OpenAIRouterDeps) =>
 				detail: {
 					summary: 'List models',
 					description:
-						"The operator's model selection, else the AssemblyAI gateway's catalog, else a built-in list. OpenAI list shape; the Anthropic list shape (`data[].type: \"model\"`, `display_name`, `created_at`, `has_more`, `first_id`, `last_id`) when the request carries `anthropic-version`. The key may also come as `x-api-key`.",
+						'The operator\'s model selection, else the AssemblyAI gateway\'s catalog, else a built-in list. OpenAI list shape; the Anthropic list shape (`data[].type: "model"`, `display_name`, `created_at`, `has_more`, `first_id`, `last_id`) when the request carries `anthropic-version`. The key may also come as `x-api-key`.',
 					tags: ['OpenAI'],
 					security: [{ bearer: [] }],
 					responses: { 200: { description: 'Model list', content: { 'application/json': { schema: modelList } } } },

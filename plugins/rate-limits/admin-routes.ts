@@ -44,7 +44,8 @@ export const keysAdmin = (deps: AdminDeps) =>
 		.get('/rate-limits', async () => ({ rate_limits: await deps.pool.report() }), {
 			detail: {
 				summary: 'Rate limits per key and model',
-				description: 'One entry per upstream key (masked): status and reason, and per model limit, remaining, used and reset_in_seconds, as learned from the upstream X-RateLimit-* headers.',
+				description:
+					'One entry per upstream key (masked): status and reason, and per model limit, remaining, used and reset_in_seconds, as learned from the upstream X-RateLimit-* headers.',
 				tags,
 				security,
 			},
@@ -100,14 +101,19 @@ export const keysAdmin = (deps: AdminDeps) =>
 				if (action !== 'enable' && action !== 'disable' && action !== 'unban') {
 					throw new NotFoundError(`Unknown key action ${action}; use enable, disable or unban`, 'unknown_action')
 				}
-				const record = await deps.pool.setStatus(params.id, action === 'disable' ? 'disabled' : 'active', action === 'disable' ? 'disabled by the operator' : null)
+				const record = await deps.pool.setStatus(
+					params.id,
+					action === 'disable' ? 'disabled' : 'active',
+					action === 'disable' ? 'disabled by the operator' : null,
+				)
 				if (!record) throw new NotFoundError(`No key with id ${params.id}`, 'key_not_found')
 				return { id: record.id, status: record.status }
 			},
 			{
 				detail: {
 					summary: 'Enable, disable or unban an upstream key',
-					description: 'enable puts the key back in rotation and also lifts a ban and any cooldown; unban does the same for a banned key; disable takes it out. Answers {"id","status"}.',
+					description:
+						'enable puts the key back in rotation and also lifts a ban and any cooldown; unban does the same for a banned key; disable takes it out. Answers {"id","status"}.',
 					tags,
 					security,
 				},

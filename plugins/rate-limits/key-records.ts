@@ -96,7 +96,10 @@ export class KeyRecords {
 			if (known !== undefined) return known.key
 			if (!this.reported.has(id)) {
 				this.reported.add(id)
-				this.log.error({ keyId: id, err: err instanceof Error ? err.message : String(err) }, 'stored upstream key cannot be decrypted with SECRETS_KEY / SECRETS_KEY_PREVIOUS; left out of the pool')
+				this.log.error(
+					{ keyId: id, err: err instanceof Error ? err.message : String(err) },
+					'stored upstream key cannot be decrypted with SECRETS_KEY / SECRETS_KEY_PREVIOUS; left out of the pool',
+				)
 			}
 			return undefined
 		}

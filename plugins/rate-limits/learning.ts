@@ -11,7 +11,18 @@ import { maskKey } from '../../core/secrets.ts'
 import type { Blocks } from './blocks.ts'
 import type { KeyList, KeyRecord, KeyStatus } from './key-list.ts'
 import { type KeyGate, type KeyPoolOptions, type Lease, type Outcome, iso } from './pool-types.ts'
-import { coolDown, deny, hasLimitHeaders, observe, observeUnlimited, readLimitHeaders, refund, releaseProbe, type WindowRecord, windowId } from './rate-window.ts'
+import {
+	coolDown,
+	deny,
+	hasLimitHeaders,
+	observe,
+	observeUnlimited,
+	readLimitHeaders,
+	refund,
+	releaseProbe,
+	type WindowRecord,
+	windowId,
+} from './rate-window.ts'
 import type { WindowStore } from './window-store.ts'
 
 export interface LearningDeps {
@@ -122,7 +133,8 @@ export class Learning {
 	}
 
 	private noteBlocked(wid: string, w: WindowRecord | null, now: number): void {
-		if (w && w.remaining !== null && w.remaining <= 0 && w.resetAt !== null && w.resetAt > now) this.deps.blocks.set(wid, { until: w.resetAt, why: 'window', reason: null })
+		if (w && w.remaining !== null && w.remaining <= 0 && w.resetAt !== null && w.resetAt > now)
+			this.deps.blocks.set(wid, { until: w.resetAt, why: 'window', reason: null })
 		else this.deps.blocks.delete(wid)
 	}
 

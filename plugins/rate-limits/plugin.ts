@@ -20,10 +20,24 @@ export const plugin = definePlugin({
 	needs: ['storage', 'log', 'now', 'secrets', 'adminAuth', 'settingsWatch', 'print'],
 	provides: ['pool'],
 	settings: {
-		keys: spec<string[]>('ASSEMBLY_API_KEYS', keyList, [], 'upstream keys, comma separated; one pool with keys added through /admin/keys', undefined, { secret: true }),
-		callsPerRotation: spec('CALLS_PER_ROTATION', int(1, 1_000_000), 100, 'consecutive requests one key serves before round robin moves on', 'calls_per_rotation'),
+		keys: spec<string[]>('ASSEMBLY_API_KEYS', keyList, [], 'upstream keys, comma separated; one pool with keys added through /admin/keys', undefined, {
+			secret: true,
+		}),
+		callsPerRotation: spec(
+			'CALLS_PER_ROTATION',
+			int(1, 1_000_000),
+			100,
+			'consecutive requests one key serves before round robin moves on',
+			'calls_per_rotation',
+		),
 		autoBan: spec('AUTO_BAN', bool, false, 'ban a key the upstream refuses with one of AUTO_BAN_ERROR_CODES', 'auto_ban_enabled'),
-		autoBanCodes: spec<number[]>('AUTO_BAN_ERROR_CODES', codeList, [401, 403], 'upstream statuses that ban a key when AUTO_BAN is on (never the client\'s own 4xx, nor one model\'s missing access)', 'auto_ban_error_codes'),
+		autoBanCodes: spec<number[]>(
+			'AUTO_BAN_ERROR_CODES',
+			codeList,
+			[401, 403],
+			"upstream statuses that ban a key when AUTO_BAN is on (never the client's own 4xx, nor one model's missing access)",
+			'auto_ban_error_codes',
+		),
 		secretsKey: spec<string | null>(
 			'SECRETS_KEY',
 			secret,
@@ -40,7 +54,13 @@ export const plugin = definePlugin({
 			undefined,
 			{ secret: true },
 		),
-		maxWait: spec('RATE_LIMIT_MAX_WAIT', seconds(0, 600), 5, 'when every key is at its limit, wait for a reset at most this many seconds, else 429', 'rate_limit_max_wait'),
+		maxWait: spec(
+			'RATE_LIMIT_MAX_WAIT',
+			seconds(0, 600),
+			5,
+			'when every key is at its limit, wait for a reset at most this many seconds, else 429',
+			'rate_limit_max_wait',
+		),
 	},
 	setup: async ({ services, settings, config }) => {
 		for (const key of settings.keys) services.secrets.add(key)
@@ -54,10 +74,18 @@ export const plugin = definePlugin({
 			maxWaitMs: settings.maxWait * 1000,
 			probeTtlMs: config.upstream.timeoutMs,
 		}
-		const pool = new KeyPool({ storage: services.storage, log: services.log, now: services.now, onSecret: (key) => services.secrets.add(key), records }, options)
+		const pool = new KeyPool(
+			{ storage: services.storage, log: services.log, now: services.now, onSecret: (key) => services.secrets.add(key), records },
+			options,
+		)
 		// Stored settings changed (any instance): `settings` is already updated in place.
 		services.settingsWatch.onChange(() =>
-			Object.assign(options, { callsPerRotation: settings.callsPerRotation, autoBan: settings.autoBan, autoBanCodes: settings.autoBanCodes, maxWaitMs: settings.maxWait * 1000 }),
+			Object.assign(options, {
+				callsPerRotation: settings.callsPerRotation,
+				autoBan: settings.autoBan,
+				autoBanCodes: settings.autoBanCodes,
+				maxWaitMs: settings.maxWait * 1000,
+			}),
 		)
 		await pool.init(settings.keys)
 		return { services: { pool }, routes: keysAdmin({ auth: services.adminAuth, pool }), close: () => pool.close() }

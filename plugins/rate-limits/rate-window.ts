@@ -67,9 +67,7 @@ export function sameWindow(a: WindowRecord, b: WindowRecord): boolean {
 	return WINDOW_FIELDS.every((field) => a[field] === b[field])
 }
 
-export type Reservation =
-	| { granted: true; probe: boolean }
-	| { granted: false; until: number; why: 'exhausted' | 'cooling' | 'denied' | 'probing' }
+export type Reservation = { granted: true; probe: boolean } | { granted: false; until: number; why: 'exhausted' | 'cooling' | 'denied' | 'probing' }
 
 /** A window whose reset has passed starts over at its full limit. */
 function rollOver(w: WindowRecord, now: number): void {

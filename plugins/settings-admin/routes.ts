@@ -25,10 +25,14 @@ export const settingsAdmin = (deps: { auth: AdminAuth; catalog: SettingsCatalog;
 				return { changed, settings: deps.catalog.view() }
 			},
 			{
-				body: t.Record(t.String({ maxLength: 100 }), t.Union([t.String({ maxLength: 10_000 }), t.Number(), t.Boolean(), t.Null(), t.Array(t.Union([t.String(), t.Number()]), { maxItems: 1000 })])),
+				body: t.Record(
+					t.String({ maxLength: 100 }),
+					t.Union([t.String({ maxLength: 10_000 }), t.Number(), t.Boolean(), t.Null(), t.Array(t.Union([t.String(), t.Number()]), { maxItems: 1000 })]),
+				),
 				detail: {
 					summary: 'Change stored runtime settings',
-					description: 'Keys are stored field names (see GET: `stored`); null removes the stored value. A setting the environment locks answers 400 setting_locked.',
+					description:
+						'Keys are stored field names (see GET: `stored`); null removes the stored value. A setting the environment locks answers 400 setting_locked.',
 					tags,
 					security,
 				},

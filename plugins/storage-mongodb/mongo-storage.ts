@@ -67,7 +67,6 @@ function isDuplicateKey(err: unknown): boolean {
 	return (err as { code?: unknown }).code === 11000
 }
 
-
 function decodeValues(values: Record<string, number> | undefined): Counters {
 	const out: Counters = {}
 	for (const [field, value] of Object.entries(values ?? {})) out[decodeField(field)] = Number(value)
@@ -151,11 +150,9 @@ class MongoStorage implements Storage {
 
 	async putDoc<T extends Doc>(kind: DocKind, doc: T): Promise<void> {
 		// A pipeline update so `v` still moves on, and any concurrent compare-and-swap fails.
-		await this.docs.updateOne(
-			{ _id: `${kind}:${doc.id}` },
-			[{ $set: { kind, data: { $literal: doc }, v: { $add: [{ $ifNull: ['$v', 0] }, 1] } } }],
-			{ upsert: true },
-		)
+		await this.docs.updateOne({ _id: `${kind}:${doc.id}` }, [{ $set: { kind, data: { $literal: doc }, v: { $add: [{ $ifNull: ['$v', 0] }, 1] } } }], {
+			upsert: true,
+		})
 	}
 
 	async deleteDoc(kind: DocKind, id: string): Promise<boolean> {
@@ -227,9 +224,7 @@ class MongoStorage implements Storage {
 	}
 
 	async readCounters(prefix: string): Promise<Record<string, Counters>> {
-		const records = await this.counters
-			.find({ $and: [{ _id: { $regex: `^${escapeRegex(prefix)}` } }, this.liveFilter()] })
-			.toArray()
+		const records = await this.counters.find({ $and: [{ _id: { $regex: `^${escapeRegex(prefix)}` } }, this.liveFilter()] }).toArray()
 		const out: Record<string, Counters> = {}
 		for (const record of records) out[record._id] = decodeValues(record.values)
 		return out
@@ -303,4 +298,3 @@ export async function createMongoStorage(options: MongoStorageOptions): Promise<
 	}
 	return new MongoStorage(client, database, safeUri, owned, options.now ?? Date.now)
 }
-

@@ -210,6 +210,7 @@ class PostgresStorage implements Storage {
 					ELSE COALESCE(excluded.expire_at, t.expire_at) END
 			RETURNING fields`
 		const out: Counters = {}
+		if (!row) throw new Error('PostgreSQL returned no row for a counter upsert')
 		for (const field of Object.keys(deltas)) out[field] = Number(row.fields[field])
 		return out
 	}
@@ -285,7 +286,9 @@ async function ensureSchema(tx: postgres.TransactionSql, sql: postgres.Sql): Pro
 	try {
 		await tx`CREATE SCHEMA IF NOT EXISTS ${tx(wanted)}`
 	} catch (err) {
-		throw new Error(`schema "${wanted}" of search_path does not exist and could not be created (${(err as Error).message}); run: CREATE SCHEMA "${wanted.replace(/"/g, '""')}";`)
+		throw new Error(
+			`schema "${wanted}" of search_path does not exist and could not be created (${(err as Error).message}); run: CREATE SCHEMA "${wanted.replace(/"/g, '""')}";`,
+		)
 	}
 }
 
@@ -299,9 +302,9 @@ async function migrate(sql: postgres.Sql): Promise<void> {
 			version integer PRIMARY KEY,
 			applied_at timestamptz NOT NULL DEFAULT now()
 		)`)
-		const [{ version }] = await tx<{ version: number }[]>`SELECT coalesce(max(version), 0)::int AS version FROM amb2api_schema`
-		for (let i = version; i < MIGRATIONS.length; i++) {
-			await tx.unsafe(MIGRATIONS[i])
+		const [current] = await tx<{ version: number }[]>`SELECT coalesce(max(version), 0)::int AS version FROM amb2api_schema`
+		for (let i = current?.version ?? 0; i < MIGRATIONS.length; i++) {
+			await tx.unsafe(MIGRATIONS[i] as string)
 			await tx`INSERT INTO amb2api_schema (version) VALUES (${i + 1})`
 		}
 	})
@@ -339,4 +342,3 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
 	}
 	return new PostgresStorage(sql, owned, options.now ?? Date.now)
 }
-

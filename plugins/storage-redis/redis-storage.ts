@@ -106,8 +106,6 @@ const scripts = {
 	prune: new Script(PRUNE),
 }
 
-
-
 class RedisStorage implements Storage {
 	readonly kind: StorageKind = 'redis'
 	readonly where: string
@@ -208,12 +206,11 @@ class RedisStorage implements Storage {
 			if (next === undefined) return current
 			if (next === null && raw === null) return null
 			const stored = next === null ? null : ({ ...next, id } as T)
-			const reply = (await scripts.casDoc.run(this.client, [key], [
-				id,
-				raw === null ? '0' : '1',
-				raw ?? '',
-				stored === null ? '' : JSON.stringify(stored),
-			])) as [number, string?]
+			const reply = (await scripts.casDoc.run(
+				this.client,
+				[key],
+				[id, raw === null ? '0' : '1', raw ?? '', stored === null ? '' : JSON.stringify(stored)],
+			)) as [number, string?]
 			if (reply[0] === 1) return stored
 			raw = reply[1] ?? null
 		}
@@ -223,13 +220,13 @@ class RedisStorage implements Storage {
 	async addCounters(name: string, deltas: Counters, expireAt?: number): Promise<Counters> {
 		const fields = Object.keys(deltas)
 		const args: (string | number)[] = [name, expireAt === undefined ? '' : Math.floor(expireAt)]
-		for (const field of fields) {
-			checkInteger(`counter delta ${field}`, deltas[field])
-			args.push(field, deltas[field])
+		for (const [field, delta] of Object.entries(deltas)) {
+			checkInteger(`counter delta ${field}`, delta)
+			args.push(field, delta)
 		}
 		const values = (await scripts.addCounters.run(this.client, [this.groupKey(name), this.indexKey], args)) as number[]
 		const out: Counters = {}
-		fields.forEach((field, i) => (out[field] = Number(values[i])))
+		for (const [i, field] of fields.entries()) out[field] = Number(values[i])
 		return out
 	}
 
@@ -251,14 +248,17 @@ class RedisStorage implements Storage {
 			for (const name of batch) pipeline.hgetall(this.groupKey(name))
 			const results = await execOrThrow(pipeline.exec())
 			const gone: string[] = []
-			batch.forEach((name, j) => {
+			for (const [j, name] of batch.entries()) {
 				const raw = results[j] as Record<string, string>
 				const fields = Object.keys(raw)
-				if (!fields.length) return void gone.push(name)
+				if (!fields.length) {
+					gone.push(name)
+					continue
+				}
 				const values: Counters = {}
 				for (const field of fields) values[field] = Number(raw[field])
 				out[name] = values
-			})
+			}
 			for (const name of gone) await scripts.prune.run(this.client, [this.groupKey(name), this.indexKey], [name])
 		}
 		return out
@@ -283,13 +283,11 @@ class RedisStorage implements Storage {
 
 	async reserveCounter(name: string, field: string, limit: number, by = 1, expireAt?: number): Promise<ReserveResult> {
 		checkInteger('reserve step', by)
-		const reply = (await scripts.reserve.run(this.client, [this.groupKey(name), this.indexKey], [
-			name,
-			field,
-			clampLimit(limit),
-			by,
-			expireAt === undefined ? '' : Math.floor(expireAt),
-		])) as [number, number]
+		const reply = (await scripts.reserve.run(
+			this.client,
+			[this.groupKey(name), this.indexKey],
+			[name, field, clampLimit(limit), by, expireAt === undefined ? '' : Math.floor(expireAt)],
+		)) as [number, number]
 		return { granted: reply[0] === 1, value: Number(reply[1]) }
 	}
 }

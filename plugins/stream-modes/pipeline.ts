@@ -65,7 +65,12 @@ export class ChatPipeline {
 		const request: ChatRequest = modes.model === call.request.model ? call.request : { ...call.request, model: modes.model }
 		const includeUsage = request.stream === true && request.stream_options?.include_usage === true
 		const seen = { masked: '', attempts: 0 }
-		const upstream: ChatCall = { signal: call.signal, request, ...(call.principal ? { principal: call.principal } : {}), ...(call.requestId ? { requestId: call.requestId } : {}) }
+		const upstream: ChatCall = {
+			signal: call.signal,
+			request,
+			...(call.principal ? { principal: call.principal } : {}),
+			...(call.requestId ? { requestId: call.requestId } : {}),
+		}
 		const once = async (req: ChatRequest): Promise<CallResult> => {
 			const result = await this.deps.client.chat({ ...upstream, request: req })
 			seen.masked = result.masked

@@ -20,7 +20,13 @@ export const plugin = definePlugin({
 		const clientKeys = services.clientKeys
 		return {
 			services: { usage },
-			routes: usageAdmin({ auth: services.adminAuth, stats: usage, pool: services.pool, now: services.now, clients: clientKeys ? () => clientKeys.list() : undefined }),
+			routes: usageAdmin({
+				auth: services.adminAuth,
+				stats: usage,
+				pool: services.pool,
+				now: services.now,
+				clients: clientKeys ? () => clientKeys.list() : undefined,
+			}),
 			// Counters are written in the background: let the last ones land before storage closes.
 			close: () => usage.flush(),
 		}

@@ -169,7 +169,8 @@ export class UsageStats implements UsageRecorder {
 			await this.deps.storage.addCounters(name, deltas, expireAt)
 			this.failing = false
 		} catch (err) {
-			if (!this.failing) this.deps.log.warn({ counter: name, err: String(err) }, 'usage counters could not be written; counts are lost until the backend answers')
+			if (!this.failing)
+				this.deps.log.warn({ counter: name, err: String(err) }, 'usage counters could not be written; counts are lost until the backend answers')
 			this.failing = true
 		}
 	}
@@ -311,7 +312,8 @@ export const usageAdmin = (deps: UsageAdminDeps) =>
 			'/usage',
 			async function readUsage({ query }) {
 				const day = query.day ?? usageDay((deps.now ?? Date.now)())
-				if (parseUsageDay(day) === null) throw new BadRequestError(`day must be a date as YYYY-MM-DD, got ${JSON.stringify(day).slice(0, 40)}`, 'day', 'invalid_day')
+				if (parseUsageDay(day) === null)
+					throw new BadRequestError(`day must be a date as YYYY-MM-DD, got ${JSON.stringify(day).slice(0, 40)}`, 'day', 'invalid_day')
 				const [data, keys, clients] = await Promise.all([deps.stats.read(day), deps.pool.report(), deps.clients?.() ?? []])
 				return usageReport(
 					day,

@@ -43,7 +43,9 @@ describe('request body limit', () => {
 		const big = JSON.stringify({ model: 'claude-sonnet-4-6', messages: [{ role: 'user', content: 'x'.repeat(LIMIT) }] })
 		await expect413(await h.chat(big))
 		const keys = JSON.stringify({ keys: ['k'.repeat(LIMIT)] })
-		await expect413(await h.admin('/admin/keys', { method: 'POST', body: keys, headers: { 'content-type': 'application/json', 'content-length': String(keys.length) } }))
+		await expect413(
+			await h.admin('/admin/keys', { method: 'POST', body: keys, headers: { 'content-type': 'application/json', 'content-length': String(keys.length) } }),
+		)
 		expect(h.fake.requests.filter((r) => r.path === '/v1/chat/completions')).toHaveLength(0)
 		// Just under the limit still works.
 		expect((await h.chat({ model: 'claude-sonnet-4-6', messages: [{ role: 'user', content: 'x'.repeat(LIMIT - 200) }] })).status).toBe(200)

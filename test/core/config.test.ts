@@ -67,7 +67,10 @@ describe('config', () => {
 
 	test('PASSWORD is the fallback for both passwords, never an override', () => {
 		expect(resolveConfig({ PASSWORD: 'shared-secret' }).secrets).toEqual({ apiPassword: 'shared-secret', panelPassword: 'shared-secret' })
-		expect(resolveConfig({ PASSWORD: 'shared-secret', API_PASSWORD: 'api-secret' }).secrets).toEqual({ apiPassword: 'api-secret', panelPassword: 'shared-secret' })
+		expect(resolveConfig({ PASSWORD: 'shared-secret', API_PASSWORD: 'api-secret' }).secrets).toEqual({
+			apiPassword: 'api-secret',
+			panelPassword: 'shared-secret',
+		})
 	})
 
 	test('CONFIG_OVERRIDE_ENV=true: environment beats stored, stored beats defaults', () => {

@@ -15,7 +15,10 @@ describe('.env.example', () => {
 		const plugins = await discoverPlugins()
 		const text = renderEnvExample(settingsGroups(plugins))
 		const uncommented = parseDotenv(text.replace(/^#([A-Z])/gm, '$1'))
-		const specs: SettingSpec<unknown>[] = [...Object.values(CORE_SETTINGS), ...plugins.flatMap((p) => Object.values(p.settings ?? {}) as SettingSpec<unknown>[])]
+		const specs: SettingSpec<unknown>[] = [
+			...Object.values(CORE_SETTINGS),
+			...plugins.flatMap((p) => Object.values(p.settings ?? {}) as SettingSpec<unknown>[]),
+		]
 		expect(specs.length).toBeGreaterThan(20)
 		for (const spec of specs) {
 			expect(spec.env in uncommented).toBe(true)

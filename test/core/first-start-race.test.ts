@@ -72,7 +72,11 @@ describe.each(Object.keys(backends))('first start of 4 instances together on one
 			}
 			// Log in on the first instance; the cookie opens the admin side of every other one.
 			const login = await gateways[0]?.app.handle(
-				new Request('http://localhost/ui/login', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `password=${encodeURIComponent(panel)}` }),
+				new Request('http://localhost/ui/login', {
+					method: 'POST',
+					headers: { 'content-type': 'application/x-www-form-urlencoded' },
+					body: `password=${encodeURIComponent(panel)}`,
+				}),
 			)
 			const cookie = login?.headers.get('set-cookie')?.split(';')[0]
 			if (!cookie) throw new Error(`login set no cookie (status ${login?.status})`)

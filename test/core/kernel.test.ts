@@ -39,7 +39,9 @@ const welcomePlugin = definePlugin({
 	description: 'uses the greeting service of another plugin',
 	optional: true,
 	needs: ['greeter'],
-	setup: ({ services }) => ({ routes: new Elysia({ name: 'welcome-routes' }).get('/welcome/:name', ({ params }) => ({ text: services.greeter.greet(params.name) })) }),
+	setup: ({ services }) => ({
+		routes: new Elysia({ name: 'welcome-routes' }).get('/welcome/:name', ({ params }) => ({ text: services.greeter.greet(params.name) })),
+	}),
 })
 
 const harnesses = harnessSet()
@@ -48,7 +50,19 @@ afterEach(() => harnesses.closeAll())
 describe('plugin registry', () => {
 	test('every folder under plugins/ is a plugin named as its folder', async () => {
 		const names = (await discoverPlugins()).map((p) => p.name)
-		for (const expected of ['openai-router', 'assembly-client', 'rate-limits', 'usage-stats', 'admin-panel', 'docs', 'health', 'storage-file', 'storage-redis', 'storage-postgres', 'storage-mongodb']) {
+		for (const expected of [
+			'openai-router',
+			'assembly-client',
+			'rate-limits',
+			'usage-stats',
+			'admin-panel',
+			'docs',
+			'health',
+			'storage-file',
+			'storage-redis',
+			'storage-postgres',
+			'storage-mongodb',
+		]) {
 			expect(names).toContain(expected)
 		}
 	})
@@ -86,7 +100,9 @@ describe('kernel', () => {
 			error = err
 		}
 		expect(error).toBeInstanceOf(ConfigError)
-		expect((error as Error).message).toBe('plugin welcome needs "greeter", which plugin greeter provides, but greeter is turned off (PLUGINS / DISABLE_PLUGINS)')
+		expect((error as Error).message).toBe(
+			'plugin welcome needs "greeter", which plugin greeter provides, but greeter is turned off (PLUGINS / DISABLE_PLUGINS)',
+		)
 	})
 
 	test('a required plugin cannot be turned off; an unknown name is refused', async () => {

@@ -80,7 +80,7 @@ describe('logging', () => {
 		// ...and at shutdown at once.
 		flush()
 		const text = await Bun.file(file).text()
-		expect(JSON.parse(text.trim().split('\n')[0])).toMatchObject({ level: 'info', a: 1, msg: 'to the file' })
+		expect(JSON.parse(text.trim().split('\n')[0]!)).toMatchObject({ level: 'info', a: 1, msg: 'to the file' })
 	})
 })
 

@@ -57,7 +57,7 @@ describe('password bootstrap', () => {
 		// Only the instance whose password landed prints it, and it opens both.
 		const apis = [...printed.matchAll(/API password[^:]*: (\S+)/g)].map((m) => m[1])
 		expect(apis).toHaveLength(1)
-		expect(a.secrets.api.verify(apis[0]) && b.secrets.api.verify(apis[0])).toBe(true)
+		expect(a.secrets.api.verify(apis[0]!) && b.secrets.api.verify(apis[0]!)).toBe(true)
 	})
 
 	test('a session secret is created once and shared', async () => {

@@ -13,7 +13,7 @@ const settle = () => Bun.sleep(30)
 const linesOf = (logs: string[], msg: string) => logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === msg)
 
 describe('chooseRequestId', () => {
-	test("keeps a sane id, replaces an empty, long or hostile one", () => {
+	test('keeps a sane id, replaces an empty, long or hostile one', () => {
 		expect(chooseRequestId('abc-123_X.y:z')).toBe('abc-123_X.y:z')
 		for (const bad of [null, '', 'a'.repeat(129), 'a b', 'x\r\nSet-Cookie: y', '<script>', 'é']) expect(chooseRequestId(bad)).toMatch(UUID)
 		expect(chooseRequestId(null)).not.toBe(chooseRequestId(null))
@@ -78,7 +78,7 @@ describe('x-request-id', () => {
 		expect(refused?.upstream_request_id).toBe(body.error.upstream_request_id)
 	})
 
-	test("an upstream request_id that is not header-safe is not passed on (and breaks nothing)", async () => {
+	test('an upstream request_id that is not header-safe is not passed on (and breaks nothing)', async () => {
 		const real = createFakeGateway({ keys: Object.fromEntries(KEYS.map((k) => [k, {}])) })
 		const fake = Object.assign(Object.create(real), {
 			fetch: async (request: Request) => {

@@ -68,7 +68,7 @@ describe('resilient storage', () => {
 		const reads = await Promise.all(Array.from({ length: 20 }, () => storage.loadSettings()))
 		expect(reads.every((r) => r.mode === 'round_robin')).toBe(true)
 		expect(events.down).toHaveLength(1)
-		expect(events.down[0].message).toContain('ECONNREFUSED')
+		expect(events.down[0]!.message).toContain('ECONNREFUSED')
 		expect(storage.healthy).toBe(false)
 		await expect(storage.ping()).rejects.toThrow(/unreachable/)
 		expect(await storage.listDocs('keys')).toEqual([{ id: 'k1', enabled: true }])

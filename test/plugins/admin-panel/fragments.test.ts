@@ -31,7 +31,12 @@ class FlakyStorage extends MemoryStorage {
 	}
 }
 
-async function fragment(h: Harness, s: { cookie: string; csrf: string }, path: string, init: { method?: string; form?: Record<string, string | string[]> } = {}) {
+async function fragment(
+	h: Harness,
+	s: { cookie: string; csrf: string },
+	path: string,
+	init: { method?: string; form?: Record<string, string | string[]> } = {},
+) {
 	const body = new URLSearchParams()
 	for (const [k, v] of Object.entries(init.form ?? {})) for (const one of Array.isArray(v) ? v : [v]) body.append(k, one)
 	const response = await h.call(path, {

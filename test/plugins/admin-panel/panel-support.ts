@@ -17,4 +17,3 @@ export async function session(h: Harness, peer = '10.0.0.1'): Promise<{ cookie: 
 	if (!csrf) throw new Error('no CSRF token on the page')
 	return { cookie, csrf }
 }
-

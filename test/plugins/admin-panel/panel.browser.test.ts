@@ -27,7 +27,16 @@ describe.skipIf(!existsSync(CHROMIUM))('panel in Chromium', () => {
 		mkdirSync(SHOTS, { recursive: true })
 		browser = await chromium.launch({
 			executablePath: CHROMIUM,
-			args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+			args: [
+				'--headless',
+				'--no-sandbox',
+				'--disable-gpu',
+				'--disable-quic',
+				'--no-first-run',
+				'--disable-background-networking',
+				'--disable-component-update',
+				'--disable-sync',
+			],
 		})
 	})
 
@@ -68,7 +77,12 @@ describe.skipIf(!existsSync(CHROMIUM))('panel in Chromium', () => {
 				sel?.addRange(range)
 			})
 			for (let i = 0; i < 4; i++) expect((await chat()).status).toBe(200)
-			await page.waitForFunction(() => /\d+ models?/.test(document.querySelector('#keys')?.textContent ?? '') && (document.querySelector('#keys')?.textContent ?? '').includes('1 model'), null, { timeout: 15_000 })
+			await page.waitForFunction(
+				() =>
+					/\d+ models?/.test(document.querySelector('#keys')?.textContent ?? '') && (document.querySelector('#keys')?.textContent ?? '').includes('1 model'),
+				null,
+				{ timeout: 15_000 },
+			)
 			expect(await page.evaluate(() => window.getSelection()?.toString())).toBe(maskText)
 			// An expanded row stays expanded across polls.
 			const busy = (await h.gateway.services.pool?.report())?.find((k) => Object.keys(k.models).length)?.id as string

@@ -174,7 +174,9 @@ describe('CSRF', () => {
 		expect((await (await h.admin('/admin/keys')).json()).keys).toHaveLength(KEYS.length)
 		expect((await (await h.admin('/admin/clients')).json()).clients).toHaveLength(0)
 		// The same-origin post with its token goes through.
-		expect((await post(h, '/ui/keys/add', s, { keys: 'aai-csrf-key-0000000000001' }, { origin: 'http://localhost', 'sec-fetch-site': 'same-origin' })).status).toBe(303)
+		expect(
+			(await post(h, '/ui/keys/add', s, { keys: 'aai-csrf-key-0000000000001' }, { origin: 'http://localhost', 'sec-fetch-site': 'same-origin' })).status,
+		).toBe(303)
 		expect((await (await h.admin('/admin/keys')).json()).keys).toHaveLength(KEYS.length + 1)
 	})
 
@@ -197,7 +199,12 @@ describe('CSRF', () => {
 			expect({ path, status: crossSite.status }).toEqual({ path, status: 403 })
 		}
 		expect((await (await h.admin('/admin/clients')).json()).clients).toHaveLength(0)
-		const withToken = await h.call('/admin/clients', { method: 'POST', auth: null, json: { name: 'ok' }, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf } })
+		const withToken = await h.call('/admin/clients', {
+			method: 'POST',
+			auth: null,
+			json: { name: 'ok' },
+			headers: { cookie: s.cookie, 'x-csrf-token': s.csrf },
+		})
 		expect(withToken.status).toBe(201)
 		expect((await h.admin('/admin/clients', { method: 'POST', json: { name: 'bearer' } })).status).toBe(201)
 		// Reading with the cookie needs no token.

@@ -59,7 +59,7 @@ export function checkAnthropicStream(text: string): AssembledStream {
 				content.push(structuredClone(data.content_block))
 				if (data.content_block.type === 'tool_use') {
 					expect(data.content_block.input).toEqual({})
-					content[data.index]._json = ''
+					content[data.index]!._json = ''
 				}
 				break
 			case 'content_block_delta': {

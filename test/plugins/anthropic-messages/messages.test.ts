@@ -14,7 +14,11 @@ const harnesses = harnessSet()
 afterEach(() => harnesses.closeAll())
 
 const MODEL = 'claude-sonnet-4-6'
-const WEATHER_TOOL = { name: 'get_weather', description: 'Weather of a city', input_schema: { type: 'object' as const, properties: { city: { type: 'string' } } } }
+const WEATHER_TOOL = {
+	name: 'get_weather',
+	description: 'Weather of a city',
+	input_schema: { type: 'object' as const, properties: { city: { type: 'string' } } },
+}
 
 async function setup(options?: Parameters<typeof harnesses.start>[0]): Promise<{ h: Harness; client: Anthropic; base: string }> {
 	const h = await harnesses.start(options)
@@ -25,7 +29,11 @@ async function setup(options?: Parameters<typeof harnesses.start>[0]): Promise<{
 const lastUpstreamBody = (h: Harness) => [...h.fake.requests].reverse().find((r) => r.path === '/v1/chat/completions')!.body
 
 async function rawMessages(base: string, body: unknown, headers: Record<string, string> = { 'x-api-key': API_PASSWORD }) {
-	return fetch(`${base}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', ...headers }, body: JSON.stringify(body) })
+	return fetch(`${base}/v1/messages`, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', ...headers },
+		body: JSON.stringify(body),
+	})
 }
 
 describe('POST /v1/messages, not streamed', () => {
@@ -84,7 +92,12 @@ describe('POST /v1/messages, not streamed', () => {
 
 	test('tool use, then a round trip with is_error and content blocks', async () => {
 		const { h, client } = await setup()
-		const first = await client.messages.create({ model: MODEL, max_tokens: 200, tools: [WEATHER_TOOL], messages: [{ role: 'user', content: 'What is the weather in Paris?' }] })
+		const first = await client.messages.create({
+			model: MODEL,
+			max_tokens: 200,
+			tools: [WEATHER_TOOL],
+			messages: [{ role: 'user', content: 'What is the weather in Paris?' }],
+		})
 		expect(first.stop_reason).toBe('tool_use')
 		expect(first.content[0]).toEqual({ type: 'text', text: 'Let me look that up.' } as never)
 		const use = first.content[1]
@@ -104,7 +117,11 @@ describe('POST /v1/messages, not streamed', () => {
 		expect(second.stop_reason).toBe('end_turn')
 		expect(second.content).toEqual([{ type: 'text', text: 'Echo: Error: service down' } as never])
 		const sent = lastUpstreamBody(h)
-		expect(sent.messages[1]).toMatchObject({ role: 'assistant', content: 'Let me look that up.', tool_calls: [{ id: use.id, type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] })
+		expect(sent.messages[1]).toMatchObject({
+			role: 'assistant',
+			content: 'Let me look that up.',
+			tool_calls: [{ id: use.id, type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }],
+		})
 		expect(sent.messages[2]).toMatchObject({ role: 'tool', tool_call_id: use.id, content: 'Error: service down' })
 	})
 
@@ -117,7 +134,13 @@ describe('POST /v1/messages, not streamed', () => {
 			messages: [
 				{ role: 'user', content: 'weather?' },
 				{ role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Oslo' } }] },
-				{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: '3 C' }, { type: 'text', text: 'and tomorrow?' }] },
+				{
+					role: 'user',
+					content: [
+						{ type: 'tool_result', tool_use_id: 'toolu_1', content: '3 C' },
+						{ type: 'text', text: 'and tomorrow?' },
+					],
+				},
 			],
 		})
 		const sent = lastUpstreamBody(h).messages
@@ -138,7 +161,10 @@ describe('POST /v1/messages, not streamed', () => {
 		expect(lastUpstreamBody(h).tool_choice).toBe('none')
 		await ask({ type: 'auto' })
 		expect(lastUpstreamBody(h).tool_choice).toBe('auto')
-		expect(lastUpstreamBody(h).tools[0]).toEqual({ type: 'function', function: { name: 'get_weather', description: 'Weather of a city', parameters: WEATHER_TOOL.input_schema } })
+		expect(lastUpstreamBody(h).tools[0]).toEqual({
+			type: 'function',
+			function: { name: 'get_weather', description: 'Weather of a city', parameters: WEATHER_TOOL.input_schema },
+		})
 	})
 
 	test('images become image_url parts; thinking becomes the reasoning option', async () => {
@@ -147,16 +173,31 @@ describe('POST /v1/messages, not streamed', () => {
 			model: MODEL,
 			max_tokens: 4000,
 			thinking: { type: 'enabled', budget_tokens: 2000 },
-			messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } }, { type: 'text', text: 'what is it?' }] }],
+			messages: [
+				{
+					role: 'user',
+					content: [
+						{ type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } },
+						{ type: 'text', text: 'what is it?' },
+					],
+				},
+			],
 		})
 		const sent = lastUpstreamBody(h)
 		expect(sent.reasoning).toEqual({ max_tokens: 2000 })
-		expect(sent.messages[0].content).toEqual([{ type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } }, { type: 'text', text: 'what is it?' }])
+		expect(sent.messages[0].content).toEqual([
+			{ type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
+			{ type: 'text', text: 'what is it?' },
+		])
 	})
 
 	test('Authorization: Bearer works as well as x-api-key; anthropic-beta is accepted', async () => {
 		const { base } = await setup()
-		const response = await rawMessages(base, { model: MODEL, max_tokens: 20, messages: [{ role: 'user', content: 'x' }] }, { authorization: `Bearer ${API_PASSWORD}`, 'anthropic-beta': 'prompt-caching-2024-07-31' })
+		const response = await rawMessages(
+			base,
+			{ model: MODEL, max_tokens: 20, messages: [{ role: 'user', content: 'x' }] },
+			{ authorization: `Bearer ${API_PASSWORD}`, 'anthropic-beta': 'prompt-caching-2024-07-31' },
+		)
 		expect(response.status).toBe(200)
 		expect((await response.json()).content[0].text).toBe('Echo: x')
 	})
@@ -183,7 +224,12 @@ describe('POST /v1/messages, streamed', () => {
 		expect(checked.content).toEqual([{ type: 'text', text: 'Echo: stream me please' }])
 		// The usage-only chunk comes after the last content chunk; message_delta still has it.
 		const expected = fakeUsage(lastUpstreamBody(h), 'Echo: stream me please')
-		expect(checked.usage).toEqual({ input_tokens: expected.prompt_tokens, output_tokens: expected.completion_tokens, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 })
+		expect(checked.usage).toEqual({
+			input_tokens: expected.prompt_tokens,
+			output_tokens: expected.completion_tokens,
+			cache_read_input_tokens: 0,
+			cache_creation_input_tokens: 0,
+		})
 		expect(checked.message.usage.input_tokens).toBeGreaterThan(0)
 	})
 
@@ -195,7 +241,13 @@ describe('POST /v1/messages, streamed', () => {
 		expect(final.stop_reason).toBe('tool_use')
 		expect(final.content[1]).toMatchObject({ type: 'tool_use', name: 'get_weather', input: { city: 'Paris' } })
 
-		const raw = await rawMessages(base, { model: MODEL, max_tokens: 200, stream: true, tools: [WEATHER_TOOL], messages: [{ role: 'user', content: 'weather in Paris?' }] })
+		const raw = await rawMessages(base, {
+			model: MODEL,
+			max_tokens: 200,
+			stream: true,
+			tools: [WEATHER_TOOL],
+			messages: [{ role: 'user', content: 'weather in Paris?' }],
+		})
 		const checked = checkAnthropicStream(await raw.text())
 		expect(checked.stopReason).toBe('tool_use')
 		expect(checked.content.map((b) => b.type)).toEqual(['text', 'tool_use'])
@@ -212,7 +264,9 @@ describe('POST /v1/messages, streamed', () => {
 		expect(checked.error?.type).toBe('api_error')
 		expect(checked.events).not.toContain('message_stop')
 		expect(checked.events).not.toContain('message_delta')
-		await expect(client.messages.stream({ model: MODEL, max_tokens: 200, messages: [{ role: 'user', content: 'a b c d e f g h' }] }).finalMessage()).rejects.toThrow()
+		await expect(
+			client.messages.stream({ model: MODEL, max_tokens: 200, messages: [{ role: 'user', content: 'a b c d e f g h' }] }).finalMessage(),
+		).rejects.toThrow()
 	})
 })
 
@@ -236,7 +290,11 @@ describe('errors in the Anthropic envelope', () => {
 		const e = await expectError(client.messages.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] } as never), 400, 'invalid_request_error')
 		expect(e.message).toContain('max_tokens')
 		await expectError(
-			client.messages.create({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_nowhere', content: 'x' }] }] }),
+			client.messages.create({
+				model: MODEL,
+				max_tokens: 10,
+				messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_nowhere', content: 'x' }] }],
+			}),
 			400,
 			'invalid_request_error',
 		)
@@ -296,11 +354,24 @@ describe('count_tokens and models', () => {
 			model: MODEL,
 			system: 'Be brief.',
 			tools: [WEATHER_TOOL],
-			messages: [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'What is in this picture?' }, { type: 'image' as const, source: { type: 'base64' as const, media_type: 'image/png' as const, data: 'AAAA' } }] }],
+			messages: [
+				{
+					role: 'user' as const,
+					content: [
+						{ type: 'text' as const, text: 'What is in this picture?' },
+						{ type: 'image' as const, source: { type: 'base64' as const, media_type: 'image/png' as const, data: 'AAAA' } },
+					],
+				},
+			],
 		}
 		const before = h.fake.requests.length
 		const counted = await client.messages.countTokens(params)
-		const chars = 'Be brief.'.length + 'What is in this picture?'.length + 'get_weather'.length + 'Weather of a city'.length + JSON.stringify(WEATHER_TOOL.input_schema).length
+		const chars =
+			'Be brief.'.length +
+			'What is in this picture?'.length +
+			'get_weather'.length +
+			'Weather of a city'.length +
+			JSON.stringify(WEATHER_TOOL.input_schema).length
 		expect(counted.input_tokens).toBe(Math.ceil(chars / 4) + IMAGE_TOKENS + MESSAGE_OVERHEAD)
 		expect(counted.input_tokens).toBe(estimateInputTokens(params))
 		expect((await client.messages.countTokens(params)).input_tokens).toBe(counted.input_tokens)

@@ -57,7 +57,10 @@ describe('one pipeline behind every dialect', () => {
 	test('a model the upstream does not stream is fake-streamed locally, in each dialect grammar', async () => {
 		const h = await harnesses.start()
 		const base = await h.listen()
-		const anthropic = await fetch(`${base}/v1/messages`, message(API_PASSWORD, { model: 'gpt-oss-120b', stream: true, messages: [{ role: 'user', content: 'fake it' }] }))
+		const anthropic = await fetch(
+			`${base}/v1/messages`,
+			message(API_PASSWORD, { model: 'gpt-oss-120b', stream: true, messages: [{ role: 'user', content: 'fake it' }] }),
+		)
 		const a = checkAnthropicStream(await anthropic.text())
 		expect(a.content).toEqual([{ type: 'text', text: 'Echo: fake it' }])
 		expect(a.usage!.output_tokens).toBeGreaterThan(0)

@@ -56,7 +56,9 @@ describe('toAnthropicStream', () => {
 	})
 
 	test('an error frame from the pipeline becomes event: error with its type', async () => {
-		const s = checkAnthropicStream(await run([chunk({ content: 'a' }), `data: ${JSON.stringify({ error: { message: 'boom', type: 'api_error', code: 'upstream_stream_broken' } })}\n\n`]))
+		const s = checkAnthropicStream(
+			await run([chunk({ content: 'a' }), `data: ${JSON.stringify({ error: { message: 'boom', type: 'api_error', code: 'upstream_stream_broken' } })}\n\n`]),
+		)
 		expect(s.error).toEqual({ type: 'api_error', message: 'boom' })
 		expect(s.events.at(-1)).toBe('error')
 	})

@@ -59,7 +59,12 @@ describe('debug body logging', () => {
 		await Bun.sleep(20)
 		const found = bodyLines(h.logs, 'dbg-stream')
 		expect(found.map((l) => l.msg)).toEqual(['client request body', 'upstream request body', 'answer body (stream, assembled)'])
-		const answer = JSON.parse(found[2]?.body as string) as { content: string; tool_calls: { name: string; arguments: string }[]; usage: { completion_tokens: number }; done: boolean }
+		const answer = JSON.parse(found[2]?.body as string) as {
+			content: string
+			tool_calls: { name: string; arguments: string }[]
+			usage: { completion_tokens: number }
+			done: boolean
+		}
 		expect(found[2]?.end).toBe('end')
 		expect(answer.done).toBe(true)
 		expect(answer.content).toBe('Let me look that up.')

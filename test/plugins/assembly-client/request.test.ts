@@ -4,8 +4,7 @@ import { gatewayHeaders, toGatewayBody } from '../../../plugins/assembly-client/
 import { parseChatRequest, type ChatRequest } from '../../../plugins/openai-router/chat-schema.ts'
 
 const opts = { model: 'claude-sonnet-4-6', stream: false, includeUsage: false }
-const req = (patch: Record<string, unknown> = {}): ChatRequest =>
-	parseChatRequest({ model: 'my-alias', messages: [{ role: 'user', content: 'Hi' }], ...patch })
+const req = (patch: Record<string, unknown> = {}): ChatRequest => parseChatRequest({ model: 'my-alias', messages: [{ role: 'user', content: 'Hi' }], ...patch })
 const messagesOf = (body: Record<string, unknown>) => body.messages as Record<string, unknown>[]
 
 function rejection(run: () => unknown): BadRequestError {
@@ -126,7 +125,10 @@ describe('toGatewayBody: top level', () => {
 	})
 
 	test('no parameter gating: parameters a model does not list still go (the gateway 400 is the answer)', () => {
-		const body = toGatewayBody(req({ top_p: 0.5, tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }], tool_choice: 'auto' }), opts)
+		const body = toGatewayBody(
+			req({ top_p: 0.5, tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }], tool_choice: 'auto' }),
+			opts,
+		)
 		expect(body.top_p).toBe(0.5)
 		expect(body.tool_choice).toBe('auto')
 		expect((body.tools as unknown[]).length).toBe(1)
@@ -134,7 +136,10 @@ describe('toGatewayBody: top level', () => {
 
 	test('tools: OpenAI shape kept, missing parameters filled with an empty object schema', () => {
 		const tools = [
-			{ type: 'function', function: { name: 'get_weather', description: 'w', parameters: { type: 'object', properties: { city: { type: 'string' } } }, strict: true } },
+			{
+				type: 'function',
+				function: { name: 'get_weather', description: 'w', parameters: { type: 'object', properties: { city: { type: 'string' } } }, strict: true },
+			},
 			{ type: 'function', function: { name: 'now' } },
 		]
 		const body = toGatewayBody(req({ tools, tool_choice: 'required' }), opts)
@@ -175,11 +180,20 @@ describe('toGatewayBody: top level', () => {
 
 describe('toGatewayBody: messages', () => {
 	test('text-only part arrays are flattened with newlines; arrays with images kept as they are', () => {
-		const image = [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: 'https://x/y.png' } }]
+		const image = [
+			{ type: 'text', text: 'What is this?' },
+			{ type: 'image_url', image_url: { url: 'https://x/y.png' } },
+		]
 		const body = toGatewayBody(
 			req({
 				messages: [
-					{ role: 'system', content: [{ type: 'text', text: 'line 1' }, { type: 'text', text: 'line 2' }] },
+					{
+						role: 'system',
+						content: [
+							{ type: 'text', text: 'line 1' },
+							{ type: 'text', text: 'line 2' },
+						],
+					},
 					{ role: 'user', content: image },
 				],
 			}),
@@ -193,14 +207,27 @@ describe('toGatewayBody: messages', () => {
 
 	test('a part-level cache_control survives flattening on the message', () => {
 		const body = toGatewayBody(
-			req({ messages: [{ role: 'system', content: [{ type: 'text', text: 'long prompt', cache_control: { type: 'ephemeral' } }] }, { role: 'user', content: 'q' }] }),
+			req({
+				messages: [
+					{ role: 'system', content: [{ type: 'text', text: 'long prompt', cache_control: { type: 'ephemeral' } }] },
+					{ role: 'user', content: 'q' },
+				],
+			}),
 			opts,
 		)
 		expect(messagesOf(body)[0]).toEqual({ role: 'system', content: 'long prompt', cache_control: { type: 'ephemeral' } })
 	})
 
 	test('developer -> system', () => {
-		const body = toGatewayBody(req({ messages: [{ role: 'developer', content: 'rules' }, { role: 'user', content: 'q' }] }), opts)
+		const body = toGatewayBody(
+			req({
+				messages: [
+					{ role: 'developer', content: 'rules' },
+					{ role: 'user', content: 'q' },
+				],
+			}),
+			opts,
+		)
 		expect(messagesOf(body)[0]).toEqual({ role: 'system', content: 'rules' })
 	})
 
@@ -223,7 +250,15 @@ describe('toGatewayBody: messages', () => {
 	})
 
 	test('an assistant message with an empty tool_calls array sends no tool_calls and a string content', () => {
-		const body = toGatewayBody(req({ messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: null, tool_calls: [] }] }), opts)
+		const body = toGatewayBody(
+			req({
+				messages: [
+					{ role: 'user', content: 'q' },
+					{ role: 'assistant', content: null, tool_calls: [] },
+				],
+			}),
+			opts,
+		)
 		expect(messagesOf(body)[1]).toEqual({ role: 'assistant', content: '' })
 	})
 
@@ -261,11 +296,21 @@ describe('toGatewayBody: messages', () => {
 		expect(calls[1]!.id).toMatch(/^call_[0-9a-f]{24}$/)
 		expect(calls[1]!.id).not.toBe(calls[0]!.id)
 		expect(calls[1]!.function).toEqual({ name: 'b', arguments: '{}' })
-		expect(calls[2]).toEqual({ id: 'call_keep', type: 'function', function: { name: 'c', arguments: 'not json' }, extra_content: { google: { thought_signature: 'sig' } } })
+		expect(calls[2]).toEqual({
+			id: 'call_keep',
+			type: 'function',
+			function: { name: 'c', arguments: 'not json' },
+			extra_content: { google: { thought_signature: 'sig' } },
+		})
 	})
 
 	test('generated ids are stable across turns (prompt caches stay warm)', () => {
-		const history = { messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: null, tool_calls: [{ function: { name: 'a', arguments: '{}' } }] }] }
+		const history = {
+			messages: [
+				{ role: 'user', content: 'q' },
+				{ role: 'assistant', content: null, tool_calls: [{ function: { name: 'a', arguments: '{}' } }] },
+			],
+		}
 		const first = messagesOf(toGatewayBody(req(history), opts))[1]!.tool_calls as Record<string, any>[]
 		const second = messagesOf(toGatewayBody(req(structuredClone(history)), opts))[1]!.tool_calls as Record<string, any>[]
 		expect(first[0]!.id).toBe(second[0]!.id)
@@ -325,7 +370,14 @@ describe('toGatewayBody: messages', () => {
 		const messages = [
 			{ role: 'system', content: 's' },
 			{ role: 'user', content: 'u1' },
-			{ role: 'assistant', content: null, tool_calls: [{ id: 'a', function: { name: 'f', arguments: '{}' } }, { id: 'b', function: { name: 'g', arguments: '{}' } }] },
+			{
+				role: 'assistant',
+				content: null,
+				tool_calls: [
+					{ id: 'a', function: { name: 'f', arguments: '{}' } },
+					{ id: 'b', function: { name: 'g', arguments: '{}' } },
+				],
+			},
 			{ role: 'tool', tool_call_id: 'b', content: 'rb' },
 			{ role: 'tool', tool_call_id: 'a', content: 'ra' },
 			{ role: 'user', content: '' },
@@ -356,7 +408,17 @@ describe('toGatewayBody: messages', () => {
 	})
 
 	test('a function message answering nothing is a 400 naming its name', () => {
-		const e = rejection(() => toGatewayBody(req({ messages: [{ role: 'user', content: 'q' }, { role: 'function', name: 'f', content: 'x' }] }), opts))
+		const e = rejection(() =>
+			toGatewayBody(
+				req({
+					messages: [
+						{ role: 'user', content: 'q' },
+						{ role: 'function', name: 'f', content: 'x' },
+					],
+				}),
+				opts,
+			),
+		)
 		expect(e.param).toBe('messages[1].name')
 	})
 })

@@ -106,7 +106,9 @@ describe('toChatCompletion', () => {
 		expect(c.choices[0].message).toEqual({ role: 'assistant', content: null, refusal: null })
 		expect(c.choices[0].finish_reason).toBe('stop')
 		expect('usage' in c).toBe(false)
-		expect(toChatCompletion({ choices: [{ message: { content: '', tool_calls: null }, finish_reason: 'stop' }] }, ctx).choices[0].message.tool_calls).toBeUndefined()
+		expect(
+			toChatCompletion({ choices: [{ message: { content: '', tool_calls: null }, finish_reason: 'stop' }] }, ctx).choices[0].message.tool_calls,
+		).toBeUndefined()
 		expect(toChatCompletion(null, ctx).choices[0].message.content).toBeNull()
 	})
 
@@ -121,7 +123,18 @@ describe('toChatCompletion', () => {
 
 	test('calls that differ only in arguments are both kept', () => {
 		const c = toChatCompletion(
-			{ choices: [{ message: { tool_calls: [{ id: 'x', function: { name: 'f', arguments: '{"a":1}' } }, { id: 'x', function: { name: 'f', arguments: '{"a":2}' } }] } }] },
+			{
+				choices: [
+					{
+						message: {
+							tool_calls: [
+								{ id: 'x', function: { name: 'f', arguments: '{"a":1}' } },
+								{ id: 'x', function: { name: 'f', arguments: '{"a":2}' } },
+							],
+						},
+					},
+				],
+			},
 			ctx,
 		)
 		expect(c.choices[0].message.tool_calls).toHaveLength(2)
@@ -187,8 +200,20 @@ describe('toChatCompletion', () => {
 	})
 
 	test('extra fields of a tool call (thought signatures) survive', () => {
-		const c = toChatCompletion({ choices: [{ message: { tool_calls: [{ id: 'a', function: { name: 'f', arguments: '{}' }, extra_content: { google: { thought_signature: 's' } }, index: 0 }] } }] }, ctx)
-		expect(c.choices[0].message.tool_calls![0]).toEqual({ id: 'a', type: 'function', function: { name: 'f', arguments: '{}' }, extra_content: { google: { thought_signature: 's' } } })
+		const c = toChatCompletion(
+			{
+				choices: [
+					{ message: { tool_calls: [{ id: 'a', function: { name: 'f', arguments: '{}' }, extra_content: { google: { thought_signature: 's' } }, index: 0 }] } },
+				],
+			},
+			ctx,
+		)
+		expect(c.choices[0].message.tool_calls![0]).toEqual({
+			id: 'a',
+			type: 'function',
+			function: { name: 'f', arguments: '{}' },
+			extra_content: { google: { thought_signature: 's' } },
+		})
 	})
 
 	test('reasoning_content joined, thought_signature kept (last), thinking kept', () => {
@@ -236,8 +261,28 @@ describe('toChatCompletion', () => {
 	})
 
 	test('merged choices: length or content_filter of one part is not hidden by stop of another', () => {
-		expect(toChatCompletion({ choices: [{ message: { content: 'a' }, finish_reason: 'end_turn' }, { message: { content: 'b' }, finish_reason: 'max_tokens' }] }, ctx).choices[0].finish_reason).toBe('length')
-		expect(toChatCompletion({ choices: [{ message: { content: 'a' }, finish_reason: 'SAFETY' }, { message: { content: 'b' }, finish_reason: 'stop' }] }, ctx).choices[0].finish_reason).toBe('content_filter')
+		expect(
+			toChatCompletion(
+				{
+					choices: [
+						{ message: { content: 'a' }, finish_reason: 'end_turn' },
+						{ message: { content: 'b' }, finish_reason: 'max_tokens' },
+					],
+				},
+				ctx,
+			).choices[0].finish_reason,
+		).toBe('length')
+		expect(
+			toChatCompletion(
+				{
+					choices: [
+						{ message: { content: 'a' }, finish_reason: 'SAFETY' },
+						{ message: { content: 'b' }, finish_reason: 'stop' },
+					],
+				},
+				ctx,
+			).choices[0].finish_reason,
+		).toBe('content_filter')
 	})
 
 	test('finish_reason is always one of the four OpenAI values', () => {
@@ -272,7 +317,11 @@ describe('normaliseArguments', () => {
 
 describe('readUsage', () => {
 	test('both naming schemes, prompt_tokens preferred', () => {
-		expect(readUsage({ prompt_tokens: 5, input_tokens: 99, completion_tokens: 2, output_tokens: 77 })).toMatchObject({ prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 })
+		expect(readUsage({ prompt_tokens: 5, input_tokens: 99, completion_tokens: 2, output_tokens: 77 })).toMatchObject({
+			prompt_tokens: 5,
+			completion_tokens: 2,
+			total_tokens: 7,
+		})
 		expect(readUsage({ input_tokens: 3, output_tokens: 4 })).toMatchObject({ prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 })
 	})
 

@@ -8,7 +8,7 @@ const te = new TextEncoder()
 /** An upstream body made of these chunks; optionally failing after them instead of closing. */
 function upstream(chunks: string[], opts: { error?: Error; keepOpen?: boolean } = {}): ReadableStream<Uint8Array> & { cancelled: () => unknown } {
 	let i = 0
-	let cancelReason: unknown 
+	let cancelReason: unknown
 	let wasCancelled = false
 	const stream = new ReadableStream<Uint8Array>({
 		pull(controller) {
@@ -25,7 +25,8 @@ function upstream(chunks: string[], opts: { error?: Error; keepOpen?: boolean } 
 	return stream
 }
 
-const frames = (payloads: unknown[], done = true) => payloads.map((p) => `data: ${typeof p === 'string' ? p : JSON.stringify(p)}\n\n`).concat(done ? ['data: [DONE]\n\n'] : [])
+const frames = (payloads: unknown[], done = true) =>
+	payloads.map((p) => `data: ${typeof p === 'string' ? p : JSON.stringify(p)}\n\n`).concat(done ? ['data: [DONE]\n\n'] : [])
 
 interface Run {
 	raw: string
@@ -205,10 +206,19 @@ describe('translateStream: tool calls', () => {
 		const payloads = [
 			{ choices: [{ index: 0, delta: { role: 'assistant', content: 'Let me look that up.' } }] },
 			{ choices: [{ index: 0, delta: {}, finish_reason: 'tool_use' }] },
-			{ choices: [{ index: 1, delta: { tool_calls: [{ index: 0, id: 'toolu_A', type: 'function', function: { name: 'get_weather', arguments: '{"city":' } }] } }] },
+			{
+				choices: [
+					{ index: 1, delta: { tool_calls: [{ index: 0, id: 'toolu_A', type: 'function', function: { name: 'get_weather', arguments: '{"city":' } }] } },
+				],
+			},
 			{ choices: [{ index: 2, delta: { tool_calls: [{ index: 0, id: 'toolu_B', type: 'function', function: { name: 'get_time', arguments: '{}' } }] } }] },
 			{ choices: [{ index: 1, delta: { tool_calls: [{ index: 0, function: { arguments: '"Paris"}' } }] } }] },
-			{ choices: [{ index: 1, delta: {}, finish_reason: 'tool_use' }, { index: 2, delta: {}, finish_reason: 'tool_use' }] },
+			{
+				choices: [
+					{ index: 1, delta: {}, finish_reason: 'tool_use' },
+					{ index: 2, delta: {}, finish_reason: 'tool_use' },
+				],
+			},
 		]
 		const r = await run(upstream(frames(payloads)))
 		expectWellFormed(r, false)
@@ -251,7 +261,17 @@ describe('translateStream: tool calls', () => {
 
 	test('extra fields of a tool-call delta (thought signatures) pass through', async () => {
 		const sig = { google: { thought_signature: 's1' } }
-		const r = await run(upstream(frames([{ choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: 'a', type: 'function', function: { name: 'f', arguments: '{}' }, extra_content: sig }] } }] }])))
+		const r = await run(
+			upstream(
+				frames([
+					{
+						choices: [
+							{ index: 0, delta: { tool_calls: [{ index: 0, id: 'a', type: 'function', function: { name: 'f', arguments: '{}' }, extra_content: sig }] } },
+						],
+					},
+				]),
+			),
+		)
 		const deltas = r.chunks.flatMap((c) => c.choices.flatMap((ch: any) => ch.delta.tool_calls ?? []))
 		expect(deltas[0]).toEqual({ index: 0, id: 'a', type: 'function', function: { name: 'f', arguments: '{}' }, extra_content: sig })
 	})
@@ -299,7 +319,12 @@ describe('translateStream: content details', () => {
 	})
 
 	test('null choices, blank data lines, comments and event lines are tolerated', async () => {
-		const body = upstream([': ping\n\n', 'data: \n\n', 'event: x\ndata: {"choices":null}\n\n', ...frames([{ choices: [{ index: 0, delta: { content: 'ok' } }] }])])
+		const body = upstream([
+			': ping\n\n',
+			'data: \n\n',
+			'event: x\ndata: {"choices":null}\n\n',
+			...frames([{ choices: [{ index: 0, delta: { content: 'ok' } }] }]),
+		])
 		const r = await run(body)
 		expectWellFormed(r, false)
 		expect(text(r)).toBe('ok')
@@ -342,7 +367,9 @@ describe('translateStream: broken streams', () => {
 	})
 
 	test('usage seen before the break is still reported (those tokens were spent)', async () => {
-		const r = await run(upstream(frames([{ choices: [{ index: 0, delta: { content: 'a' } }], usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 } }], false)))
+		const r = await run(
+			upstream(frames([{ choices: [{ index: 0, delta: { content: 'a' } }], usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 } }], false)),
+		)
 		expect(r.ends[0]!.clean).toBe(false)
 		expect(r.usages).toHaveLength(1)
 	})
@@ -436,7 +463,11 @@ describe('completionToStream', () => {
 		{
 			request_id: 'rq',
 			choices: [
-				{ index: 0, message: { role: 'assistant', content: 'Let me look that up.', reasoning_content: 'hmm', thought_signature: 'sig' }, finish_reason: 'tool_use' },
+				{
+					index: 0,
+					message: { role: 'assistant', content: 'Let me look that up.', reasoning_content: 'hmm', thought_signature: 'sig' },
+					finish_reason: 'tool_use',
+				},
 				{
 					index: 1,
 					message: {
@@ -462,7 +493,9 @@ describe('completionToStream', () => {
 		expect(deltas[0]).toEqual({ role: 'assistant', content: '', thought_signature: 'sig' })
 		expect(deltas[1]).toEqual({ reasoning_content: 'hmm' })
 		expect(deltas[2]).toEqual({ content: 'Let me look that up.' })
-		expect(deltas[3]).toEqual({ tool_calls: [{ index: 0, id: 'toolu_01A', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] })
+		expect(deltas[3]).toEqual({
+			tool_calls: [{ index: 0, id: 'toolu_01A', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }],
+		})
 		expect(deltas[4]).toEqual({ tool_calls: [{ index: 1, id: 'toolu_01B', type: 'function', function: { name: 'get_time', arguments: '{"tz":"CET"}' } }] })
 		expect(r.chunks[5].choices[0]).toEqual({ index: 0, delta: {}, logprobs: null, finish_reason: 'tool_calls' })
 		expect(r.chunks[6]).toMatchObject({ choices: [], usage: { prompt_tokens: 310, completion_tokens: 42, total_tokens: 352 } })
@@ -470,9 +503,14 @@ describe('completionToStream', () => {
 	})
 
 	test('extra fields of a tool call survive fake streaming', async () => {
-		const c = toChatCompletion({ choices: [{ message: { tool_calls: [{ id: 'a', function: { name: 'f', arguments: '{}' }, extra_content: { s: 1 } }] } }] }, { model: 'm', created: 1 })
+		const c = toChatCompletion(
+			{ choices: [{ message: { tool_calls: [{ id: 'a', function: { name: 'f', arguments: '{}' }, extra_content: { s: 1 } }] } }] },
+			{ model: 'm', created: 1 },
+		)
 		const r = await collect(completionToStream(c, { includeUsage: false }))
-		expect(r.chunks[1].choices[0].delta.tool_calls).toEqual([{ index: 0, id: 'a', type: 'function', function: { name: 'f', arguments: '{}' }, extra_content: { s: 1 } }])
+		expect(r.chunks[1].choices[0].delta.tool_calls).toEqual([
+			{ index: 0, id: 'a', type: 'function', function: { name: 'f', arguments: '{}' }, extra_content: { s: 1 } },
+		])
 	})
 
 	test('without include_usage: no usage chunk and no usage field', async () => {
@@ -483,7 +521,10 @@ describe('completionToStream', () => {
 	})
 
 	test('a plain text answer: role, content, finish, [DONE]', async () => {
-		const plain = toChatCompletion({ choices: [{ message: { content: 'Paris.' }, finish_reason: 'end_turn' }] }, { model: 'client-model', created: 1_790_000_123 })
+		const plain = toChatCompletion(
+			{ choices: [{ message: { content: 'Paris.' }, finish_reason: 'end_turn' }] },
+			{ model: 'client-model', created: 1_790_000_123 },
+		)
 		const r = await collect(completionToStream(plain, { includeUsage: true }))
 		expect(r.chunks.map((c) => c.choices[0]?.delta)).toEqual([{ role: 'assistant', content: '' }, { content: 'Paris.' }, {}])
 		expect(r.chunks[2].choices[0].finish_reason).toBe('stop')
@@ -493,7 +534,9 @@ describe('completionToStream', () => {
 	test('the streamed form of a native stream and of its completion carry the same text', async () => {
 		const native = await run(upstream(frames(VERIFIED)))
 		const fake = await collect(
-			completionToStream(toChatCompletion({ choices: [{ message: { content: 'Paris.' }, finish_reason: 'stop' }] }, { model: 'client-model', created: 1 }), { includeUsage: false }),
+			completionToStream(toChatCompletion({ choices: [{ message: { content: 'Paris.' }, finish_reason: 'stop' }] }, { model: 'client-model', created: 1 }), {
+				includeUsage: false,
+			}),
 		)
 		expect(fake.chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe(text(native))
 	})

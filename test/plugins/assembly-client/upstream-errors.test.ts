@@ -21,12 +21,19 @@ describe('readUpstreamError: the §6.1 envelopes', () => {
 	})
 
 	test('B, model access', () => {
-		const info = readUpstreamError(400, '{"metadata":{"errors":["Your account does not have access to this LLM Gateway model"]},"request_id":"r1","message":"invalid request body","code":400}')
+		const info = readUpstreamError(
+			400,
+			'{"metadata":{"errors":["Your account does not have access to this LLM Gateway model"]},"request_id":"r1","message":"invalid request body","code":400}',
+		)
 		expect(info.message).toBe('invalid request body: Your account does not have access to this LLM Gateway model')
 	})
 
 	test('B without metadata: transcript not found, 500', () => {
-		expect(readUpstreamError(404, '{"request_id":"r2","message":"transcript not found","code":404}')).toEqual({ message: 'transcript not found', requestId: 'r2', errors: [] })
+		expect(readUpstreamError(404, '{"request_id":"r2","message":"transcript not found","code":404}')).toEqual({
+			message: 'transcript not found',
+			requestId: 'r2',
+			errors: [],
+		})
 		expect(readUpstreamError(500, '{"message":"something went wrong","code":500,"request_id":"req-abc-123"}')).toEqual({
 			message: 'something went wrong',
 			requestId: 'req-abc-123',
@@ -36,9 +43,10 @@ describe('readUpstreamError: the §6.1 envelopes', () => {
 
 	test('C, legacy: error.message and error.metadata', () => {
 		expect(readUpstreamError(400, '{"error":{"code":400,"message":"model x is not supported","metadata":{}}}').message).toBe('model x is not supported')
-		expect(readUpstreamError(400, '{"error":{"code":400,"message":"invalid request body","metadata":{"errors":["model_region can only be set to global"]}}}').message).toBe(
-			'invalid request body: model_region can only be set to global',
-		)
+		expect(
+			readUpstreamError(400, '{"error":{"code":400,"message":"invalid request body","metadata":{"errors":["model_region can only be set to global"]}}}')
+				.message,
+		).toBe('invalid request body: model_region can only be set to global')
 	})
 
 	test('D, provider: message only', () => {
@@ -47,7 +55,9 @@ describe('readUpstreamError: the §6.1 envelopes', () => {
 	})
 
 	test('metadata errors already in the message are not repeated', () => {
-		expect(readUpstreamError(400, '{"message":"model context limit exceeded","metadata":{"errors":["model context limit exceeded"]}}').message).toBe('model context limit exceeded')
+		expect(readUpstreamError(400, '{"message":"model context limit exceeded","metadata":{"errors":["model context limit exceeded"]}}').message).toBe(
+			'model context limit exceeded',
+		)
 	})
 
 	test('metadata errors alone make the message', () => {
@@ -98,7 +108,10 @@ describe('classifyFailure', () => {
 	})
 
 	test('400 no access to this model -> no-model-access (a property of the key, not a ban)', () => {
-		const i = readUpstreamError(400, '{"metadata":{"errors":["Your account does not have access to this LLM Gateway model"]},"request_id":"r","message":"invalid request body","code":400}')
+		const i = readUpstreamError(
+			400,
+			'{"metadata":{"errors":["Your account does not have access to this LLM Gateway model"]},"request_id":"r","message":"invalid request body","code":400}',
+		)
 		expect(classifyFailure(400, i, none)).toBe('no-model-access')
 	})
 
@@ -137,7 +150,10 @@ describe('classifyFailure', () => {
 
 describe('toClientError', () => {
 	test('client 400 -> BadRequestError with the gateway message, param named, upstream_request_id kept', () => {
-		const info = readUpstreamError(400, '{"metadata":{"errors":["model x does not support tools"]},"request_id":"5b1c","message":"invalid request body","code":400}')
+		const info = readUpstreamError(
+			400,
+			'{"metadata":{"errors":["model x does not support tools"]},"request_id":"5b1c","message":"invalid request body","code":400}',
+		)
 		const e = toClientError(400, info, 'client')
 		expect(e).toBeInstanceOf(BadRequestError)
 		expect(e.status).toBe(400)
@@ -185,14 +201,17 @@ describe('toClientError', () => {
 		expect(toClientError(429, readUpstreamError(429, ''), 'rate-limit').headers['retry-after']).toBeUndefined()
 	})
 
-	test('key failure is not reported as the client\'s own 401', () => {
+	test("key failure is not reported as the client's own 401", () => {
 		const e = toClientError(401, readUpstreamError(401, '{"error":"Authentication error, API token missing/invalid","status":"error"}'), 'key')
 		expect(e.status).toBe(502)
 		expect(e.type).toBe('api_error')
 	})
 
 	test('no access to the model -> 404 model_not_found', () => {
-		const info = readUpstreamError(400, '{"metadata":{"errors":["Your account does not have access to this LLM Gateway model"]},"message":"invalid request body","code":400}')
+		const info = readUpstreamError(
+			400,
+			'{"metadata":{"errors":["Your account does not have access to this LLM Gateway model"]},"message":"invalid request body","code":400}',
+		)
 		const e = toClientError(400, info, 'no-model-access')
 		expect(e.status).toBe(404)
 		expect(e.code).toBe('model_not_found')

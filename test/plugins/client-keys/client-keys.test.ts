@@ -68,7 +68,7 @@ describe('client API keys', () => {
 		const url = await h.listen()
 		const sdk = new OpenAI({ baseURL: `${url}/v1`, apiKey: record.key, maxRetries: 0 })
 		const completion = await sdk.chat.completions.create({ model: 'claude-sonnet-4-6', messages: [{ role: 'user', content: 'Say hi' }] })
-		expect(completion.choices[0].message.content).toBe('Echo: Say hi')
+		expect(completion.choices[0]!.message.content).toBe('Echo: Say hi')
 		expect((await sdk.models.list()).data.length).toBeGreaterThan(0)
 		const denied = await sdk.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e)
 		expect(denied).toBeInstanceOf(OpenAI.PermissionDeniedError)
@@ -113,7 +113,10 @@ describe('client API keys', () => {
 		expect((await refusal(response, 429, 'quota_exceeded')).message).toContain('total quota of 2')
 		// A client's own bad request was accepted: it spends quota (the limit counts accepted requests).
 		const { key: other, id: otherId } = await createClient(h, { name: 'other', total_limit: 5 })
-		expect((await h.chat({ model: 'qwen3.5-4b-32k-fast', messages: msg('weather?'), tools: [{ type: 'function', function: { name: 'f', parameters: {} } }] }, other)).status).toBe(400)
+		expect(
+			(await h.chat({ model: 'qwen3.5-4b-32k-fast', messages: msg('weather?'), tools: [{ type: 'function', function: { name: 'f', parameters: {} } }] }, other))
+				.status,
+		).toBe(400)
 		expect((await (await h.admin(`/admin/clients/${otherId}`)).json()).used_total).toBe(1)
 	})
 
@@ -183,7 +186,14 @@ describe('client API keys', () => {
 
 	test('bodies are validated; admin routes refuse the API password and client keys', async () => {
 		const h = await start()
-		for (const body of [{}, { name: '' }, { name: 'x', daily_limit: 0 }, { name: 'x', total_limit: 1.5 }, { name: 'x', allowed_models: 'gpt-5' }, { name: 'x', expires_at: 'soon' }]) {
+		for (const body of [
+			{},
+			{ name: '' },
+			{ name: 'x', daily_limit: 0 },
+			{ name: 'x', total_limit: 1.5 },
+			{ name: 'x', allowed_models: 'gpt-5' },
+			{ name: 'x', expires_at: 'soon' },
+		]) {
 			const response = await h.admin('/admin/clients', { method: 'POST', json: body })
 			expect(response.status).toBe(400)
 			expect((await response.json()).error.type).toBe('invalid_request_error')
@@ -193,7 +203,14 @@ describe('client API keys', () => {
 		// Each wrong password from its own address: repeated failures from one address are throttled (429).
 		let peer = 0
 		for (const auth of [API_PASSWORD, key, null]) {
-			for (const [method, path] of [['GET', '/admin/clients'], ['POST', '/admin/clients'], ['PATCH', `/admin/clients/${id}`], ['DELETE', `/admin/clients/${id}`], ['GET', '/admin/usage'], ['GET', '/admin/quotas']]) {
+			for (const [method, path] of [
+				['GET', '/admin/clients'],
+				['POST', '/admin/clients'],
+				['PATCH', `/admin/clients/${id}`],
+				['DELETE', `/admin/clients/${id}`],
+				['GET', '/admin/usage'],
+				['GET', '/admin/quotas'],
+			] as const) {
 				// An invalid body without credentials is still a 401: authentication comes before validation.
 				const response = await h.call(path, { method, auth, peer: `10.4.0.${++peer}`, json: method === 'GET' ? undefined : { name: 42 } })
 				expect(response.status).toBe(401)

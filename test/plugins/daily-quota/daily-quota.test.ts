@@ -22,12 +22,21 @@ const msg = (content = 'hi') => [{ role: 'user', content }]
 const ask = (h: Harness, model = 'claude-sonnet-4-6') => h.chat({ model, messages: msg() })
 const chats = (h: Harness) => h.fake.requests.filter((r) => r.path === '/v1/chat/completions')
 const setQuota = (h: Harness, key: string, body: unknown) => h.admin(`/admin/quotas/${keyId(key)}`, { method: 'PUT', json: body })
-const quotas = async (h: Harness) => (await (await h.admin('/admin/quotas')).json()) as {
-	day: string
-	next_reset: string
-	default_daily_limit: number | null
-	quotas: { id: string; key: string; daily_limit: number | null; daily_limit_source: string; model_limits: Record<string, number>; used: { total: number; models: Record<string, number> }; next_reset: string }[]
-}
+const quotas = async (h: Harness) =>
+	(await (await h.admin('/admin/quotas')).json()) as {
+		day: string
+		next_reset: string
+		default_daily_limit: number | null
+		quotas: {
+			id: string
+			key: string
+			daily_limit: number | null
+			daily_limit_source: string
+			model_limits: Record<string, number>
+			used: { total: number; models: Record<string, number> }
+			next_reset: string
+		}[]
+	}
 
 describe('daily quotas of upstream keys', () => {
 	test('a key at its quota is left out and the next key serves; every key at its quota -> 429 naming the reset; back after 07:00 UTC', async () => {
@@ -35,6 +44,7 @@ describe('daily quotas of upstream keys', () => {
 		const h = await start({ now: c.now, keys: [KEYS[0], KEYS[1]], env: { RATE_LIMIT_MAX_WAIT: '0' } })
 		// The pool's order (keys added at the same time are ordered by id): first serves until its quota is spent.
 		const [first, second] = (await quotas(h)).quotas.map((q) => [KEYS[0], KEYS[1]].find((k) => keyId(k) === q.id)!)
+		if (!first || !second) throw new Error('expected a quota row for each of the two keys')
 		expect((await setQuota(h, first, { daily_limit: 2 })).status).toBe(200)
 		expect((await setQuota(h, second, { daily_limit: 1 })).status).toBe(200)
 		for (let i = 0; i < 3; i++) expect((await ask(h)).status).toBe(200)
@@ -79,10 +89,13 @@ describe('daily quotas of upstream keys', () => {
 		h.fake.fault(KEYS[0], { kind: 'status', status: 502 })
 		expect((await ask(h)).status).toBe(200)
 		expect(chats(h).map((r) => r.status)).toEqual([502, 200])
-		expect((await quotas(h)).quotas[0].used.total).toBe(1)
+		expect((await quotas(h)).quotas[0]!.used.total).toBe(1)
 		// A client error does not spend quota either.
-		expect((await h.chat({ model: 'qwen3.5-4b-32k-fast', messages: msg('weather?'), tools: [{ type: 'function', function: { name: 'f', parameters: {} } }] })).status).toBe(400)
-		expect((await quotas(h)).quotas[0].used.total).toBe(1)
+		expect(
+			(await h.chat({ model: 'qwen3.5-4b-32k-fast', messages: msg('weather?'), tools: [{ type: 'function', function: { name: 'f', parameters: {} } }] }))
+				.status,
+		).toBe(400)
+		expect((await quotas(h)).quotas[0]!.used.total).toBe(1)
 		expect((await ask(h)).status).toBe(200)
 		expect((await ask(h)).status).toBe(429)
 		// Raising the limit lets the key serve again at once.
@@ -117,10 +130,10 @@ describe('daily quotas of upstream keys', () => {
 		expect((await ask(h, 'claude-sonnet-4-6')).status).toBe(429)
 		expect((await ask(h, 'gemini-2.5-flash')).status).toBe(200)
 		// A model refusal gave its total reservation back: 1 + 2 + 1 successes.
-		expect((await quotas(h)).quotas[0].used).toEqual({ total: 4, models: { 'gpt-5': 1, 'claude-sonnet-4-6': 2 } })
+		expect((await quotas(h)).quotas[0]!.used).toEqual({ total: 4, models: { 'gpt-5': 1, 'claude-sonnet-4-6': 2 } })
 
 		expect((await setQuota(h, KEYS[0], { model_limits: { 'gpt-5': null } })).status).toBe(200)
-		expect((await quotas(h)).quotas[0].model_limits).toEqual({ 'claude-sonnet-4-6': 2 })
+		expect((await quotas(h)).quotas[0]!.model_limits).toEqual({ 'claude-sonnet-4-6': 2 })
 		expect((await ask(h, 'gpt-5')).status).toBe(200)
 		expect((await ask(h, 'claude-sonnet-4-6')).status).toBe(429)
 	})
@@ -128,7 +141,14 @@ describe('daily quotas of upstream keys', () => {
 	test('limits are validated, unknown keys are 404, and limits survive a restart and are shared by instances', async () => {
 		const storage = new MemoryStorage()
 		const h = await start({ storage, keys: [KEYS[0]] })
-		for (const body of [{ daily_limit: 0 }, { daily_limit: -1 }, { daily_limit: 1.5 }, { daily_limit: 'ten' }, { model_limits: { 'gpt-5': 0 } }, { model_limits: ['gpt-5'] }]) {
+		for (const body of [
+			{ daily_limit: 0 },
+			{ daily_limit: -1 },
+			{ daily_limit: 1.5 },
+			{ daily_limit: 'ten' },
+			{ model_limits: { 'gpt-5': 0 } },
+			{ model_limits: ['gpt-5'] },
+		]) {
 			const response = await setQuota(h, KEYS[0], body)
 			expect(response.status).toBe(400)
 			expect((await response.json()).error.type).toBe('invalid_request_error')
@@ -183,7 +203,7 @@ describe('100 concurrent requests against a quota of 40: exactly 40 succeed', ()
 			gateways.push(await start({ storage: await open(), keys: [KEYS[0]], fake, env: { DAILY_REQUEST_LIMIT: '40', RATE_LIMIT_MAX_WAIT: '0' } }))
 		}
 		const started = performance.now()
-		const responses = await Promise.all(Array.from({ length: 100 }, (_, i) => ask(gateways[i % instances])))
+		const responses = await Promise.all(Array.from({ length: 100 }, (_, i) => ask(gateways[i % instances]!)))
 		const ms = Math.round(performance.now() - started)
 		const statuses = responses.map((r) => r.status)
 		const refused = await Promise.all(responses.filter((r) => r.status !== 200).map((r) => r.json()))
@@ -192,8 +212,8 @@ describe('100 concurrent requests against a quota of 40: exactly 40 succeed', ()
 		expect(statuses.filter((s) => s === 429)).toHaveLength(60)
 		expect(new Set(refused.map((b) => b.error.code))).toEqual(new Set(['daily_quota_exhausted']))
 		expect(fake.count(KEYS[0], 'claude-sonnet-4-6')).toEqual({ sent: 40, ok: 40, rateLimited: 0 })
-		expect((await quotas(gateways[0])).quotas[0].used.total).toBe(40)
-		console.log(`quota race on ${gateways[0].storage.kind} x${instances}: 40/100 granted in ${ms} ms`)
+		expect((await quotas(gateways[0]!)).quotas[0]!.used.total).toBe(40)
+		console.log(`quota race on ${gateways[0]!.storage.kind} x${instances}: 40/100 granted in ${ms} ms`)
 		await fake.stop()
 	}
 

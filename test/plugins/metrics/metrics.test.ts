@@ -36,7 +36,8 @@ describe('/metrics', () => {
 		expect(ok.res.headers.get('content-type')).toContain('text/plain; version=0.0.4')
 		expect((await scrape(h, PANEL_PASSWORD)).res.status).toBe(200)
 		// Every line is a comment or a well-formed sample.
-		for (const line of ok.text.trimEnd().split('\n')) expect(line).toMatch(/^(# (HELP|TYPE) [a-z_0-9]+ .+|[a-z_0-9]+(\{[^}]*\})? -?[0-9.e+-]+|[a-z_0-9]+(\{[^}]*\})? [+-]Inf|[a-z_0-9]+(\{[^}]*\})? NaN)$/)
+		for (const line of ok.text.trimEnd().split('\n'))
+			expect(line).toMatch(/^(# (HELP|TYPE) [a-z_0-9]+ .+|[a-z_0-9]+(\{[^}]*\})? -?[0-9.e+-]+|[a-z_0-9]+(\{[^}]*\})? [+-]Inf|[a-z_0-9]+(\{[^}]*\})? NaN)$/)
 	})
 
 	test('requests, failure classes, upstream attempts, latency, headroom, storage and open streams', async () => {
@@ -51,7 +52,11 @@ describe('/metrics', () => {
 		// A stream held open: the gauge shows it while it flows, not after.
 		h.fake.fault('*', { kind: 'stall', afterChunks: 1 }, { times: 1 })
 		const controller = new AbortController()
-		const open = await h.call('/v1/chat/completions', { method: 'POST', json: { model, stream: true, messages: [{ role: 'user', content: 'a long story' }] }, signal: controller.signal })
+		const open = await h.call('/v1/chat/completions', {
+			method: 'POST',
+			json: { model, stream: true, messages: [{ role: 'user', content: 'a long story' }] },
+			signal: controller.signal,
+		})
 		expect(open.status).toBe(200)
 		const reader = (open.body as ReadableStream<Uint8Array>).getReader()
 		await reader.read()
@@ -78,7 +83,8 @@ describe('/metrics', () => {
 		const used = KEYS.map((k) => ({ k, n: h.fake.count(k, model).sent })).filter((x) => x.n > 0)
 		expect(used.length).toBeGreaterThan(0)
 		for (const { k } of used) {
-			const id = ((await (await h.admin('/admin/rate-limits')).json()).rate_limits as { id: string; key: string }[]).find((r) => r.key === maskKey(k))?.id as string
+			const id = ((await (await h.admin('/admin/rate-limits')).json()).rate_limits as { id: string; key: string }[]).find((r) => r.key === maskKey(k))
+				?.id as string
 			const labels = { key_id: id, key: maskKey(k), model }
 			expect(sample(text, 'amb2api_key_limit_requests', labels)).toBe(10)
 			expect(sample(text, 'amb2api_key_remaining_requests', labels)).toBeLessThan(10)

@@ -13,7 +13,13 @@ const harnesses = harnessSet()
 afterEach(() => harnesses.closeAll())
 
 const MODEL = 'gpt-5'
-const WEATHER = { type: 'function' as const, name: 'get_weather', description: 'Weather of a city', parameters: { type: 'object', properties: { city: { type: 'string' } } }, strict: false }
+const WEATHER = {
+	type: 'function' as const,
+	name: 'get_weather',
+	description: 'Weather of a city',
+	parameters: { type: 'object', properties: { city: { type: 'string' } } },
+	strict: false,
+}
 
 async function setup(options?: Parameters<typeof harnesses.start>[0]): Promise<{ h: Harness; client: OpenAI; base: string }> {
 	const h = await harnesses.start(options)
@@ -24,18 +30,34 @@ async function setup(options?: Parameters<typeof harnesses.start>[0]): Promise<{
 const lastUpstreamBody = (h: Harness) => [...h.fake.requests].reverse().find((r) => r.path === '/v1/chat/completions')!.body
 
 const rawResponses = (base: string, body: unknown) =>
-	fetch(`${base}/v1/responses`, { method: 'POST', headers: { authorization: `Bearer ${API_PASSWORD}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+	fetch(`${base}/v1/responses`, {
+		method: 'POST',
+		headers: { authorization: `Bearer ${API_PASSWORD}`, 'content-type': 'application/json' },
+		body: JSON.stringify(body),
+	})
 
 describe('POST /v1/responses, not streamed', () => {
 	test('a string input: one message item, output_text, usage, echoed parameters', async () => {
 		const { h, client } = await setup()
-		const response = await client.responses.create({ model: MODEL, input: 'hello there', instructions: 'Be brief.', temperature: 0.3, metadata: { run: '7' }, store: true })
+		const response = await client.responses.create({
+			model: MODEL,
+			input: 'hello there',
+			instructions: 'Be brief.',
+			temperature: 0.3,
+			metadata: { run: '7' },
+			store: true,
+		})
 		expect(response.object).toBe('response')
 		expect(response.id).toMatch(/^resp_/)
 		expect(response.status).toBe('completed')
 		expect(response.output_text).toBe('Echo: hello there')
 		expect(response.output).toHaveLength(1)
-		expect(response.output[0]).toMatchObject({ type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'Echo: hello there' }] })
+		expect(response.output[0]).toMatchObject({
+			type: 'message',
+			role: 'assistant',
+			status: 'completed',
+			content: [{ type: 'output_text', text: 'Echo: hello there' }],
+		})
 		expect(response.instructions).toBe('Be brief.')
 		expect(response.temperature).toBe(0.3)
 		expect(response.metadata).toEqual({ run: '7' })
@@ -46,12 +68,21 @@ describe('POST /v1/responses, not streamed', () => {
 			{ role: 'user', content: 'hello there' },
 		])
 		const usage = fakeUsage(sent, 'Echo: hello there')
-		expect(response.usage).toMatchObject({ input_tokens: usage.prompt_tokens, output_tokens: usage.completion_tokens, total_tokens: usage.total_tokens, output_tokens_details: { reasoning_tokens: 0 } })
+		expect(response.usage).toMatchObject({
+			input_tokens: usage.prompt_tokens,
+			output_tokens: usage.completion_tokens,
+			total_tokens: usage.total_tokens,
+			output_tokens_details: { reasoning_tokens: 0 },
+		})
 	})
 
 	test('a function-call round trip with function_call and function_call_output items', async () => {
 		const { h, client } = await setup()
-		const first = await client.responses.create({ model: MODEL, input: [{ role: 'user', content: [{ type: 'input_text', text: 'weather in Paris?' }] }], tools: [WEATHER] })
+		const first = await client.responses.create({
+			model: MODEL,
+			input: [{ role: 'user', content: [{ type: 'input_text', text: 'weather in Paris?' }] }],
+			tools: [WEATHER],
+		})
 		const call = first.output.find((item) => item.type === 'function_call')
 		if (call?.type !== 'function_call') throw new Error('expected a function_call item')
 		expect(call.name).toBe('get_weather')
@@ -68,7 +99,10 @@ describe('POST /v1/responses, not streamed', () => {
 		})
 		expect(second.output_text).toBe('Echo: {"temp_c":18}')
 		const sent = lastUpstreamBody(h)
-		expect(sent.messages[1]).toMatchObject({ role: 'assistant', tool_calls: [{ id: call.call_id, type: 'function', function: { name: 'get_weather', arguments: call.arguments } }] })
+		expect(sent.messages[1]).toMatchObject({
+			role: 'assistant',
+			tool_calls: [{ id: call.call_id, type: 'function', function: { name: 'get_weather', arguments: call.arguments } }],
+		})
 		expect(sent.messages[2]).toEqual({ role: 'tool', tool_call_id: call.call_id, content: '{"temp_c":18}' })
 		expect(sent.tools[0]).toMatchObject({ type: 'function', function: { name: 'get_weather', parameters: WEATHER.parameters } })
 	})
@@ -150,7 +184,9 @@ describe('POST /v1/responses, streamed', () => {
 
 	test('a length cut ends with response.incomplete', async () => {
 		const { base } = await setup()
-		const checked = checkResponsesStream(await (await rawResponses(base, { model: MODEL, input: 'one two three four', max_output_tokens: 2, stream: true })).text())
+		const checked = checkResponsesStream(
+			await (await rawResponses(base, { model: MODEL, input: 'one two three four', max_output_tokens: 2, stream: true })).text(),
+		)
 		expect(checked.types.at(-1)).toBe('response.incomplete')
 		expect(checked.final.incomplete_details).toEqual({ reason: 'max_output_tokens' })
 	})
@@ -186,10 +222,16 @@ describe('errors in the OpenAI envelope', () => {
 
 	test('non-function tools, a missing input and an orphan function_call_output are 400s naming the param', async () => {
 		const { client } = await setup()
-		expect((await expectError(client.responses.create({ model: MODEL, input: 'hi', tools: [{ type: 'custom', name: 'apply_patch' }] }), 400)).param).toBe('tools[0].type')
-		expect((await expectError(client.responses.create({ model: MODEL, input: 'hi', tools: [WEATHER], tool_choice: { type: 'web_search' } } as never), 400)).param).toBe('tool_choice')
+		expect((await expectError(client.responses.create({ model: MODEL, input: 'hi', tools: [{ type: 'custom', name: 'apply_patch' }] }), 400)).param).toBe(
+			'tools[0].type',
+		)
+		expect(
+			(await expectError(client.responses.create({ model: MODEL, input: 'hi', tools: [WEATHER], tool_choice: { type: 'web_search' } } as never), 400)).param,
+		).toBe('tool_choice')
 		expect((await expectError(client.responses.create({ model: MODEL } as never), 400)).param).toBe('input')
-		expect((await expectError(client.responses.create({ model: MODEL, input: [{ type: 'function_call_output', call_id: 'nope', output: 'x' }] }), 400)).param).toBe('input[0].call_id')
+		expect(
+			(await expectError(client.responses.create({ model: MODEL, input: [{ type: 'function_call_output', call_id: 'nope', output: 'x' }] }), 400)).param,
+		).toBe('input[0].call_id')
 	})
 
 	test('401 without a valid key; 429 with retry-after when every key is limited', async () => {

@@ -49,7 +49,13 @@ describe('toResponsesStream', () => {
 		expect(s.items[0]!.summary).toEqual([{ type: 'summary_text', text: 'Thinking.' }])
 		expect(s.items[2]).toMatchObject({ call_id: 'call_a', name: 'a', arguments: '{"x":1}', status: 'completed' })
 		expect(s.items[3]).toMatchObject({ call_id: 'call_b', name: 'b', arguments: '{}' })
-		expect(s.final.usage).toEqual({ input_tokens: 10, input_tokens_details: { cached_tokens: 0 }, output_tokens: 5, output_tokens_details: { reasoning_tokens: 3 }, total_tokens: 15 })
+		expect(s.final.usage).toEqual({
+			input_tokens: 10,
+			input_tokens_details: { cached_tokens: 0 },
+			output_tokens: 5,
+			output_tokens_details: { reasoning_tokens: 3 },
+			total_tokens: 15,
+		})
 		expect(s.final.reasoning.effort).toBe('high')
 	})
 

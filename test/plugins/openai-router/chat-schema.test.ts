@@ -52,8 +52,18 @@ describe('parseChatRequest: accepts', () => {
 			messages: [
 				{ role: 'system', content: 'sys' },
 				{ role: 'developer', content: [{ type: 'text', text: 'dev' }] },
-				{ role: 'user', content: [{ type: 'text', text: 'look' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AA' } }] },
-				{ role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+				{
+					role: 'user',
+					content: [
+						{ type: 'text', text: 'look' },
+						{ type: 'image_url', image_url: { url: 'data:image/png;base64,AA' } },
+					],
+				},
+				{
+					role: 'assistant',
+					content: null,
+					tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }],
+				},
 				{ role: 'tool', tool_call_id: 'call_1', name: 'get_weather', content: '{"temp_c":18}' },
 				{ role: 'assistant', function_call: { name: 'legacy', arguments: '{}' } },
 				{ role: 'function', name: 'legacy', content: null },
@@ -67,7 +77,10 @@ describe('parseChatRequest: accepts', () => {
 			n: 1,
 			stream: true,
 			stream_options: { include_usage: true },
-			tools: [{ type: 'function', function: { name: 'get_weather', description: 'd', parameters: { type: 'object' } } }, { type: 'function', function: { name: 'A-b_9' } }],
+			tools: [
+				{ type: 'function', function: { name: 'get_weather', description: 'd', parameters: { type: 'object' } } },
+				{ type: 'function', function: { name: 'A-b_9' } },
+			],
 			tool_choice: { type: 'function', function: { name: 'get_weather' } },
 			stop: ['a', 'b', 'c', 'd'],
 			response_format: { type: 'json_schema', json_schema: { name: 'x', schema: {} } },
@@ -87,7 +100,19 @@ describe('parseChatRequest: accepts', () => {
 
 	test('null for optional parameters (clients send null for "unset")', () => {
 		expect(() =>
-			parseChatRequest({ ...base(), temperature: null, top_p: null, max_tokens: null, n: null, stop: null, tools: null, tool_choice: null, response_format: null, stream: null, stream_options: null }),
+			parseChatRequest({
+				...base(),
+				temperature: null,
+				top_p: null,
+				max_tokens: null,
+				n: null,
+				stop: null,
+				tools: null,
+				tool_choice: null,
+				response_format: null,
+				stream: null,
+				stream_options: null,
+			}),
 		).not.toThrow()
 	})
 
@@ -130,8 +155,25 @@ describe('parseChatRequest: rejects, naming the param', () => {
 		[{ messages: 'hi' }, 'messages'],
 		[{ messages: ['hi'] }, 'messages[0]'],
 		[{ messages: [{ content: 'x' }] }, 'messages[0].role'],
-		[{ messages: [{ role: 'user', content: 'a' }, { role: 'bot', content: 'x' }] }, 'messages[1].role'],
-		[{ messages: [{ role: 'user', content: 'a' }, { role: 'user', content: 'b' }, { role: 'robot', content: 'c' }] }, 'messages[2].role'],
+		[
+			{
+				messages: [
+					{ role: 'user', content: 'a' },
+					{ role: 'bot', content: 'x' },
+				],
+			},
+			'messages[1].role',
+		],
+		[
+			{
+				messages: [
+					{ role: 'user', content: 'a' },
+					{ role: 'user', content: 'b' },
+					{ role: 'robot', content: 'c' },
+				],
+			},
+			'messages[2].role',
+		],
 		[{ messages: [{ role: 'user' }] }, 'messages[0].content'],
 		[{ messages: [{ role: 'user', content: null }] }, 'messages[0].content'],
 		[{ messages: [{ role: 'system', content: 42 }] }, 'messages[0].content'],
@@ -174,7 +216,15 @@ describe('parseChatRequest: rejects, naming the param', () => {
 		[{ tools: [{ type: 'retrieval', function: { name: 'f' } }] }, 'tools[0].type'],
 		[{ tools: [{ type: 'function' }] }, 'tools[0].function'],
 		[{ tools: [{ type: 'function', function: {} }] }, 'tools[0].function.name'],
-		[{ tools: [{ type: 'function', function: { name: 'f' } }, { type: 'function', function: { name: 'bad name' } }] }, 'tools[1].function.name'],
+		[
+			{
+				tools: [
+					{ type: 'function', function: { name: 'f' } },
+					{ type: 'function', function: { name: 'bad name' } },
+				],
+			},
+			'tools[1].function.name',
+		],
 		[{ tools: [{ type: 'function', function: { name: 'x'.repeat(65) } }] }, 'tools[0].function.name'],
 		[{ tools: [{ type: 'function', function: { name: '' } }] }, 'tools[0].function.name'],
 		[{ tools: [{ type: 'function', function: { name: 'f', description: 1 } }] }, 'tools[0].function.description'],

@@ -54,11 +54,20 @@ describe('Gemini bodies through the openai SDK', () => {
 		const h = await harnesses.start()
 		const client = await sdk(h)
 		const answer = await client.post<any>('/chat/completions', {
-			body: { model: 'gemini-2.5-flash', contents: [{ role: 'user', parts: [{ text: 'Hello from Gemini' }] }], generationConfig: { temperature: 0.3, maxOutputTokens: 50 } },
+			body: {
+				model: 'gemini-2.5-flash',
+				contents: [{ role: 'user', parts: [{ text: 'Hello from Gemini' }] }],
+				generationConfig: { temperature: 0.3, maxOutputTokens: 50 },
+			},
 		})
 		expect(answer.object).toBe('chat.completion')
 		expect(answer.choices[0].message).toMatchObject({ role: 'assistant', content: 'Echo: Hello from Gemini' })
-		expect(chats(h)[0]!.body).toMatchObject({ model: 'gemini-2.5-flash', temperature: 0.3, max_tokens: 50, messages: [{ role: 'user', content: 'Hello from Gemini' }] })
+		expect(chats(h)[0]!.body).toMatchObject({
+			model: 'gemini-2.5-flash',
+			temperature: 0.3,
+			max_tokens: 50,
+			messages: [{ role: 'user', content: 'Hello from Gemini' }],
+		})
 		// The request log records the detected format.
 		await Bun.sleep(30)
 		const line = h.logs.filter((l) => l.includes('"msg":"request"')).map((l) => JSON.parse(l))[0]
@@ -90,7 +99,14 @@ describe('Gemini bodies through the openai SDK', () => {
 		})
 		const sent = chats(h)[0]!.body
 		expect(sent.tools).toEqual([
-			{ type: 'function', function: { name: 'get_weather', description: 'Weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } },
+			{
+				type: 'function',
+				function: {
+					name: 'get_weather',
+					description: 'Weather in a city',
+					parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+				},
+			},
 		])
 		expect(sent.tool_choice).toEqual({ type: 'function', function: { name: 'get_weather' } })
 		expect(answer.choices[0].finish_reason).toBe('tool_calls')

@@ -91,7 +91,11 @@ describe('client key allow-list covers fallbacks (defect 15)', () => {
 describe('client-facing messages are scrubbed (defect 12)', () => {
 	test('an upstream 500 quoting the keys and the password reaches the client without them', async () => {
 		const h = await harnesses.start()
-		h.fake.fault('*', { kind: 'status', status: 500, envelope: 'D', message: `internal: keys ${KEYS.join(',')} password ${API_PASSWORD} ${PANEL_PASSWORD}` }, { persistent: true })
+		h.fake.fault(
+			'*',
+			{ kind: 'status', status: 500, envelope: 'D', message: `internal: keys ${KEYS.join(',')} password ${API_PASSWORD} ${PANEL_PASSWORD}` },
+			{ persistent: true },
+		)
 		const response = await h.chat({ model: MODEL, messages: msg })
 		expect(response.status).toBe(502)
 		const text = await response.text()
@@ -114,7 +118,13 @@ describe('client-facing messages are scrubbed (defect 12)', () => {
 		const h = await harnesses.start()
 		const leaky = `data: {"error":{"message":"provider failed for ${KEYS[0]}"}}\n\n`
 		const { translateStream } = await import('../../../plugins/assembly-client/stream.ts')
-		const out = translateStream(new Response(leaky).body!, { model: MODEL, created: 0, includeUsage: false, onEnd: () => {}, scrub: (t) => h.gateway.secrets.scrub(t) })
+		const out = translateStream(new Response(leaky).body!, {
+			model: MODEL,
+			created: 0,
+			includeUsage: false,
+			onEnd: () => {},
+			scrub: (t) => h.gateway.secrets.scrub(t),
+		})
 		const text = await new Response(out).text()
 		expect(text).toContain('provider failed')
 		expect(text).not.toContain(KEYS[0]!)

@@ -84,7 +84,7 @@ describe('non-streamed chat', () => {
 		expect(body.usage.total_tokens).toBe(body.usage.prompt_tokens + body.usage.completion_tokens)
 		expect(body.usage.prompt_tokens_details).toHaveProperty('cached_tokens')
 		// What went upstream: the raw key, no Bearer; stream not set.
-		const sent = h.fake.requests[h.fake.requests.length - 1]
+		const sent = h.fake.requests[h.fake.requests.length - 1]!
 		expect(sent.authScheme).toBe('raw')
 		expect(KEYS).toContain(sent.key as string)
 		expect(sent.body.stream).toBeUndefined()
@@ -114,7 +114,13 @@ describe('non-streamed chat', () => {
 			model: 'claude-sonnet-4-6',
 			messages: [
 				{ role: 'system', content: [{ type: 'text', text: 'Be brief.' }] },
-				{ role: 'user', content: [{ type: 'text', text: 'part one' }, { type: 'text', text: 'part two' }] },
+				{
+					role: 'user',
+					content: [
+						{ type: 'text', text: 'part one' },
+						{ type: 'text', text: 'part two' },
+					],
+				},
 			],
 			fallbacks: [{ model: 'claude-opus-4-7' }],
 			fallback_config: { retry: false, depth: 1 },
@@ -124,7 +130,7 @@ describe('non-streamed chat', () => {
 			max_completion_tokens: 50,
 		})
 		expect(response.status).toBe(200)
-		const sent = h.fake.requests[h.fake.requests.length - 1].body
+		const sent = h.fake.requests[h.fake.requests.length - 1]!.body
 		expect(sent.fallbacks).toEqual([{ model: 'claude-opus-4-7' }])
 		expect(sent.fallback_config).toEqual({ retry: false, depth: 1 })
 		expect(sent.post_processing_steps).toEqual([{ type: 'json-repair' }])
@@ -147,7 +153,7 @@ describe('non-streamed chat', () => {
 		})
 		expect(response.status).toBe(200)
 		expect((await response.json()).choices[0].message.content).toBe('Echo: {"temp_c":18}')
-		const sent = h.fake.requests[h.fake.requests.length - 1].body
+		const sent = h.fake.requests[h.fake.requests.length - 1]!.body
 		expect(sent.messages[1].tool_calls[0].id).toBe('call_1')
 		expect(sent.messages[2]).toMatchObject({ role: 'tool', tool_call_id: 'call_1' })
 	})
@@ -175,7 +181,7 @@ describe('streamed chat', () => {
 		expect(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe('Echo: hello there')
 		expect(chunks.filter((c) => c.choices[0]?.finish_reason).map((c) => c.choices[0].finish_reason)).toEqual(['stop'])
 		// The gateway is always asked for usage (to count tokens), even when the client did not ask.
-		expect(h.fake.requests[h.fake.requests.length - 1].body).toMatchObject({ stream: true, stream_options: { include_usage: true } })
+		expect(h.fake.requests[h.fake.requests.length - 1]!.body).toMatchObject({ stream: true, stream_options: { include_usage: true } })
 	})
 
 	test('stream_options.include_usage gets one usage-only chunk with choices: []', async () => {
@@ -206,7 +212,7 @@ describe('streamed chat', () => {
 		expect(frames[frames.length - 1]).toBe('[DONE]')
 		const chunks = frames.slice(0, -1).map((f) => JSON.parse(f))
 		expect(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe('Echo: hello there')
-		expect(h.fake.requests[h.fake.requests.length - 1].body.stream).toBeUndefined()
+		expect(h.fake.requests[h.fake.requests.length - 1]!.body.stream).toBeUndefined()
 	})
 
 	test('a stream that dies upstream ends with an error event and no [DONE]', async () => {
@@ -214,7 +220,7 @@ describe('streamed chat', () => {
 		h.fake.fault('*', { kind: 'die', afterChunks: 2 })
 		const frames = await readSse(await h.chat({ ...hello, stream: true }))
 		expect(frames).not.toContain('[DONE]')
-		const last = JSON.parse(frames[frames.length - 1])
+		const last = JSON.parse(frames[frames.length - 1]!)
 		expect(last.error.type).toBe('api_error')
 	})
 
@@ -225,7 +231,7 @@ describe('streamed chat', () => {
 		const frames = await readSse(await h.chat({ ...hello, stream: true }))
 		expect(Date.now() - started).toBeLessThan(5000)
 		expect(frames).not.toContain('[DONE]')
-		expect(JSON.parse(frames[frames.length - 1]).error.code).toMatch(/^upstream_stream/)
+		expect(JSON.parse(frames[frames.length - 1]!).error.code).toMatch(/^upstream_stream/)
 		const upstream = h.fake.requests.find((r) => r.path === '/v1/chat/completions')
 		const deadline = Date.now() + 2000
 		while (!upstream?.aborted && Date.now() < deadline) await Bun.sleep(20)
@@ -304,7 +310,7 @@ describe('upstream errors, mapped honestly', () => {
 		expect(response.status).toBe(200)
 		const chats = h.fake.requests.filter((r) => r.path === '/v1/chat/completions')
 		expect(chats).toHaveLength(2)
-		expect(chats[0].key).not.toBe(chats[1].key)
+		expect(chats[0]!.key).not.toBe(chats[1]!.key)
 	})
 
 	test('a connection reset is retried; when every attempt fails the client gets 502', async () => {
@@ -348,10 +354,20 @@ describe('upstream errors, mapped honestly', () => {
 		// Each denied key was tried once, answered the gateway's access refusal, and never again for this model.
 		const refused = chats().filter((r) => r.status === 400)
 		expect(refused.map((r) => r.key).sort()).toEqual([KEYS[0], KEYS[2]].sort())
-		expect(chats().filter((r) => r.status === 200).every((r) => r.key === KEYS[1])).toBe(true)
+		expect(
+			chats()
+				.filter((r) => r.status === 200)
+				.every((r) => r.key === KEYS[1]),
+		).toBe(true)
 		// Other models still use the denied keys.
 		for (let i = 0; i < 3; i++) expect((await h.chat({ ...hello, model: 'gpt-5' })).status).toBe(200)
-		expect(new Set(chats().filter((r) => r.model === 'gpt-5').map((r) => r.key)).size).toBe(3)
+		expect(
+			new Set(
+				chats()
+					.filter((r) => r.model === 'gpt-5')
+					.map((r) => r.key),
+			).size,
+		).toBe(3)
 		// When no key has access, the client learns it (OpenAI's 404 model_not_found), not a 5xx.
 		h.fake.setKey(KEYS[1], { noAccessModels: ['claude-sonnet-4-6'] })
 		const none = await h.chat({ ...hello, model: 'claude-sonnet-4-6', messages: [{ role: 'user', content: 'again' }] })

@@ -27,7 +27,9 @@ describe('upstream key format', () => {
 	})
 
 	test('ASSEMBLY_API_KEYS with a control character stops start-up naming the position, not the key', () => {
-		expect(() => keyList('good-key-1,bad\u0001key-2', 'ASSEMBLY_API_KEYS')).toThrow('ASSEMBLY_API_KEYS: key 2 contains a space, a control character or a non-ASCII character')
+		expect(() => keyList('good-key-1,bad\u0001key-2', 'ASSEMBLY_API_KEYS')).toThrow(
+			'ASSEMBLY_API_KEYS: key 2 contains a space, a control character or a non-ASCII character',
+		)
 		expect(keyList('k1, k2', 'ASSEMBLY_API_KEYS')).toEqual(['k1', 'k2'])
 		expect(keyProblem('0123456789abcdef0123456789abcdef')).toBeNull()
 	})

@@ -103,7 +103,11 @@ describe('failure classes', () => {
 		expect(after.some((r) => r.key === KEYS[0])).toBe(false)
 		c.advance(31_000)
 		for (let i = 0; i < 3; i++) await ask()
-		expect(chats().slice(-3).some((r) => r.key === KEYS[0])).toBe(true)
+		expect(
+			chats()
+				.slice(-3)
+				.some((r) => r.key === KEYS[0]),
+		).toBe(true)
 	})
 
 	test('a key that is briefly cooling is waited for when the wait is short (RATE_LIMIT_MAX_WAIT)', async () => {
@@ -206,7 +210,13 @@ describe('failure classes', () => {
 		// Three keys fail once each; the fourth attempt (a key again) succeeds.
 		expect((await ask()).status).toBe(200)
 		expect(chats().map((r) => r.status)).toEqual([500, 500, 500, 200])
-		expect(new Set(chats().slice(0, 3).map((r) => r.key)).size).toBe(3)
+		expect(
+			new Set(
+				chats()
+					.slice(0, 3)
+					.map((r) => r.key),
+			).size,
+		).toBe(3)
 		const report = (await (await h.admin('/admin/rate-limits')).json()).rate_limits
 		expect(report.every((k: { status: string }) => k.status === 'active')).toBe(true)
 	})
@@ -258,7 +268,10 @@ describe('/admin/rate-limits and key administration', () => {
 		const response = await h.admin('/admin/rate-limits')
 		const text = await response.text()
 		for (const key of KEYS) expect(text).not.toContain(key)
-		const report = JSON.parse(text).rate_limits as { key: string; models: Record<string, { limit: number; remaining: number; used: number; reset_in_seconds: number }> }[]
+		const report = JSON.parse(text).rate_limits as {
+			key: string
+			models: Record<string, { limit: number; remaining: number; used: number; reset_in_seconds: number }>
+		}[]
 		expect(report).toHaveLength(3)
 		for (const key of KEYS) {
 			const entry = report.find((k) => k.key === maskKey(key))!
@@ -269,6 +282,7 @@ describe('/admin/rate-limits and key administration', () => {
 					expect(mine).toBeUndefined()
 					continue
 				}
+				if (!mine) throw new Error(`no ${model} window reported for ${maskKey(key)}`)
 				expect(mine.limit).toBe(fake.limit)
 				expect(mine.remaining).toBe(fake.remaining)
 				expect(mine.used).toBe(h.fake.count(key, model).sent)

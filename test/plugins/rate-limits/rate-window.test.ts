@@ -1,5 +1,16 @@
 import { describe, expect, test } from 'bun:test'
-import { coolDown, deny, emptyWindow, leaseSize, observe, observeUnlimited, readLimitHeaders, refund, reserve, sameWindow } from '../../../plugins/rate-limits/rate-window.ts'
+import {
+	coolDown,
+	deny,
+	emptyWindow,
+	leaseSize,
+	observe,
+	observeUnlimited,
+	readLimitHeaders,
+	refund,
+	reserve,
+	sameWindow,
+} from '../../../plugins/rate-limits/rate-window.ts'
 
 const headers = (h: Record<string, string>) => readLimitHeaders(new Headers(h), 0)
 

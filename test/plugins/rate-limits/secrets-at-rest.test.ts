@@ -229,10 +229,7 @@ describe('shared backend (Redis)', () => {
 
 		let error: unknown
 		try {
-			await buildApp(
-				{ ...env, API_PASSWORD, PANEL_PASSWORD, ASSEMBLY_API_KEYS: KEYS[0] },
-				{ log: { stdout: false, file: null }, print: () => {} },
-			)
+			await buildApp({ ...env, API_PASSWORD, PANEL_PASSWORD, ASSEMBLY_API_KEYS: KEYS[0] }, { log: { stdout: false, file: null }, print: () => {} })
 		} catch (err) {
 			error = err
 		}
@@ -254,4 +251,3 @@ describe('shared backend (Redis)', () => {
 		for (const key of [ADMIN_KEY, KEYS[0] as string, printedKey]) expect(raw).not.toContain(key)
 	})
 })
-

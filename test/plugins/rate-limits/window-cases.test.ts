@@ -319,7 +319,8 @@ describe.each(Object.keys(backends))('window cases on %s', (name) => {
 			const results = await onBackend(storage, c.steps, `key${n++}`)
 			check(c.steps, results)
 			// And field for field what the reference computes.
-			const states = (rs: unknown[]) => rs.filter((r) => r !== null && typeof r === 'object' && 'keyId' in r).map((r) => ({ ...(r as WindowRecord), id: '', keyId: '' }))
+			const states = (rs: unknown[]) =>
+				rs.filter((r) => r !== null && typeof r === 'object' && 'keyId' in r).map((r) => ({ ...(r as WindowRecord), id: '', keyId: '' }))
 			expect(states(results)).toEqual(states(reference(c.steps)))
 		})
 	}

@@ -18,7 +18,15 @@ const PANEL = 'crash-test-panel-password-5e1'
 async function start(port: number) {
 	const proc = Bun.spawn(['bun', MAIN], {
 		cwd: dir,
-		env: { PATH: process.env.PATH ?? '', HOME: dir, HOST: '127.0.0.1', PORT: String(port), PANEL_PASSWORD: PANEL, API_PASSWORD: 'crash-api-pw', LOG_LEVEL: 'error' },
+		env: {
+			PATH: process.env.PATH ?? '',
+			HOME: dir,
+			HOST: '127.0.0.1',
+			PORT: String(port),
+			PANEL_PASSWORD: PANEL,
+			API_PASSWORD: 'crash-api-pw',
+			LOG_LEVEL: 'error',
+		},
 		stdout: 'ignore',
 		stderr: 'ignore',
 	})
@@ -47,7 +55,11 @@ test('SIGKILL during a burst of admin writes loses no acknowledged key or client
 			const i = n++
 			try {
 				if (i % 2) {
-					const r = await fetch(`${first.base}/admin/keys`, { method: 'POST', headers, body: JSON.stringify({ keys: [`crash-key-${w}-${i}-abcdefghijklmnop`] }) })
+					const r = await fetch(`${first.base}/admin/keys`, {
+						method: 'POST',
+						headers,
+						body: JSON.stringify({ keys: [`crash-key-${w}-${i}-abcdefghijklmnop`] }),
+					})
 					if (r.ok) for (const id of ((await r.json()) as { added: string[] }).added) ackedKeys.add(id)
 				} else {
 					const r = await fetch(`${first.base}/admin/clients`, { method: 'POST', headers, body: JSON.stringify({ name: `client ${w}-${i}` }) })

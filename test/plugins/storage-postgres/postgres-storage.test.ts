@@ -61,7 +61,7 @@ describe('postgres storage specifics', () => {
 			await storage.addCounters('lazy:b', { n: 1 })
 			now += 5000
 			const schema = new URL(dsn).searchParams.get('search_path')!
-			const count = async () => Number((await admin.unsafe(`SELECT count(*) AS c FROM "${schema}".amb2api_counters`))[0].c)
+			const count = async () => Number((await admin.unsafe(`SELECT count(*) AS c FROM "${schema}".amb2api_counters`))[0]!.c)
 			expect(await count()).toBe(2)
 			expect(await storage.readCounters('lazy:')).toEqual({ 'lazy:b': { n: 1 } })
 			expect(await count()).toBe(1)
@@ -76,7 +76,7 @@ describe('postgres storage specifics', () => {
 		const storage = await createPostgresStorage({ dsn, sql })
 		await storage.saveSettings({ a: 1 })
 		await storage.close()
-		expect((await sql`SELECT value FROM amb2api_settings WHERE field = 'a'`)[0].value).toBe(1)
+		expect((await sql`SELECT value FROM amb2api_settings WHERE field = 'a'`)[0]!.value).toBe(1)
 		await sql.end()
 	})
 

@@ -136,9 +136,10 @@ describe('fake stream failures', () => {
 		const h = await harnesses.start()
 		h.fake.fault('*', { kind: 'rate-limit', retryAfter: 17 }, { persistent: true })
 		const client = await sdk(h)
-		const error = await client.chat.completions
-			.create({ model: '假流式/gpt-5', messages: [{ role: 'user', content: 'x' }], stream: true })
-			.then(() => null, (e: unknown) => e)
+		const error = await client.chat.completions.create({ model: '假流式/gpt-5', messages: [{ role: 'user', content: 'x' }], stream: true }).then(
+			() => null,
+			(e: unknown) => e,
+		)
 		expect(error).toBeInstanceOf(OpenAI.RateLimitError)
 		const e = error as InstanceType<typeof OpenAI.RateLimitError>
 		expect(e.status).toBe(429)
@@ -196,7 +197,10 @@ describe('when fake streaming applies', () => {
 		expect(last.usage.completion_tokens).toBe(fakeUsage(chats(h)[1]!.body, 'Echo: u').completion_tokens)
 		// The request line is written after the response has gone out.
 		await Bun.sleep(30)
-		const line = h.logs.filter((l) => l.includes('"msg":"request"')).map((l) => JSON.parse(l)).find((l) => l.fake_stream === true)
+		const line = h.logs
+			.filter((l) => l.includes('"msg":"request"'))
+			.map((l) => JSON.parse(l))
+			.find((l) => l.fake_stream === true)
 		expect(line?.model).toBe('fake-stream/gpt-5')
 	})
 

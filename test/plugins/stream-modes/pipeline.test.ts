@@ -20,7 +20,12 @@ function stub(calls: ChatCall[]): { chat(call: ChatCall): Promise<ChatResult> } 
 			let step = 0
 			const body = new ReadableStream<Uint8Array>({
 				async pull(c) {
-					if (step === 0) c.enqueue(enc.encode('data: {"id":"x","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":"hi"},"finish_reason":null}]}\n\n'))
+					if (step === 0)
+						c.enqueue(
+							enc.encode(
+								'data: {"id":"x","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":"hi"},"finish_reason":null}]}\n\n',
+							),
+						)
 					else if (step === 1) {
 						await Bun.sleep(300)
 						c.enqueue(enc.encode('data: [DONE]\n\n'))
@@ -57,17 +62,32 @@ describe('ChatPipeline', () => {
 	test('the upstream sees the bare model name', async () => {
 		const calls: ChatCall[] = []
 		const pipeline = new ChatPipeline({ client: stub(calls), catalog, now: Date.now }, settings)
-		const result = await pipeline.chat({ request: { model: 'anti-truncation/gpt-5', messages: [{ role: 'user', content: 'x' }], stream: true }, signal: new AbortController().signal })
+		const result = await pipeline.chat({
+			request: { model: 'anti-truncation/gpt-5', messages: [{ role: 'user', content: 'x' }], stream: true },
+			signal: new AbortController().signal,
+		})
 		expect(result.modes.antiTruncation).toBe(true)
 		expect(calls[0]!.request.model).toBe('gpt-5')
 		if (result.kind === 'stream') await result.body.cancel()
 	})
 
 	test('the marker instruction joins an existing system message, string or parts', () => {
-		const asText = withMarkerInstruction({ model: 'm', messages: [{ role: 'system', content: 'Be kind.' }, { role: 'user', content: 'x' }] })
+		const asText = withMarkerInstruction({
+			model: 'm',
+			messages: [
+				{ role: 'system', content: 'Be kind.' },
+				{ role: 'user', content: 'x' },
+			],
+		})
 		expect(asText.messages).toHaveLength(2)
 		expect(asText.messages[0]!.content).toBe(`Be kind.\n\n${MARKER_INSTRUCTION}`)
-		const asParts = withMarkerInstruction({ model: 'm', messages: [{ role: 'system', content: [{ type: 'text', text: 'Be kind.' }] }, { role: 'user', content: 'x' }] })
+		const asParts = withMarkerInstruction({
+			model: 'm',
+			messages: [
+				{ role: 'system', content: [{ type: 'text', text: 'Be kind.' }] },
+				{ role: 'user', content: 'x' },
+			],
+		})
 		expect(asParts.messages[0]!.content).toEqual([
 			{ type: 'text', text: 'Be kind.' },
 			{ type: 'text', text: MARKER_INSTRUCTION },

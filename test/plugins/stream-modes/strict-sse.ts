@@ -69,7 +69,12 @@ export async function readStrict(body: ReadableStream<Uint8Array>, t0: number = 
 }
 
 /** The text, tool calls (by index) and last usage a client assembles from the chunks. */
-export function assemble(chunks: Record<string, any>[]): { content: string; tools: { index: number; name: string; arguments: string }[]; usage: any; finish: string | null } {
+export function assemble(chunks: Record<string, any>[]): {
+	content: string
+	tools: { index: number; name: string; arguments: string }[]
+	usage: any
+	finish: string | null
+} {
 	let content = ''
 	const tools = new Map<number, { index: number; name: string; arguments: string }>()
 	let usage: any = null

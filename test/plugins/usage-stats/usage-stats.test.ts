@@ -72,7 +72,7 @@ describe('usage statistics', () => {
 				const asked = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true
 				// The usage chunk reaches only a client that asked for it.
 				expect(withUsage).toHaveLength(asked ? 1 : 0)
-				if (asked) visibleUsage.push(JSON.parse(withUsage[0]).usage)
+				if (asked) visibleUsage.push(JSON.parse(withUsage[0]!).usage)
 			}
 			if (response.status === 200 && visibleUsage.length) {
 				// What the client saw is what the fake sent for the attempt that answered.
@@ -92,28 +92,54 @@ describe('usage statistics', () => {
 
 		expect(await send({ model: 'claude-sonnet-4-6', messages: msg('hello there, how are you') }, 'successes', lastKey)).toBe(200)
 		expect(await send({ model: 'gpt-5', messages: msg('one two three four five six seven') }, 'successes', lastKey)).toBe(200)
-		expect(await send({ model: 'claude-sonnet-4-6', messages: msg('cached long prompt '.repeat(20)), cache_control: { type: 'ephemeral' } }, 'successes', lastKey)).toBe(200)
+		expect(
+			await send({ model: 'claude-sonnet-4-6', messages: msg('cached long prompt '.repeat(20)), cache_control: { type: 'ephemeral' } }, 'successes', lastKey),
+		).toBe(200)
 		// Streams: with and without the client's usage chunk; gpt-oss-120b cannot stream upstream (a local stream of the JSON answer).
-		expect(await send({ model: 'claude-sonnet-4-6', messages: msg('stream me please'), stream: true, stream_options: { include_usage: true } }, 'successes', lastKey)).toBe(200)
+		expect(
+			await send(
+				{ model: 'claude-sonnet-4-6', messages: msg('stream me please'), stream: true, stream_options: { include_usage: true } },
+				'successes',
+				lastKey,
+			),
+		).toBe(200)
 		expect(await send({ model: 'gemini-2.5-flash', messages: msg('stream me without usage'), stream: true }, 'successes', lastKey)).toBe(200)
 		expect(await send({ model: 'gpt-oss-120b', messages: msg('a fake stream'), stream: true }, 'successes', lastKey)).toBe(200)
-		expect(await send({ model: 'gpt-oss-120b', messages: msg('a fake stream with usage'), stream: true, stream_options: { include_usage: true } }, 'successes', lastKey)).toBe(200)
+		expect(
+			await send(
+				{ model: 'gpt-oss-120b', messages: msg('a fake stream with usage'), stream: true, stream_options: { include_usage: true } },
+				'successes',
+				lastKey,
+			),
+		).toBe(200)
 		// The client's own bad request: qwen3.5-4b-32k-fast takes no tools. Counted on the key that answered, not retried.
 		expect(await send({ model: 'qwen3.5-4b-32k-fast', messages: msg('weather?'), tools: [weatherTool] }, 'failures_client', lastKey)).toBe(400)
 		// A 5xx on the first key, retried on the next: one request (a success), two attempts on two keys.
 		h.fake.fault('*', { kind: 'status', status: 503 })
 		expect(await send({ model: 'claude-sonnet-4-6', messages: msg('after a 503') }, 'successes', lastKey)).toBe(200)
-		expect(chats().slice(-2).map((r) => r.status)).toEqual([503, 200])
+		expect(
+			chats()
+				.slice(-2)
+				.map((r) => r.status),
+		).toEqual([503, 200])
 		expect(chats().at(-2)!.key).not.toBe(chats().at(-1)!.key)
 		// Every attempt fails: nobody answered; the request is an upstream failure of the no-key bucket.
 		h.fake.fault('*', { kind: 'status', status: 500 }, { persistent: true })
 		expect(await send({ model: 'gpt-5-mini', messages: msg('doomed') }, 'failures_upstream', () => null)).toBeGreaterThanOrEqual(500)
-		expect(chats().slice(-6).every((r) => r.status === 500)).toBe(true)
+		expect(
+			chats()
+				.slice(-6)
+				.every((r) => r.status === 500),
+		).toBe(true)
 		h.fake.clearFaults()
 		// A 429 on the current key, retried on another at once.
 		h.fake.fault('*', { kind: 'rate-limit', retryAfter: 30 })
 		expect(await send({ model: 'claude-sonnet-4-6', messages: msg('rate limited once') }, 'successes', lastKey)).toBe(200)
-		expect(chats().slice(-2).map((r) => r.status)).toEqual([429, 200])
+		expect(
+			chats()
+				.slice(-2)
+				.map((r) => r.status),
+		).toEqual([429, 200])
 		expect(chats().at(-2)!.key).not.toBe(chats().at(-1)!.key)
 
 		expect(visibleUsage).toHaveLength(7)
@@ -226,7 +252,7 @@ describe('usage statistics', () => {
 		await h.gateway.close()
 		const warnings = h.logs.filter((line) => line.includes('usage counters could not be written'))
 		expect(warnings).toHaveLength(1)
-		expect(JSON.parse(warnings[0]).level).toBe('warning')
+		expect(JSON.parse(warnings[0]!).level).toBe('warning')
 	})
 
 	test('a client that goes away is counted as aborted: a request, neither a success nor a failure', async () => {
@@ -236,7 +262,15 @@ describe('usage statistics', () => {
 		setTimeout(() => controller.abort(), 50)
 		await h.call('/v1/chat/completions', { method: 'POST', json: { model: 'gpt-5', messages: msg('bye') }, signal: controller.signal }).catch(() => null)
 		const report = await usage()
-		expect(report.totals).toMatchObject({ requests: 1, aborted: 1, successes: 0, failures_upstream: 0, failures_client: 0, failures_rate_limited: 0, attempts: 1 })
+		expect(report.totals).toMatchObject({
+			requests: 1,
+			aborted: 1,
+			successes: 0,
+			failures_upstream: 0,
+			failures_client: 0,
+			failures_rate_limited: 0,
+			attempts: 1,
+		})
 	})
 
 	test('failure classes map to their counters', () => {
@@ -244,7 +278,8 @@ describe('usage statistics', () => {
 		expect(outcomeField({ ok: false, failure: 'rate-limit', status: 429 })).toBe('failures_rate_limited')
 		// Our own 429 (every key at its limit or daily quota) has no upstream failure class.
 		expect(outcomeField({ ok: false, failure: 'no-key', status: 429 })).toBe('failures_rate_limited')
-		for (const failure of ['transient', 'key', 'no-key', 'no-model-access'] as const) expect(outcomeField({ ok: false, failure, status: 502 })).toBe('failures_upstream')
+		for (const failure of ['transient', 'key', 'no-key', 'no-model-access'] as const)
+			expect(outcomeField({ ok: false, failure, status: 502 })).toBe('failures_upstream')
 		expect(outcomeField({ ok: false, failure: 'client', status: 400 })).toBe('failures_client')
 		expect(outcomeField({ ok: false, failure: 'aborted', status: 499 })).toBe('aborted')
 	})
