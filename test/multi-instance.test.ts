@@ -1,11 +1,14 @@
 /**
- * Several gateway instances behind a load balancer, sharing one Redis or PostgreSQL: together
- * they must never send more requests on a key than its remaining headroom.
+ * Several gateway instances behind a load balancer, sharing one Redis or PostgreSQL (and MongoDB
+ * when MONGODB_URI names one): together they must never send more requests on a key than its
+ * remaining headroom.
  */
 import { afterAll, describe, expect, test } from 'bun:test'
 import Redis from 'ioredis'
+import { MongoClient } from 'mongodb'
 import postgres from 'postgres'
 import type { Storage } from '../core/storage.ts'
+import { createMongoStorage } from '../plugins/storage-mongodb/mongo-storage.ts'
 import { createPostgresStorage } from '../plugins/storage-postgres/postgres-storage.ts'
 import { createRedisStorage } from '../plugins/storage-redis/redis-storage.ts'
 import { createFakeGateway } from './fake-gateway.ts'
@@ -13,6 +16,7 @@ import { assertNoSecrets, KEYS, startHarness } from './support.ts'
 
 const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379'
 const PG_DSN = process.env.POSTGRES_TEST_DSN ?? 'postgres://postgres@127.0.0.1:5432/test'
+const MONGODB_URI = process.env.MONGODB_URI
 const run = `amb2api_multi_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`
 const cleanups: (() => Promise<void>)[] = []
 /** Every test gets a namespace of its own. */
@@ -45,6 +49,19 @@ const backends: Record<string, () => Promise<() => Promise<Storage>>> = {
 		url.searchParams.set('search_path', schema)
 		return () => createPostgresStorage({ dsn: url.toString() })
 	},
+	...(MONGODB_URI
+		? {
+				mongodb: async () => {
+					const database = `${run}_mongo_${next++}`
+					cleanups.push(async () => {
+						const client = new MongoClient(MONGODB_URI)
+						await client.db(database).dropDatabase()
+						await client.close()
+					})
+					return () => createMongoStorage({ uri: MONGODB_URI, database })
+				},
+			}
+		: {}),
 }
 
 /** The backend called `name`; an unknown name fails the test. */
