@@ -3,9 +3,7 @@
  * paths, methods) against the whole gateway. No answer may be a 5xx, memory stays bounded and
  * the process stays alive. Most go through `app.handle`; a slice goes through a real server
  * (Bun's HTTP parsing included). The generator is seeded: a failure names its seed and case.
- *
- * Not here yet: percent-malformed session cookies (`amb2api_session=%`) are issue 10 defect 10,
- * fixed on another branch; add them to HOSTILE_COOKIES once that lands.
+ * Percent-malformed session cookies (`amb2api_session=%`, defect 10) are among the cookies.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { API_PASSWORD, harnessSet, type Harness, PANEL_PASSWORD } from './support.ts'
@@ -62,6 +60,9 @@ const HOSTILE_COOKIES = [
 	'amb2api_session="quoted"',
 	'amb2api_session=%41%42',
 	`amb2api_session=${'\u00ff'.repeat(10)}`,
+	'amb2api_session=%',
+	'amb2api_session=%E0%A4%A',
+	'amb2api_session=%zz; amb2api_csrf=%',
 ]
 const PATHS = [
 	'/v1/chat/completions',
