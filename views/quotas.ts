@@ -1,15 +1,10 @@
 /** Daily quotas per upstream key and per model, with today's use beside each. */
+import type { QuotaEntry } from '../plugins/daily-quota/daily-quota.ts'
 import { html, type SafeHtml } from './html.ts'
 import { notice } from './layout.ts'
 
-export interface QuotaRow {
-	id: string
-	key: string
-	daily_limit: number | null
-	daily_limit_source: string
-	model_limits: Record<string, number>
-	used: { total: number; models: Record<string, number> }
-}
+/** One key's quota: the daily-quota service's entry. */
+export type QuotaRow = QuotaEntry
 
 export interface QuotasState {
 	rows: QuotaRow[] | null

@@ -11,20 +11,7 @@ export const quotasPage = (kit: PanelKit, deps: { quota: DailyQuota; pool: KeyPo
 		const now = kit.now()
 		const base = { day: usageDay(now), nextReset: new Date(nextReset(now)).toISOString(), defaultLimit: deps.quota.defaultDailyLimit }
 		try {
-			const [keys, used] = await Promise.all([deps.pool.report(), deps.quota.usedToday()])
-			const rows = await Promise.all(
-				keys.map(async (k) => {
-					const limits = await deps.quota.limits(k.id)
-					return {
-						id: k.id,
-						key: k.key,
-						daily_limit: limits.daily,
-						daily_limit_source: limits.source,
-						model_limits: limits.models,
-						used: used.get(k.id) ?? { total: 0, models: {} },
-					}
-				}),
-			)
+			const rows = await deps.quota.entries(await deps.pool.report())
 			return { ...base, rows, ...extra }
 		} catch (err) {
 			return { ...base, rows: null, error: `Quotas cannot be read: ${message(err)}` }

@@ -29,25 +29,15 @@ export const storagePage = (kit: PanelKit, deps: { storage: Observed; shared: bo
 			error,
 		}
 	}
+	// The page and its polled fragment are one view (show() answers a fragment to htmx).
+	const page = async ({ request }: { request: Request }) => {
+		const v = await guard(kit, request)
+		if (v instanceof Response) return v
+		return show(kit, request, v, 'storage', 'Storage', storageView(await state()))
+	}
 	return new Elysia({ name: 'panel-storage' })
-		.get(
-			'/ui/storage',
-			async ({ request }) => {
-				const v = await guard(kit, request)
-				if (v instanceof Response) return v
-				return show(kit, request, v, 'storage', 'Storage', storageView(await state()))
-			},
-			{ detail: { hide: true } },
-		)
-		.get(
-			'/ui/fragments/storage',
-			async ({ request }) => {
-				const v = await guard(kit, request)
-				if (v instanceof Response) return v
-				return show(kit, request, v, 'storage', 'Storage', storageView(await state()))
-			},
-			{ detail: { hide: true } },
-		)
+		.get('/ui/storage', page, { detail: { hide: true } })
+		.get('/ui/fragments/storage', page, { detail: { hide: true } })
 		.get(
 			'/ui/fragments/status',
 			async ({ request }) => {

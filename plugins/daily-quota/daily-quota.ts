@@ -58,6 +58,16 @@ type Grant = { granted: true } | { granted: false; until: number; reason: string
 
 export const quotaCounter = (day: string, keyId: string) => `quota:${day}:${keyId}`
 
+/** One key's quota as the operator sees it. */
+export interface QuotaEntry {
+	id: string
+	key: string
+	daily_limit: number | null
+	daily_limit_source: EffectiveLimits['source']
+	model_limits: Record<string, number>
+	used: { total: number; models: Record<string, number> }
+}
+
 export class DailyQuota implements KeyGate {
 	private readonly now: () => number
 	private cache = new Map<string, { limits: EffectiveLimits; at: number }>()
@@ -219,6 +229,24 @@ export class DailyQuota implements KeyGate {
 		return out
 	}
 
+	/** Each key's limits with today's use beside them: what /admin/quotas and the panel show. */
+	async entries(keys: readonly { id: string; key: string }[]): Promise<QuotaEntry[]> {
+		const used = await this.usedToday()
+		return Promise.all(
+			keys.map(async (k) => {
+				const limits = await this.limits(k.id)
+				return {
+					id: k.id,
+					key: k.key,
+					daily_limit: limits.daily,
+					daily_limit_source: limits.source,
+					model_limits: limits.models,
+					used: used.get(k.id) ?? { total: 0, models: {} },
+				}
+			}),
+		)
+	}
+
 	/** Changes a key's limits: a number sets, null removes (daily: back to the default). */
 	async setLimits(keyId: string, patch: { daily_limit?: number | null; model_limits?: Record<string, number | null> }): Promise<EffectiveLimits> {
 		const now = this.now()
@@ -257,24 +285,9 @@ const limitValue = t.Union([t.Integer({ minimum: 1, maximum: 1_000_000_000 }), t
 export const quotaAdmin = (deps: QuotaAdminDeps) => {
 	const now = deps.now ?? Date.now
 	const entries = async (only?: string) => {
-		const [keys, used] = await Promise.all([deps.pool.report(), deps.quota.usedToday()])
-		const reset = new Date(nextReset(now())).toISOString()
-		return Promise.all(
-			keys
-				.filter((k) => only === undefined || k.id === only)
-				.map(async (k) => {
-					const limits = await deps.quota.limits(k.id)
-					return {
-						id: k.id,
-						key: k.key,
-						daily_limit: limits.daily,
-						daily_limit_source: limits.source,
-						model_limits: limits.models,
-						used: used.get(k.id) ?? { total: 0, models: {} },
-						next_reset: reset,
-					}
-				}),
-		)
+		const keys = (await deps.pool.report()).filter((k) => only === undefined || k.id === only)
+		const next_reset = new Date(nextReset(now())).toISOString()
+		return (await deps.quota.entries(keys)).map((entry) => ({ ...entry, next_reset }))
 	}
 	return new Elysia({ name: 'quota-admin', prefix: '/admin' })
 		.onTransform(requirePanelAuth(deps.auth))
