@@ -4,72 +4,12 @@
  * remaining headroom.
  */
 import { afterAll, describe, expect, test } from 'bun:test'
-import Redis from 'ioredis'
-import { MongoClient } from 'mongodb'
-import postgres from 'postgres'
-import type { Storage } from '../core/storage.ts'
-import { createMongoStorage } from '../plugins/storage-mongodb/mongo-storage.ts'
-import { createPostgresStorage } from '../plugins/storage-postgres/postgres-storage.ts'
-import { createRedisStorage } from '../plugins/storage-redis/redis-storage.ts'
 import { createFakeGateway } from './fake-gateway.ts'
+import { sharedBackends } from './shared-backends.ts'
 import { assertNoSecrets, KEYS, startHarness } from './support.ts'
 
-const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379'
-const PG_DSN = process.env.POSTGRES_TEST_DSN ?? 'postgres://postgres@127.0.0.1:5432/test'
-const MONGODB_URI = process.env.MONGODB_URI
-const run = `amb2api_multi_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`
-const cleanups: (() => Promise<void>)[] = []
-/** Every test gets a namespace of its own. */
-let next = 0
-
-afterAll(async () => {
-	for (const clean of cleanups) await clean().catch(() => {})
-})
-
-const backends: Record<string, () => Promise<() => Promise<Storage>>> = {
-	redis: async () => {
-		const prefix = `${run}-redis-${next++}`
-		cleanups.push(async () => {
-			const redis = new Redis(REDIS_URL)
-			const keys = await redis.keys(`${prefix}:*`)
-			if (keys.length) await redis.del(...keys)
-			redis.disconnect()
-		})
-		return () => createRedisStorage({ url: REDIS_URL, prefix })
-	},
-	postgres: async () => {
-		const schema = `${run}_pg_${next++}`
-		const sql = postgres(PG_DSN, { max: 1, onnotice: () => {} })
-		await sql.unsafe(`CREATE SCHEMA "${schema}"`)
-		cleanups.push(async () => {
-			await sql.unsafe(`DROP SCHEMA "${schema}" CASCADE`)
-			await sql.end()
-		})
-		const url = new URL(PG_DSN)
-		url.searchParams.set('search_path', schema)
-		return () => createPostgresStorage({ dsn: url.toString() })
-	},
-	...(MONGODB_URI
-		? {
-				mongodb: async () => {
-					const database = `${run}_mongo_${next++}`
-					cleanups.push(async () => {
-						const client = new MongoClient(MONGODB_URI)
-						await client.db(database).dropDatabase()
-						await client.close()
-					})
-					return () => createMongoStorage({ uri: MONGODB_URI, database })
-				},
-			}
-		: {}),
-}
-
-/** The backend called `name`; an unknown name fails the test. */
-function backend(name: string) {
-	const open = backends[name]
-	if (!open) throw new Error(`no backend named ${name}`)
-	return open
-}
+const { backends, backend, cleanup } = sharedBackends('multi', { mongodb: true })
+afterAll(cleanup)
 
 describe.each(Object.keys(backends))('two instances on one %s', (name) => {
 	test('3 keys x limit 5, 15 concurrent requests over both: no 429 upstream, no key over 5', async () => {

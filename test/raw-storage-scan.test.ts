@@ -11,23 +11,24 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Redis from 'ioredis'
 import { MongoClient } from 'mongodb'
-import postgres from 'postgres'
 import type { Env } from '../core/config.ts'
 import { generateSecretsKey } from '../core/secret-box.ts'
 import { keyId } from '../core/secrets.ts'
 import { createFakeGateway } from './fake-gateway.ts'
+import { sharedBackends } from './shared-backends.ts'
 import { API_PASSWORD, assertNoSecrets, KEYS, PANEL_PASSWORD, startHarness } from './support.ts'
 
 const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379'
-const PG_DSN = process.env.POSTGRES_TEST_DSN ?? 'postgres://postgres@127.0.0.1:5432/test'
 const MONGODB_URI = process.env.MONGODB_URI
 const run = `amb2api_scan_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`
 const ADMIN_KEY = 'aai-key-scan-admin-added-000000a1'
 const SECRETS_KEY = generateSecretsKey()
 const cleanups: (() => Promise<void>)[] = []
+const shared = sharedBackends('scan')
 
 afterAll(async () => {
 	for (const clean of cleanups) await clean().catch(() => {})
+	await shared.cleanup()
 })
 
 interface Backend {
@@ -84,17 +85,9 @@ const backends: Record<string, () => Promise<Backend>> = {
 		}
 	},
 	postgres: async () => {
-		const schema = `${run}_pg`
-		const sql = postgres(PG_DSN, { max: 1, onnotice: () => {} })
-		await sql.unsafe(`CREATE SCHEMA "${schema}"`)
-		cleanups.push(async () => {
-			await sql.unsafe(`DROP SCHEMA "${schema}" CASCADE`)
-			await sql.end()
-		})
-		const url = new URL(PG_DSN)
-		url.searchParams.set('search_path', schema)
+		const { schema, dsn, sql } = await shared.postgresSchema()
 		return {
-			env: { POSTGRES_DSN: url.toString() },
+			env: { POSTGRES_DSN: dsn },
 			async dump() {
 				let out = ''
 				const tables = await sql`SELECT table_name FROM information_schema.tables WHERE table_schema = ${schema}`

@@ -4,50 +4,15 @@
  * passwords, every instance accepts them, and a panel session made on one works on the others.
  */
 import { afterAll, describe, expect, test } from 'bun:test'
-import Redis from 'ioredis'
-import postgres from 'postgres'
 import { buildApp, type Gateway } from '../../core/kernel.ts'
-import type { Storage } from '../../core/storage.ts'
-import { createPostgresStorage } from '../../plugins/storage-postgres/postgres-storage.ts'
-import { createRedisStorage } from '../../plugins/storage-redis/redis-storage.ts'
+import { sharedBackends } from '../shared-backends.ts'
 
-const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379'
-const PG_DSN = process.env.POSTGRES_TEST_DSN ?? 'postgres://postgres@127.0.0.1:5432/test'
-const run = `amb2api_race_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`
-const cleanups: (() => Promise<void>)[] = []
-afterAll(async () => {
-	for (const clean of cleanups) await clean().catch(() => {})
-})
-
-const backends: Record<string, () => Promise<() => Promise<Storage>>> = {
-	redis: async () => {
-		const prefix = `${run}-redis`
-		cleanups.push(async () => {
-			const redis = new Redis(REDIS_URL)
-			const keys = await redis.keys(`${prefix}:*`)
-			if (keys.length) await redis.del(...keys)
-			redis.disconnect()
-		})
-		return () => createRedisStorage({ url: REDIS_URL, prefix })
-	},
-	postgres: async () => {
-		const schema = `${run}_pg`
-		const sql = postgres(PG_DSN, { max: 1, onnotice: () => {} })
-		await sql.unsafe(`CREATE SCHEMA "${schema}"`)
-		cleanups.push(async () => {
-			await sql.unsafe(`DROP SCHEMA "${schema}" CASCADE`)
-			await sql.end()
-		})
-		const url = new URL(PG_DSN)
-		url.searchParams.set('search_path', schema)
-		return () => createPostgresStorage({ dsn: url.toString() })
-	},
-}
+const { backends, backend, cleanup } = sharedBackends('race')
+afterAll(cleanup)
 
 describe.each(Object.keys(backends))('first start of 4 instances together on one %s', (name) => {
 	test('one instance prints, all accept the passwords, a session from one opens the others', async () => {
-		const open = await backends[name]?.()
-		if (!open) throw new Error(`no backend ${name}`)
+		const open = await backend(name)()
 		const printed: string[][] = []
 		const gateways: Gateway[] = await Promise.all(
 			Array.from({ length: 4 }, async (_, i) => {
