@@ -38,15 +38,21 @@ export function sharedBackends(tag: string, options: { mongodb?: boolean } = {})
 		return { schema, dsn: url.toString(), sql }
 	}
 
+	/** A new Redis key prefix, whose keys cleanup() deletes. */
+	const redisPrefix = () => {
+		const prefix = `${run}-redis-${next++}`
+		cleanups.push(async () => {
+			const redis = new Redis(REDIS_URL)
+			const keys = await redis.keys(`${prefix}:*`)
+			if (keys.length) await redis.del(...keys)
+			redis.disconnect()
+		})
+		return prefix
+	}
+
 	const backends: Record<string, () => Promise<Opener>> = {
 		redis: async () => {
-			const prefix = `${run}-redis-${next++}`
-			cleanups.push(async () => {
-				const redis = new Redis(REDIS_URL)
-				const keys = await redis.keys(`${prefix}:*`)
-				if (keys.length) await redis.del(...keys)
-				redis.disconnect()
-			})
+			const prefix = redisPrefix()
 			return () => createRedisStorage({ url: REDIS_URL, prefix })
 		},
 		postgres: async () => {
@@ -69,6 +75,7 @@ export function sharedBackends(tag: string, options: { mongodb?: boolean } = {})
 
 	return {
 		backends,
+		redisPrefix,
 		postgresSchema,
 		/** The factory of backend `name`; an unknown name fails the test. */
 		backend(name: string): () => Promise<Opener> {

@@ -3,26 +3,21 @@
  * killed while it encrypts them, and the next start finishes the job with nothing lost.
  */
 import { afterAll, expect, test } from 'bun:test'
-import Redis from 'ioredis'
 import { generateSecretsKey, sealedKid } from '../../../core/secret-box.ts'
 import { keyId } from '../../../core/secrets.ts'
 import type { Doc } from '../../../core/storage.ts'
 import { createRedisStorage } from '../../../plugins/storage-redis/redis-storage.ts'
 import { createFakeGateway } from '../../fake-gateway.ts'
+import { REDIS_URL, sharedBackends } from '../../shared-backends.ts'
 import { API_PASSWORD, assertNoSecrets, PANEL_PASSWORD, startHarness } from '../../support.ts'
 
-const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379'
-const prefix = `amb2api_i15_mig_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`
+const shared = sharedBackends('mig')
+const prefix = shared.redisPrefix()
 const ADMIN = Array.from({ length: 30 }, (_, i) => `aai-key-legacy-admin-${String(i).padStart(8, '0')}`)
 const ENV = Array.from({ length: 10 }, (_, i) => `aai-key-legacy-env-${String(i).padStart(10, '0')}`)
 const SECRETS_KEY = generateSecretsKey()
 
-afterAll(async () => {
-	const redis = new Redis(REDIS_URL)
-	const keys = await redis.keys(`${prefix}:*`)
-	if (keys.length) await redis.del(...keys)
-	redis.disconnect()
-})
+afterAll(shared.cleanup)
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 

@@ -4,26 +4,21 @@
  * the previous key. Not one request fails, and at the end every stored key is sealed by the new key.
  */
 import { afterAll, expect, test } from 'bun:test'
-import Redis from 'ioredis'
 import { generateSecretsKey, keyFingerprint, parseSecretsKey, sealedKid } from '../../../core/secret-box.ts'
 import { keyId } from '../../../core/secrets.ts'
 import { createRedisStorage } from '../../../plugins/storage-redis/redis-storage.ts'
 import { createFakeGateway } from '../../fake-gateway.ts'
+import { REDIS_URL, sharedBackends } from '../../shared-backends.ts'
 import { assertNoSecrets, type Harness, startHarness } from '../../support.ts'
 
-const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379'
-const prefix = `amb2api_i15_rot_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`
+const shared = sharedBackends('rot')
+const prefix = shared.redisPrefix()
 const ADMIN_KEYS = ['aai-key-rotate-0000000000r1', 'aai-key-rotate-0000000000r2', 'aai-key-rotate-0000000000r3']
 const LATE_KEY = 'aai-key-rotate-late-00000000r4'
 const OLD = generateSecretsKey()
 const NEW = generateSecretsKey()
 
-afterAll(async () => {
-	const redis = new Redis(REDIS_URL)
-	const keys = await redis.keys(`${prefix}:*`)
-	if (keys.length) await redis.del(...keys)
-	redis.disconnect()
-})
+afterAll(shared.cleanup)
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
