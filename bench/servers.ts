@@ -78,9 +78,10 @@ if (mode === 'fake') {
 			DAILY_REQUEST_LIMIT: '0',
 			...storageEnv(process.argv[5] ?? 'file'),
 		},
-		{ log: { stdout: false } },
+		// stdout carries only the URL the driver reads; a generated secret's notice goes to stderr.
+		{ log: { stdout: false }, print: (line) => console.error(line) },
 	)
-	const server = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: gateway.app.fetch })
+	const server = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: gateway.fetch })
 	console.log(`http://127.0.0.1:${server.port}`)
 } else {
 	console.error('usage: bun bench/servers.ts fake | bare|bare-json|elysia-bare <fakeUrl> | gateway <fakeUrl> <dir>')

@@ -92,13 +92,15 @@ async function start(args: string[], name = args[0] ?? ''): Promise<string> {
 	children.push(proc)
 	pids[name] = proc.pid
 	const reader = proc.stdout.getReader()
+	// The server prints its URL on a line of its own (anything else it prints is not the URL).
 	let text = ''
-	while (!text.includes('\n')) {
+	for (;;) {
+		const url = /^http:\/\/\S+$/m.exec(text)?.[0]
+		if (url) return url
 		const { value, done } = await reader.read()
 		if (done) throw new Error(`server ${args[0]} exited`)
 		text += new TextDecoder().decode(value)
 	}
-	return text.trim()
 }
 
 const body = (stream: boolean) =>
