@@ -26,6 +26,14 @@ export function encodeEvent(data: string, options?: { event?: string; id?: strin
 	return encoder.encode(`${frame}\n`)
 }
 
+/** The headers of every SSE answer; nginx and similar proxies must not buffer a stream. */
+export const SSE_HEADERS: Readonly<Record<string, string>> = {
+	'content-type': 'text/event-stream; charset=utf-8',
+	'cache-control': 'no-cache',
+	connection: 'keep-alive',
+	'x-accel-buffering': 'no',
+}
+
 export const DONE: Uint8Array = encoder.encode('data: [DONE]\n\n')
 
 /** A comment line (keep-alive); ignored by every SSE client. */

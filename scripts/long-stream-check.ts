@@ -7,7 +7,7 @@
  *   GAP_SECONDS=30 bun scripts/long-stream-check.ts
  */
 import { liftIdleTimeoutForStreams } from '../core/serve.ts'
-import { readStrict, assemble } from '../test/plugins/stream-modes/strict-sse.ts'
+import { readStrict, assemble } from '../test/plugins/chat-core/strict-sse.ts'
 import { API_PASSWORD, startHarness } from '../test/support.ts'
 
 const gapMs = Number(process.env.GAP_SECONDS ?? 360) * 1000

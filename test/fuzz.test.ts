@@ -68,6 +68,11 @@ const PATHS = [
 	'/v1/chat/completions',
 	'/v1/chat/completions',
 	'/v1/chat/completions',
+	'/v1/messages',
+	'/v1/messages',
+	'/v1/messages/count_tokens',
+	'/v1/responses',
+	'/v1/responses',
 	'/v1/models',
 	'/health',
 	'/admin/keys',
@@ -94,6 +99,9 @@ const PATHS = [
 ]
 const PREFERRED: Record<string, string> = {
 	'/v1/chat/completions': 'POST',
+	'/v1/messages': 'POST',
+	'/v1/messages/count_tokens': 'POST',
+	'/v1/responses': 'POST',
 	'/v1/models': 'GET',
 	'/health': 'GET',
 	'/admin/keys': 'POST',
@@ -292,9 +300,14 @@ function makeCase(r: Rng): Case {
 	if (method !== 'GET' && method !== 'HEAD')
 		body = path.startsWith('/v1/chat')
 			? chatBody(r)
-			: path === '/ui/login'
-				? r.pick(['password=', 'password=%', 'password=x&password=y', `password=${'a'.repeat(5000)}`, '%%%'])
-				: adminBody(r)
+			: path.startsWith('/v1/messages')
+				? // The same hostile shapes in each dialect's own field names.
+					chatBody(r).replace('{', '{"max_tokens":16,')
+				: path.startsWith('/v1/responses')
+					? chatBody(r).replace('"messages":', '"input":')
+					: path === '/ui/login'
+						? r.pick(['password=', 'password=%', 'password=x&password=y', `password=${'a'.repeat(5000)}`, '%%%'])
+						: adminBody(r)
 	return { method, path, headers, body }
 }
 

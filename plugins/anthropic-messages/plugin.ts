@@ -9,9 +9,8 @@ export const plugin = definePlugin({
 	name: 'anthropic-messages',
 	description: 'the Anthropic Messages API: /v1/messages and /v1/messages/count_tokens (Claude Code, Anthropic SDKs)',
 	optional: true,
-	uses: ['requestLimit'],
 	needs: ['chat', 'apiAuth', 'log'],
 	setup: ({ services }) => ({
-		routes: anthropicMessages({ chat: services.chat, limit: services.requestLimit, auth: services.apiAuth, log: services.log, pingMs: PING_MS }),
+		routes: anthropicMessages({ chat: services.chat, auth: services.apiAuth, log: services.log, pingMs: PING_MS }),
 	}),
 })

@@ -8,7 +8,7 @@
  */
 import { BadRequestError } from '../../core/errors.ts'
 import { isObject } from '../../core/json.ts'
-import type { ChatMessage, ChatRequest, ContentPart, ToolCall, ToolChoice, ToolDefinition } from '../openai-router/chat-schema.ts'
+import type { ChatMessage, ChatRequest, ContentPart, ToolCall, ToolChoice, ToolDefinition } from '../chat-core/chat-request.ts'
 
 type Json = Record<string, unknown>
 

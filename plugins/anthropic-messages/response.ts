@@ -4,8 +4,8 @@
  * Blocks in Anthropic's order: thinking, text, tool_use (input parsed into an object).
  */
 import { isObject } from '../../core/json.ts'
-import type { ChatCompletion } from '../assembly-client/response.ts'
-import { type ChunkUsage, readChunkUsage } from '../openai-router/chunk-events.ts'
+import type { ChatCompletion } from '../chat-core/chat-completion.ts'
+import { type ChunkUsage, readChunkUsage } from '../chat-core/chunk-events.ts'
 
 export type StopReason = 'end_turn' | 'max_tokens' | 'tool_use' | 'stop_sequence' | 'refusal'
 

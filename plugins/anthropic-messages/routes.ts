@@ -11,11 +11,9 @@ import { AuthenticationError } from '../../core/errors.ts'
 import type { Logger } from '../../core/log.ts'
 import { bearerToken } from '../../core/secrets.ts'
 import type { ApiAuthenticator, Principal } from '../api-auth/api-auth.ts'
-import type { ConcurrencyLimit } from '../openai-router/concurrency-limit.ts'
-import type { ChatPipeline } from '../stream-modes/pipeline.ts'
-import { randomHex } from '../assembly-client/response.ts'
-import { parseJsonBody } from '../openai-router/chat-schema.ts'
-import { callPipeline } from '../openai-router/pipeline-call.ts'
+import type { ChatCore } from '../chat-core/chat-core.ts'
+import { SSE_HEADERS } from '../../core/sse.ts'
+import { randomHex } from '../chat-core/chat-completion.ts'
 import { estimateInputTokens } from './count-tokens.ts'
 import { anthropicErrorResponse } from './errors.ts'
 import { toChatRequest } from './request.ts'
@@ -24,21 +22,12 @@ import { toAnthropicStream } from './stream.ts'
 import { isObject } from '../../core/json.ts'
 
 export interface AnthropicMessagesDeps {
-	/** The chat pipeline: streaming modes over the AssemblyAI client. */
-	chat: ChatPipeline
-	/** MAX_CONCURRENT_REQUESTS, shared with /v1/chat/completions. */
-	limit?: ConcurrencyLimit
+	/** The chat core: body limits, admission, the pipeline. */
+	chat: ChatCore
 	auth: ApiAuthenticator
 	log: Logger
 	/** Interval of `ping` events in a silent stream. */
 	pingMs: number
-}
-
-const SSE_HEADERS = {
-	'content-type': 'text/event-stream; charset=utf-8',
-	'cache-control': 'no-cache',
-	connection: 'keep-alive',
-	'x-accel-buffering': 'no',
 }
 
 async function authenticate(auth: ApiAuthenticator, headers: Headers): Promise<Principal> {
@@ -99,9 +88,9 @@ export const anthropicMessages = (deps: AnthropicMessagesDeps) => {
 			async function createMessage({ request }) {
 				try {
 					const principal = await authenticate(deps.auth, request.headers)
-					const body = parseJsonBody(await request.text())
+					const body = await deps.chat.readBody(request)
 					const chat = toChatRequest(body)
-					const result = await callPipeline(deps, request, principal, chat, { keepAlive: false })
+					const result = await deps.chat.call(request, principal, chat, { keepAlive: false })
 					if (result.kind === 'stream') {
 						const id = `msg_${randomHex(12)}`
 						const inputTokens = isObject(body) ? estimateInputTokens(body) : 0
@@ -130,7 +119,7 @@ export const anthropicMessages = (deps: AnthropicMessagesDeps) => {
 			async function countTokens({ request }) {
 				try {
 					await authenticate(deps.auth, request.headers)
-					const body = parseJsonBody(await request.text())
+					const body = await deps.chat.readBody(request)
 					// Same validation as a message (max_tokens is not part of a count request).
 					toChatRequest(
 						isObject(body) ? { ...body, max_tokens: typeof body.max_tokens === 'number' ? body.max_tokens : Number.MAX_SAFE_INTEGER, stream: false } : body,

@@ -10,7 +10,7 @@
  * `event: error` and no `message_stop`. `ping` repeats while the upstream is silent.
  */
 import { encodeEvent } from '../../core/sse.ts'
-import { type ChunkEvent, type ChunkUsage, readChunkStream } from '../openai-router/chunk-events.ts'
+import { type ChunkEvent, type ChunkUsage, readChunkStream } from '../chat-core/chunk-events.ts'
 import { anthropicUsage, stopReason } from './response.ts'
 import { errorTypeFor } from './errors.ts'
 

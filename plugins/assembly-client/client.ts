@@ -16,12 +16,12 @@ import { sleep } from '../../core/sleep.ts'
 import { onStreamClose } from '../../core/stream-close.ts'
 import { classifyFailure, readUpstreamError, toClientError, type FailureClass } from './upstream-errors.ts'
 import { gatewayHeaders, toGatewayBody } from './request.ts'
-import { bodyErrorStatus, toChatCompletion, type ChatCompletion, type Usage } from './response.ts'
+import { bodyErrorStatus, toChatCompletion } from './response.ts'
+import type { Usage } from '../chat-core/chat-completion.ts'
 import { completionToStream, translateStream } from './stream.ts'
 import { KeysExhaustedError, type KeyPool, type Lease, type Outcome } from '../rate-limits/key-pool.ts'
 import type { ModelCatalog } from './model-catalog.ts'
-import type { Principal } from '../api-auth/api-auth.ts'
-import type { ChatRequest } from '../openai-router/chat-schema.ts'
+import type { Answer, ChatCall, ChatResult } from '../chat-core/upstream-call.ts'
 import type { RequestEvent, UsageRecorder } from '../usage-stats/events.ts'
 import { readLimitHeaders } from '../rate-limits/rate-window.ts'
 import type { DebugBodies } from './debug-bodies.ts'
@@ -49,20 +49,6 @@ export interface AssemblyClientDeps {
 	/** Scrubs secrets out of text a client will read (the log's SecretRegistry). */
 	scrub?: (text: string) => string
 }
-
-export interface ChatCall {
-	request: ChatRequest
-	/** The client's abort signal: a client that goes away cancels the upstream request. */
-	signal: AbortSignal
-	principal?: Principal
-	/** The gateway's request id (x-request-id), for the log lines of this call. */
-	requestId?: string
-}
-
-/** `upstreamRequestId`: the upstream's `request_id` of a JSON answer (streams carry none). */
-type Answer = { kind: 'json'; completion: ChatCompletion; upstreamRequestId?: string } | { kind: 'stream'; body: ReadableStream<Uint8Array> }
-
-export type ChatResult = Answer & { masked: string; attempts: number }
 
 /** Thrown when the client went away: nothing is sent back. */
 export class ClientGoneError extends GatewayError {

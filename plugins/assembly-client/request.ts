@@ -8,7 +8,7 @@
  */
 
 import { BadRequestError } from '../../core/errors.ts'
-import type { ChatMessage, ChatRequest, ContentPart } from '../openai-router/chat-schema.ts'
+import type { ChatMessage, ChatRequest, ContentPart } from '../chat-core/chat-request.ts'
 import { normaliseArguments } from './response.ts'
 
 export interface GatewayBodyOptions {

@@ -12,18 +12,8 @@
 import { UpstreamError } from '../../core/errors.ts'
 import { DONE, SseParser, encodeEvent } from '../../core/sse.ts'
 import { readUpstreamError } from './upstream-errors.ts'
-import {
-	type ChatCompletion,
-	type FinishReason,
-	type Usage,
-	bodyErrorStatus,
-	finalFinishReason,
-	mapFinishReason,
-	mergeFinishReason,
-	newCallId,
-	randomHex,
-	readUsage,
-} from './response.ts'
+import { bodyErrorStatus, finalFinishReason, mapFinishReason, mergeFinishReason, newCallId } from './response.ts'
+import { type ChatCompletion, type FinishReason, type Usage, randomHex, readUsage } from '../chat-core/chat-completion.ts'
 import { isObject } from '../../core/json.ts'
 
 export interface StreamEnd {

@@ -6,7 +6,6 @@ export const plugin = definePlugin({
 	name: 'openai-responses',
 	description: 'the OpenAI Responses API, stateless: POST /v1/responses (Codex CLI, Agents SDK)',
 	optional: true,
-	uses: ['requestLimit'],
 	needs: ['chat', 'apiAuth', 'now'],
-	setup: ({ services }) => ({ routes: openaiResponses({ chat: services.chat, limit: services.requestLimit, auth: services.apiAuth, now: services.now }) }),
+	setup: ({ services }) => ({ routes: openaiResponses({ chat: services.chat, auth: services.apiAuth, now: services.now }) }),
 })

@@ -6,7 +6,7 @@
  */
 import { BadRequestError } from '../../core/errors.ts'
 import { isObject } from '../../core/json.ts'
-import type { ChatMessage, ChatRequest, ContentPart, ToolCall, ToolChoice, ToolDefinition } from '../openai-router/chat-schema.ts'
+import type { ChatMessage, ChatRequest, ContentPart, ToolCall, ToolChoice, ToolDefinition } from '../chat-core/chat-request.ts'
 
 const missing = (param: string) => new BadRequestError(`Missing required parameter: '${param}'.`, param, 'missing_required_parameter')
 const wrongType = (param: string, expected: string) => new BadRequestError(`Invalid type for '${param}': expected ${expected}.`, param, 'invalid_type')

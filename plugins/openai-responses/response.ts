@@ -6,9 +6,9 @@
  * `status: "incomplete"` with `incomplete_details.reason: "max_output_tokens"`, a content
  * filter `"content_filter"`.
  */
-import type { ChatCompletion } from '../assembly-client/response.ts'
-import { randomHex } from '../assembly-client/response.ts'
-import { type ChunkUsage, readChunkUsage } from '../openai-router/chunk-events.ts'
+import type { ChatCompletion } from '../chat-core/chat-completion.ts'
+import { randomHex } from '../chat-core/chat-completion.ts'
+import { type ChunkUsage, readChunkUsage } from '../chat-core/chunk-events.ts'
 import type { ResponsesEcho } from './request.ts'
 
 export type OutputItem =

@@ -8,28 +8,17 @@ import type { OpenAPIV3 } from 'openapi-types'
 import { AuthenticationError } from '../../core/errors.ts'
 import { bearerToken } from '../../core/secrets.ts'
 import type { ApiAuthenticator } from '../api-auth/api-auth.ts'
-import type { ConcurrencyLimit } from '../openai-router/concurrency-limit.ts'
-import type { ChatPipeline } from '../stream-modes/pipeline.ts'
-import { parseJsonBody } from '../openai-router/chat-schema.ts'
-import { callPipeline } from '../openai-router/pipeline-call.ts'
+import type { ChatCore } from '../chat-core/chat-core.ts'
+import { SSE_HEADERS } from '../../core/sse.ts'
 import { toChatRequest } from './request.ts'
 import { newItemId, toResponse } from './response.ts'
 import { toResponsesStream } from './stream.ts'
 
 export interface OpenAIResponsesDeps {
-	/** The chat pipeline: streaming modes over the AssemblyAI client. */
-	chat: ChatPipeline
-	/** MAX_CONCURRENT_REQUESTS, shared with /v1/chat/completions. */
-	limit?: ConcurrencyLimit
+	/** The chat core: body limits, admission, the pipeline. */
+	chat: ChatCore
 	auth: ApiAuthenticator
 	now: () => number
-}
-
-const SSE_HEADERS = {
-	'content-type': 'text/event-stream; charset=utf-8',
-	'cache-control': 'no-cache',
-	connection: 'keep-alive',
-	'x-accel-buffering': 'no',
 }
 
 const requestSchema: OpenAPIV3.SchemaObject = {
@@ -69,8 +58,8 @@ export const openaiResponses = (deps: OpenAIResponsesDeps) =>
 		.post(
 			'/v1/responses',
 			async function createResponse({ request, principal }) {
-				const { chat, echo } = toChatRequest(parseJsonBody(await request.text()))
-				const result = await callPipeline(deps, request, principal, chat)
+				const { chat, echo } = toChatRequest(await deps.chat.readBody(request))
+				const result = await deps.chat.call(request, principal, chat)
 				const shell = { id: newItemId('resp'), model: chat.model, createdAt: Math.floor(deps.now() / 1000), echo }
 				if (result.kind === 'stream') return new Response(toResponsesStream(result.body, shell), { headers: SSE_HEADERS })
 				return Response.json(toResponse(result.completion, shell))

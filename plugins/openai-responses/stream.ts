@@ -13,7 +13,7 @@
  * that arrived after the last content chunk.
  */
 import { encodeEvent } from '../../core/sse.ts'
-import { type ChunkEvent, type ChunkUsage, readChunkStream } from '../openai-router/chunk-events.ts'
+import { type ChunkEvent, type ChunkUsage, readChunkStream } from '../chat-core/chunk-events.ts'
 import { newItemId, type OutputItem, type ResponseShell, responseObject, responsesUsage, statusFor } from './response.ts'
 
 type Open =

@@ -10,7 +10,7 @@
  */
 import { BadRequestError } from '../../core/errors.ts'
 import { isObject } from '../../core/json.ts'
-import type { ChatMessage, ContentPart, ToolCall, ToolDefinition } from './chat-schema.ts'
+import type { ChatMessage, ContentPart, ToolCall, ToolDefinition } from '../chat-core/chat-request.ts'
 
 export type BodyFormat = 'openai' | 'gemini'
 

@@ -9,38 +9,20 @@ import { isSaneId } from '../../core/request-id.ts'
 import { annotate } from '../../core/request-log.ts'
 import { bearerToken } from '../../core/secrets.ts'
 import type { ApiAuthenticator } from '../api-auth/api-auth.ts'
-import type { AssemblyClient } from '../assembly-client/client.ts'
 import type { ModelCatalog } from '../assembly-client/model-catalog.ts'
-import { readBodyText } from '../../core/body-limit.ts'
-import type { ChatPipeline } from '../stream-modes/pipeline.ts'
-import { parseChatRequest, parseJsonBody } from './chat-schema.ts'
-import type { ConcurrencyLimit } from './concurrency-limit.ts'
+import type { ChatCore } from '../chat-core/chat-core.ts'
+import { parseChatRequest } from '../chat-core/chat-request.ts'
+import { SSE_HEADERS } from '../../core/sse.ts'
 import { detectFormat, geminiToChat } from './gemini-format.ts'
-import { callPipeline } from './pipeline-call.ts'
 
 export interface OpenAIRouterDeps {
-	client: AssemblyClient
-	/** The chat pipeline (streaming modes over the client). */
-	chat: ChatPipeline
+	/** The chat core: body limits, admission, the pipeline. */
+	chat: ChatCore
 	catalog: ModelCatalog
 	auth: ApiAuthenticator
 	/** The operator's model selection, when there is one. */
 	selectedModels: () => Promise<string[] | null>
-	/** MAX_BODY_SIZE in bytes. @default 16 MB */
-	maxBodyBytes?: number
-	/** Chat requests in flight at once (MAX_CONCURRENT_REQUESTS); absent = unlimited. */
-	limit?: ConcurrencyLimit
 }
-
-const SSE_HEADERS = {
-	'content-type': 'text/event-stream; charset=utf-8',
-	'cache-control': 'no-cache',
-	connection: 'keep-alive',
-	// nginx and similar proxies must not buffer a stream.
-	'x-accel-buffering': 'no',
-}
-
-const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 
 const modelList = {
 	type: 'object',
@@ -93,11 +75,11 @@ export const openaiRouter = (deps: OpenAIRouterDeps) =>
 		.post(
 			'/v1/chat/completions',
 			async function chatCompletions({ request, principal }) {
-				const body = parseJsonBody(await readBodyText(request, deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES))
+				const body = await deps.chat.readBody(request)
 				// An OpenAI body, or a Gemini one translated to it (unknown shapes: 400 naming both).
 				const format = detectFormat(body)
 				const chat = parseChatRequest(format === 'gemini' ? geminiToChat(body as Record<string, unknown>) : body)
-				const result = await callPipeline(deps, request, principal, chat, { log: { format } })
+				const result = await deps.chat.call(request, principal, chat, { log: { format } })
 				if (result.kind === 'stream') return new Response(result.body, { headers: SSE_HEADERS })
 				// The upstream's request_id, so a report can be matched with AssemblyAI support.
 				const upstreamId = isSaneId(result.upstreamRequestId) ? result.upstreamRequestId : null

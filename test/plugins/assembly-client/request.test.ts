@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { BadRequestError } from '../../../core/errors.ts'
 import { gatewayHeaders, toGatewayBody } from '../../../plugins/assembly-client/request.ts'
-import { parseChatRequest, type ChatRequest } from '../../../plugins/openai-router/chat-schema.ts'
+import { parseChatRequest, type ChatRequest } from '../../../plugins/chat-core/chat-request.ts'
 
 const opts = { model: 'claude-sonnet-4-6', stream: false, includeUsage: false }
 const req = (patch: Record<string, unknown> = {}): ChatRequest => parseChatRequest({ model: 'my-alias', messages: [{ role: 'user', content: 'Hi' }], ...patch })

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test'
-import { bodyErrorStatus, mapFinishReason, normaliseArguments, readUsage, toChatCompletion } from '../../../plugins/assembly-client/response.ts'
+import { bodyErrorStatus, mapFinishReason, normaliseArguments, toChatCompletion } from '../../../plugins/assembly-client/response.ts'
+import { readUsage } from '../../../plugins/chat-core/chat-completion.ts'
 
 const ctx = { model: 'my-model', created: 1_790_000_000 }
 

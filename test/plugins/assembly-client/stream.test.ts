@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { SseParser } from '../../../core/sse.ts'
-import { toChatCompletion, type Usage } from '../../../plugins/assembly-client/response.ts'
+import { toChatCompletion } from '../../../plugins/assembly-client/response.ts'
+import { type Usage } from '../../../plugins/chat-core/chat-completion.ts'
 import { completionToStream, translateStream, type StreamEnd } from '../../../plugins/assembly-client/stream.ts'
 
 const te = new TextEncoder()

@@ -11,8 +11,8 @@
 import { GatewayError } from '../../core/errors.ts'
 import { isObject } from '../../core/json.ts'
 import { DONE, SseParser } from '../../core/sse.ts'
-import { type ChatCompletion, type FinishReason, type Usage, randomHex, readUsage } from '../assembly-client/response.ts'
-import type { ChatMessage, ChatRequest } from '../openai-router/chat-schema.ts'
+import { type ChatCompletion, type FinishReason, type Usage, randomHex, readUsage } from './chat-completion.ts'
+import type { ChatMessage, ChatRequest } from './chat-request.ts'
 import { type ChunkFrame, type Delta, addUsage, deltaChunk, errorEvent, usageChunk } from './chunks.ts'
 
 export const MARKER = '[done]'

@@ -9,13 +9,20 @@ import { GatewayError } from '../../core/errors.ts'
 import { requestIdOf } from '../../core/request-id.ts'
 import { annotate } from '../../core/request-log.ts'
 import type { ApiAuthenticator, Principal } from '../api-auth/api-auth.ts'
-import { readModelPrefixes } from '../stream-modes/model-prefix.ts'
-import type { ChatPipeline } from '../stream-modes/pipeline.ts'
-import type { ChatRequest } from './chat-schema.ts'
+import { readModelPrefixes } from './model-prefix.ts'
+import type { ChatPipeline } from './pipeline.ts'
+import type { ChatRequest } from './chat-request.ts'
 import { type ConcurrencyLimit, releaseWhenDone } from './concurrency-limit.ts'
 import { fallbackModels } from './reachable-models.ts'
 
 export type PipelineResult = Awaited<ReturnType<ChatPipeline['chat']>>
+
+export interface CallOptions {
+	/** `false` for a dialect that re-encodes the stream and keeps it alive itself. */
+	keepAlive?: boolean
+	/** Extra fields for the request's access-log line. */
+	log?: Record<string, unknown>
+}
 
 /** The request log says which streaming modes served a request (nothing for a plain one). */
 function modeNotes(modes: PipelineResult['modes']): Record<string, unknown> {
@@ -30,8 +37,7 @@ export async function callPipeline(
 	request: Request,
 	principal: Principal,
 	chat: ChatRequest,
-	/** `keepAlive: false` for a dialect that re-encodes the stream and keeps it alive itself. */
-	options: { keepAlive?: boolean; log?: Record<string, unknown> } = {},
+	options: CallOptions = {},
 ): Promise<PipelineResult> {
 	annotate(request, { model: chat.model, stream: chat.stream === true, ...options.log, ...(principal.kind === 'client' ? { client: principal.name } : {}) })
 	// Every model the request can reach (a malformed fallbacks[].model is a 400 for everyone).

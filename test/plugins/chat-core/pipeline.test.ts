@@ -1,8 +1,8 @@
 /** The pipeline on its own, with a stub upstream client: what dialects built on it rely on. */
 import { describe, expect, test } from 'bun:test'
-import type { ChatCall, ChatResult } from '../../../plugins/assembly-client/client.ts'
-import { MARKER_INSTRUCTION, withMarkerInstruction } from '../../../plugins/stream-modes/anti-truncation.ts'
-import { ChatPipeline, type StreamModeSettings } from '../../../plugins/stream-modes/pipeline.ts'
+import type { ChatCall, ChatResult } from '../../../plugins/chat-core/upstream-call.ts'
+import { MARKER_INSTRUCTION, withMarkerInstruction } from '../../../plugins/chat-core/anti-truncation.ts'
+import { ChatPipeline, type StreamModeSettings } from '../../../plugins/chat-core/pipeline.ts'
 import { readStrict } from './strict-sse.ts'
 
 const settings: StreamModeSettings = {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { BadRequestError } from '../../../core/errors.ts'
-import { parseChatRequest, parseJsonBody } from '../../../plugins/openai-router/chat-schema.ts'
+import { parseChatRequest, parseJsonBody } from '../../../plugins/chat-core/chat-request.ts'
 
 const base = () => ({ model: 'claude-sonnet-4-6', messages: [{ role: 'user', content: 'Hi there' }] as unknown[] })
 

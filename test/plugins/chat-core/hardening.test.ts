@@ -48,6 +48,45 @@ describe('nesting depth (defect 8)', () => {
 		expect((await h.chat(tool(schema))).status).toBe(200)
 	})
 
+	// One check in the chat core, before any dialect translates: a tool schema 50,000 levels deep
+	// is a 400 on every route, never a stack overflow (500) and never sent upstream.
+	const deepTool = deep(50_000)
+	const dialects: [string, string, string, (response: Response) => Promise<unknown>][] = [
+		[
+			'/v1/messages',
+			'/v1/messages',
+			`{"model":"${MODEL}","max_tokens":16,"messages":[{"role":"user","content":"hi"}],"tools":[{"name":"f","input_schema":${deepTool}}]}`,
+			async (r) => ((await r.json()) as { error: unknown }).error,
+		],
+		[
+			'/v1/messages/count_tokens',
+			'/v1/messages/count_tokens',
+			`{"model":"${MODEL}","messages":[{"role":"user","content":"hi"}],"tools":[{"name":"f","input_schema":${deepTool}}]}`,
+			async (r) => ((await r.json()) as { error: unknown }).error,
+		],
+		[
+			'/v1/responses',
+			'/v1/responses',
+			`{"model":"${MODEL}","input":"hi","tools":[{"type":"function","name":"f","parameters":${deepTool}}]}`,
+			async (r) => ((await r.json()) as { error: unknown }).error,
+		],
+		[
+			'a Gemini body on /v1/chat/completions',
+			'/v1/chat/completions',
+			`{"model":"${MODEL}","contents":[{"role":"user","parts":[{"text":"hi"}]}],"tools":[{"functionDeclarations":[{"name":"f","parameters":${deepTool}}]}]}`,
+			async (r) => ((await r.json()) as { error: unknown }).error,
+		],
+	]
+	for (const [name, path, body, readError] of dialects) {
+		test(`${name}: a tool schema nested 50,000 levels is a 400 (nested too deep), nothing sent upstream`, async () => {
+			const h = await harnesses.start()
+			const response = await h.call(path, { method: 'POST', json: body })
+			expect(response.status).toBe(400)
+			expect(JSON.stringify(await readError(response))).toMatch(/nesting_too_deep|nested deeper than 64 levels/)
+			expect(h.fake.requests).toHaveLength(0)
+		})
+	}
+
 	test('any 5xx of our own (even a bug) gives the client key its unit back', async () => {
 		const h = await harnesses.start()
 		const client = await createClient(h, { name: 'bug', total_limit: 10 })

@@ -5,7 +5,7 @@
  */
 import { BadRequestError } from '../../core/errors.ts'
 import { isObject } from '../../core/json.ts'
-import type { ChatRequest } from './chat-schema.ts'
+import type { ChatRequest } from './chat-request.ts'
 
 /** The fallback models, in order, without the primary; 400 naming the param when one is not a non-empty string. */
 export function fallbackModels(chat: ChatRequest): string[] {

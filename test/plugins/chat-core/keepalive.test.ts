@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, test } from 'bun:test'
 import { liftIdleTimeoutForStreams } from '../../../core/serve.ts'
-import { withKeepAlive } from '../../../plugins/stream-modes/keepalive.ts'
+import { withKeepAlive } from '../../../plugins/chat-core/keepalive.ts'
 import { type Harness, API_PASSWORD, harnessSet } from '../../support.ts'
 import { assemble, readStrict } from './strict-sse.ts'
 

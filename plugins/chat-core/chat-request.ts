@@ -9,7 +9,6 @@
 
 import { BadRequestError } from '../../core/errors.ts'
 import { isObject } from '../../core/json.ts'
-import { checkNestingDepth } from './nesting-depth.ts'
 
 export type ChatRole = 'system' | 'developer' | 'user' | 'assistant' | 'tool' | 'function'
 
@@ -137,8 +136,6 @@ export function parseChatRequest(raw: unknown): ChatRequest {
 	checkToolChoice(body.tool_choice, hasTools)
 	checkStop(body.stop)
 	checkResponseFormat(body.response_format)
-	checkNestingDepth(body)
-
 	return body as ChatRequest
 }
 

@@ -10,9 +10,8 @@
  * `chat(call)` has the same contract as AssemblyClient.chat, so a dialect (OpenAI, Anthropic
  * Messages, Responses) swaps one for the other and gets every mode.
  */
-import type { AssemblyClient, ChatCall, ChatResult } from '../assembly-client/client.ts'
-import type { ModelCatalog } from '../assembly-client/model-catalog.ts'
-import type { ChatRequest } from '../openai-router/chat-schema.ts'
+import type { ChatRequest } from './chat-request.ts'
+import type { ChatCall, ChatResult, StreamCapabilities, UpstreamChat } from './upstream-call.ts'
 import { type CallResult, completeWithoutTruncation, streamWithoutTruncation } from './anti-truncation.ts'
 import { type FakeAnswer, type HeartbeatStyle, fakeStream } from './fake-stream.ts'
 import { withKeepAlive } from './keepalive.ts'
@@ -26,8 +25,8 @@ export interface StreamModeSettings {
 }
 
 export interface ChatPipelineDeps {
-	client: Pick<AssemblyClient, 'chat'>
-	catalog: Pick<ModelCatalog, 'info'>
+	client: UpstreamChat
+	catalog: StreamCapabilities
 	now: () => number
 }
 

@@ -16,7 +16,7 @@
  */
 import { DONE, encodeComment } from '../../core/sse.ts'
 import type { GatewayError } from '../../core/errors.ts'
-import { type ChatCompletion, randomHex } from '../assembly-client/response.ts'
+import { type ChatCompletion, randomHex } from './chat-completion.ts'
 import { type ChunkFrame, type Delta, deltaChunk, errorEvent, usageChunk } from './chunks.ts'
 
 export type HeartbeatStyle = 'comment' | 'chunk'

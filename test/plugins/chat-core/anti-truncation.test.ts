@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, test } from 'bun:test'
 import OpenAI from 'openai'
-import { CONTINUE_INSTRUCTION, MARKER_INSTRUCTION, MarkerFilter } from '../../../plugins/stream-modes/anti-truncation.ts'
+import { CONTINUE_INSTRUCTION, MARKER_INSTRUCTION, MarkerFilter } from '../../../plugins/chat-core/anti-truncation.ts'
 import { fakeUsage } from '../../fake-gateway.ts'
 import { API_PASSWORD, type Harness, harnessSet } from '../../support.ts'
 import { assemble, readStrict } from './strict-sse.ts'

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from 'bun:test'
-import { readModelPrefixes, withPrefixedVariants } from '../../../plugins/stream-modes/model-prefix.ts'
+import { readModelPrefixes, withPrefixedVariants } from '../../../plugins/chat-core/model-prefix.ts'
 import { harnessSet } from '../../support.ts'
 
 const harnesses = harnessSet((): string[] => created)

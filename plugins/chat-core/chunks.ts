@@ -5,7 +5,7 @@
  */
 import { GatewayError, UpstreamError } from '../../core/errors.ts'
 import { encodeEvent } from '../../core/sse.ts'
-import type { Usage } from '../assembly-client/response.ts'
+import type { Usage } from './chat-completion.ts'
 
 export type Delta = Record<string, unknown>
 

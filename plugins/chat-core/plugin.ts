@@ -1,17 +1,21 @@
 /**
- * The streaming modes of the seed product, applied to every dialect's chat requests: fake
- * streaming with heartbeats, keep-alives for real streams, anti-truncation. Provides `chat`, the
- * pipeline every API dialect calls instead of the bare upstream client.
+ * The one chat core every API dialect calls: the chat request type and its checks (body size,
+ * nesting), the pipeline with the streaming modes (fake streaming with heartbeats, keep-alives,
+ * anti-truncation), the concurrency limit, and chunk events. The dialects (openai-router,
+ * anthropic-messages, openai-responses) translate to it and back, nothing else.
  */
 import { bool, int, list, type Parser, seconds, spec } from '../../core/config.ts'
 import { ConfigError } from '../../core/config.ts'
 import { definePlugin } from '../../core/plugin.ts'
+import { ChatCore } from './chat-core.ts'
+import { ConcurrencyLimit } from './concurrency-limit.ts'
 import type { HeartbeatStyle } from './fake-stream.ts'
 import { ChatPipeline } from './pipeline.ts'
 
 declare module '../../core/plugin.ts' {
 	interface Services {
-		chat: ChatPipeline
+		/** The chat core every API dialect calls. */
+		chat: ChatCore
 	}
 }
 
@@ -22,10 +26,10 @@ const heartbeatStyle: Parser<HeartbeatStyle> = (raw, name) => {
 }
 
 export const plugin = definePlugin({
-	name: 'stream-modes',
-	description: 'streaming modes for every dialect: fake streaming (假流式/), keep-alives, anti-truncation (流式抗截断/)',
+	name: 'chat-core',
+	description: 'the chat core every dialect calls: request checks, streaming modes (假流式/, 流式抗截断/, keep-alives), the concurrency limit',
 	optional: false,
-	needs: ['assembly', 'catalog', 'now'],
+	needs: ['assembly', 'catalog', 'now', 'apiAuth'],
 	provides: ['chat'],
 	settings: {
 		keepAlive: spec(
@@ -82,8 +86,8 @@ export const plugin = definePlugin({
 		),
 		antiList: spec('ANTI_TRUNCATION_LIST_MODELS', bool, false, 'list 流式抗截断/<model> variants in /v1/models', 'anti_truncation_list_models'),
 	},
-	setup: ({ services, settings }) => {
-		const chat = new ChatPipeline(
+	setup: ({ services, settings, config }) => {
+		const pipeline = new ChatPipeline(
 			{ client: services.assembly, catalog: services.catalog, now: services.now },
 			{
 				keepAliveMs: settings.keepAlive * 1000,
@@ -98,6 +102,12 @@ export const plugin = definePlugin({
 				antiTruncation: { all: settings.antiAll, models: settings.antiModels, maxContinuations: settings.maxContinuations, listModels: settings.antiList },
 			},
 		)
+		const chat = new ChatCore({
+			pipeline,
+			auth: services.apiAuth,
+			limit: new ConcurrencyLimit(config.limits.maxConcurrent),
+			maxBodyBytes: config.limits.maxBodyBytes,
+		})
 		return { services: { chat } }
 	},
 })
