@@ -1,5 +1,5 @@
 /**
- * The gateway's own limit on chat requests in flight (issue 10, defect 1). Each one holds an
+ * The gateway's own limit on chat requests in flight. Each one holds an
  * upstream connection from its admission until its answer's last byte (a stream: until it
  * ends or the client leaves), so this bounds concurrent upstream requests. Beyond the limit a
  * new request gets an honest 503 with Retry-After at once: never a silent queue, which is what
@@ -12,10 +12,6 @@ export class ConcurrencyLimit {
 	private active = 0
 
 	constructor(readonly max: number) {}
-
-	get inFlight(): number {
-		return this.active
-	}
 
 	/** A slot, or 503 `too_many_requests_in_flight` with Retry-After. The release is idempotent. */
 	acquire(): () => void {

@@ -59,8 +59,8 @@ export class ChatPipeline {
 	 * comments, for a dialect that re-encodes the chunks (its SSE parser would drop the comments):
 	 * it wraps its own output with `keepAlive()` instead.
 	 */
-	async chat(call: ChatCall & { modes?: ModeChoice; keepAlive?: boolean }): Promise<ChatResult & { modes: ModeChoice }> {
-		const modes = call.modes ?? (await this.choose(call.request))
+	async chat(call: ChatCall & { keepAlive?: boolean }): Promise<ChatResult & { modes: ModeChoice }> {
+		const modes = await this.choose(call.request)
 		const request: ChatRequest = modes.model === call.request.model ? call.request : { ...call.request, model: modes.model }
 		const includeUsage = request.stream === true && request.stream_options?.include_usage === true
 		const seen = { masked: '', attempts: 0 }

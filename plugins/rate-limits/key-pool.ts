@@ -14,7 +14,7 @@ import type { StoredKeyRecord } from './key-records.ts'
 import { Learning } from './learning.ts'
 import { OperatorActions } from './operator-actions.ts'
 import type { AcquireOptions, KeyGate, KeyPoolDeps, KeyPoolOptions, KeyReport, Lease } from './pool-types.ts'
-import { assertServable, Selection } from './selection.ts'
+import { Selection } from './selection.ts'
 import { WindowStore } from './window-store.ts'
 
 export type { KeyRecord, KeyStatus } from './key-list.ts'
@@ -75,12 +75,6 @@ export class KeyPool {
 
 	get size(): number {
 		return this.keys.size
-	}
-
-	/** Throws the 503 a request would end with when no key can serve at all (no upstream call needed). */
-	async checkServable(): Promise<void> {
-		const current = this.keys.fresh()
-		assertServable(Array.isArray(current) ? current : await current)
 	}
 
 	/**
