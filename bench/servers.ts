@@ -35,8 +35,12 @@ if (mode === 'fake') {
 	/** The upstream call every baseline makes: the request body as it is, with the first key. */
 	const forward = (body: string, signal: AbortSignal) =>
 		fetch(upstream, { method: 'POST', headers: { authorization: BENCH_KEYS[0] as string, 'content-type': 'application/json' }, body, signal })
+	// Every baseline answers with an x-request-id as the gateway does, so that cost cannot hide.
 	const passThrough = (response: Response) =>
-		new Response(response.body, { status: response.status, headers: { 'content-type': response.headers.get('content-type') ?? 'application/json' } })
+		new Response(response.body, {
+			status: response.status,
+			headers: { 'content-type': response.headers.get('content-type') ?? 'application/json', 'x-request-id': crypto.randomUUID() },
+		})
 
 	let handler: (request: Request) => Promise<Response>
 	if (mode === 'bare') {
@@ -47,7 +51,7 @@ if (mode === 'fake') {
 			const body = JSON.parse(await request.text())
 			const response = await forward(JSON.stringify(body), request.signal)
 			if (body.stream) return passThrough(response)
-			return Response.json(JSON.parse(await response.text()), { status: response.status })
+			return Response.json(JSON.parse(await response.text()), { status: response.status, headers: { 'x-request-id': crypto.randomUUID() } })
 		}
 	} else {
 		// The bare proxy inside Elysia with amb2api's global hooks (errors, request log) and a resolve.
