@@ -2,7 +2,8 @@
  * The storage backends a benchmark gateway can run on, each in a namespace of its own that the
  * cleanups drop: file, Redis (own REDIS_PREFIX), PostgreSQL (own schema in search_path) and
  * MongoDB when MONGODB_URI is set (own database).
- * BENCH_REDIS_URI / BENCH_POSTGRES_DSN override the local defaults.
+ * BENCH_REDIS_URI / BENCH_POSTGRES_DSN override the local defaults; BENCH_BACKENDS=file,redis
+ * keeps only the named ones.
  */
 export interface Backend {
 	name: string
@@ -13,6 +14,11 @@ export interface Backend {
 }
 
 export async function sharedBackends(namespace: string, cleanups: (() => Promise<void>)[]): Promise<Backend[]> {
+	const only = process.env.BENCH_BACKENDS?.split(',').map((s) => s.trim())
+	return (await allBackends(namespace, cleanups)).filter((b) => !only || only.includes(b.name))
+}
+
+async function allBackends(namespace: string, cleanups: (() => Promise<void>)[]): Promise<Backend[]> {
 	const backends: Backend[] = [{ name: 'file', storage: 'file', env: {} }]
 	const redisUri = process.env.BENCH_REDIS_URI ?? 'redis://127.0.0.1:6379'
 	backends.push({ name: 'redis', storage: redisUri, env: { BENCH_NAMESPACE: namespace } })

@@ -74,6 +74,8 @@ if (mode === 'fake') {
 			API_PASSWORD: BENCH_PASSWORD,
 			PANEL_PASSWORD: 'bench-panel-password',
 			ASSEMBLY_API_KEYS: BENCH_KEYS.join(','),
+			// A fixed key: the benchmark's gateways print no generated-key notice.
+			SECRETS_KEY: 'YmVuY2gtc2VjcmV0cy1rZXktMzItYnl0ZXMtbG9uZyE=',
 			ASSEMBLY_ENDPOINT: `${fakeUrl}/v1/chat/completions`,
 			CREDENTIALS_DIR: join(dir, 'creds'),
 			LOG_FILE: join(dir, 'log.txt'),
