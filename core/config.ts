@@ -179,6 +179,12 @@ export const CORE_SETTINGS = {
 		2000,
 		'upstream requests (streams included) in flight at once; beyond it new chat requests get 503 with Retry-After',
 	),
+	storageTimeout: spec(
+		'STORAGE_TIMEOUT_MS',
+		int(50, 60_000),
+		800,
+		'milliseconds one call to a shared storage backend may take; past it the backend counts as down and the gateway serves from memory until it answers again',
+	),
 	logLevel: spec<LogLevel>('LOG_LEVEL', logLevel, 'info', 'debug, info, warning or error', 'log_level'),
 	logFile: spec('LOG_FILE', str, 'log.txt', 'NDJSON log file (also written to stdout)'),
 	logBodyMax: spec(

@@ -141,6 +141,7 @@ export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
 					onDown: (err: Error) => log.error({ backend: backend.kind, err: err.message }, 'storage backend unreachable; serving from memory until it returns'),
 					onUp: () => log.warn({ backend: backend.kind }, 'storage backend is back; pending changes replayed'),
 					now,
+					timeoutMs: resolveSettings(CORE_SETTINGS, env).storageTimeout,
 				})
 			: backend
 	}

@@ -9,10 +9,16 @@
  * pings every `retryMs`; when the backend answers, it replays the journal, then reports `onUp`
  * once and goes back to the backend.
  *
+ * A backend that keeps its connection open but stops answering (a paused process, a network
+ * partition) is down too: every backend call has a timeout (`timeoutMs`), and a call that
+ * outlives it marks the backend down at once (no confirming ping, which would hang as well) and
+ * is answered from the mirror. The probe and the replay have the same timeout.
+ *
  * What this cannot give: while down, instances do not share state (each counts on its own and
  * its quotas start from the last values it saw); a document re-put after the outage overwrites
  * what another instance wrote meanwhile; a call that failed at the very moment the connection
- * dropped may have reached the backend and is journaled too (at most a few counts twice);
+ * dropped, or that timed out, may still reach the backend and is journaled too (at most the
+ * calls in flight at that moment count twice);
  * the journal lives in memory, so a process that exits while the backend is down loses it.
  */
 import {
@@ -36,6 +42,16 @@ export interface ResilienceOptions {
 	now?: () => number
 	/** How often to probe a backend that is down. @default 1000 */
 	retryMs?: number
+	/** Longest wait for one backend call; past it the backend counts as down. @default 800 */
+	timeoutMs?: number
+}
+
+/** A backend call that did not answer in time: the backend is down, whatever the connection says. */
+export class StorageTimeoutError extends Error {
+	constructor(ms: number) {
+		super(`no answer within ${ms} ms`)
+		this.name = 'StorageTimeoutError'
+	}
 }
 
 export type ResilientStorage = Storage & { readonly healthy: boolean; readonly pending: number }
@@ -83,6 +99,7 @@ class Resilient implements ResilientStorage {
 	private closed = false
 	private readonly mirror: Mirror
 	private readonly retryMs: number
+	private readonly timeoutMs: number
 
 	// The journal of changes made while down.
 	private pendingSettings: Record<string, unknown> = {}
@@ -100,6 +117,16 @@ class Resilient implements ResilientStorage {
 	) {
 		this.mirror = new Mirror(options.now ?? Date.now)
 		this.retryMs = options.retryMs ?? 1000
+		this.timeoutMs = options.timeoutMs ?? 800
+	}
+
+	/** The backend's answer, or a StorageTimeoutError once `timeoutMs` has passed (a late answer is dropped). */
+	private timed<T>(op: Promise<T>): Promise<T> {
+		let timer: ReturnType<typeof setTimeout> | undefined
+		const expired = new Promise<never>((_, reject) => {
+			timer = setTimeout(() => reject(new StorageTimeoutError(this.timeoutMs)), this.timeoutMs)
+		})
+		return Promise.race([op, expired]).finally(() => clearTimeout(timer))
 	}
 
 	get kind(): StorageKind {
@@ -122,7 +149,7 @@ class Resilient implements ResilientStorage {
 	async ping(): Promise<void> {
 		if (!this.up) throw new Error(`${this.backend.kind} storage is unreachable (${this.lastError?.message ?? 'no answer'}); serving from memory`)
 		try {
-			await this.backend.ping()
+			await this.timed(this.backend.ping())
 		} catch (err) {
 			this.markDown(err)
 			throw err
@@ -147,9 +174,9 @@ class Resilient implements ResilientStorage {
 		if (!this.up) return fallback()
 		let value: T
 		try {
-			value = await op()
+			value = await this.timed(op())
 		} catch (err) {
-			if (this.up && (await this.backendAnswers())) throw err
+			if (!(err instanceof StorageTimeoutError) && this.up && (await this.backendAnswers())) throw err
 			this.markDown(err)
 			return fallback()
 		}
@@ -159,7 +186,7 @@ class Resilient implements ResilientStorage {
 
 	private async backendAnswers(): Promise<boolean> {
 		try {
-			await this.backend.ping()
+			await this.timed(this.backend.ping())
 			return true
 		} catch {
 			return false
@@ -187,7 +214,7 @@ class Resilient implements ResilientStorage {
 		if (this.probing) return this.probing
 		const run = (async () => {
 			try {
-				await this.backend.ping()
+				await this.timed(this.backend.ping())
 				await this.replay()
 			} catch (err) {
 				this.lastError = err instanceof Error ? err : new Error(String(err))
@@ -212,7 +239,7 @@ class Resilient implements ResilientStorage {
 				this.pendingInits = {}
 				try {
 					// Another instance may have decided meanwhile: what landed there wins here too.
-					this.mirror.replaceSettings({ ...(await this.mirror.loadSettings()), ...(await this.backend.initSettings(fields)) })
+					this.mirror.replaceSettings({ ...(await this.mirror.loadSettings()), ...(await this.timed(this.backend.initSettings(fields))) })
 				} catch (err) {
 					this.pendingInits = { ...fields, ...this.pendingInits }
 					throw err
@@ -223,7 +250,7 @@ class Resilient implements ResilientStorage {
 				const patch = this.pendingSettings
 				this.pendingSettings = {}
 				try {
-					await this.backend.saveSettings(patch)
+					await this.timed(this.backend.saveSettings(patch))
 				} catch (err) {
 					this.pendingSettings = { ...patch, ...this.pendingSettings }
 					throw err
@@ -235,8 +262,8 @@ class Resilient implements ResilientStorage {
 				const [key, entry] = docEntry.value
 				this.pendingDocs.delete(key)
 				try {
-					if (entry.doc) await this.backend.putDoc(entry.kind, entry.doc)
-					else await this.backend.deleteDoc(entry.kind, entry.id)
+					if (entry.doc) await this.timed(this.backend.putDoc(entry.kind, entry.doc))
+					else await this.timed(this.backend.deleteDoc(entry.kind, entry.id))
 				} catch (err) {
 					if (!this.pendingDocs.has(key)) this.pendingDocs.set(key, entry)
 					throw err
@@ -246,7 +273,7 @@ class Resilient implements ResilientStorage {
 			// Prefix deletes before adds: a delete already dropped the adds journaled before it.
 			const prefix = this.pendingDeletes[0]
 			if (prefix !== undefined) {
-				await this.backend.deleteCounters(prefix)
+				await this.timed(this.backend.deleteCounters(prefix))
 				this.pendingDeletes.shift()
 				continue
 			}
@@ -256,7 +283,7 @@ class Resilient implements ResilientStorage {
 				this.pendingAdds.delete(name)
 				const replaying = (this.replayingAdd = { name, cancelled: false })
 				try {
-					await this.backend.addCounters(name, entry.deltas, entry.expireAt)
+					await this.timed(this.backend.addCounters(name, entry.deltas, entry.expireAt))
 				} catch (err) {
 					if (!replaying.cancelled) this.journalAdd(name, entry.deltas, entry.expireAt)
 					throw err
