@@ -41,11 +41,11 @@ const SSE_HEADERS = {
 	'x-accel-buffering': 'no',
 }
 
-async function authenticate(auth: ApiAuthenticator, headers: Headers): Promise<Principal> {
+async function authenticate(auth: ApiAuthenticator, headers: Headers, request: Request): Promise<Principal> {
 	const token = (headers.get('x-api-key')?.trim() || null) ?? bearerToken(headers.get('authorization'))
 	if (!token)
 		throw new AuthenticationError('Missing API key. Send "x-api-key: <API password or client key>" or "Authorization: Bearer <key>".', 'missing_api_key')
-	const principal = await auth.authenticate(token)
+	const principal = await auth.authenticate(token, request)
 	if (!principal) throw new AuthenticationError('Invalid API key. Send the API password or a client key as "x-api-key".')
 	return principal
 }
@@ -98,7 +98,7 @@ export const anthropicMessages = (deps: AnthropicMessagesDeps) => {
 			'/v1/messages',
 			async function createMessage({ request }) {
 				try {
-					const principal = await authenticate(deps.auth, request.headers)
+					const principal = await authenticate(deps.auth, request.headers, request)
 					const body = parseJsonBody(await request.text())
 					const chat = toChatRequest(body)
 					const result = await callPipeline(deps, request, principal, chat, { keepAlive: false })
@@ -129,7 +129,7 @@ export const anthropicMessages = (deps: AnthropicMessagesDeps) => {
 			'/v1/messages/count_tokens',
 			async function countTokens({ request }) {
 				try {
-					await authenticate(deps.auth, request.headers)
+					await authenticate(deps.auth, request.headers, request)
 					const body = parseJsonBody(await request.text())
 					// Same validation as a message (max_tokens is not part of a count request).
 					toChatRequest(
