@@ -13,7 +13,13 @@ import { requestIdOf } from './request-id.ts'
 export const errorHandler = (log: Logger, secrets?: SecretRegistry) => {
 	// Every client-facing message goes through the same scrubber as the log (issue 10, defect 12).
 	const scrub = secrets ? (text: string) => secrets.scrub(text) : undefined
-	return new Elysia({ name: 'error-handler' }).onError({ as: 'global' }, function renderError({ code, error, request, path }) {
+	const plugin = new Elysia({ name: 'error-handler' }).onError({ as: 'global' }, function renderError(context) {
+		const response = render(context)
+		// The request's log line and metrics read the status from `set`: an unmatched route is a 404 there too.
+		context.set.status = response.status
+		return response
+	})
+	function render({ code, error, request, path }: { code: unknown; error: unknown; request: Request; path: string }): Response {
 		const id = requestIdOf(request)
 		if (error instanceof GatewayError) return error.toResponse(id, scrub)
 		switch (code) {
@@ -40,5 +46,6 @@ export const errorHandler = (log: Logger, secrets?: SecretRegistry) => {
 			error instanceof Error ? { message: capText(error.message, 2000), stack: error.stack && capText(error.stack, 8000) } : capText(String(error), 2000)
 		log.error({ request_id: id, err, path: capText(path, PATH_MAX) }, 'unhandled error')
 		return new InternalError().toResponse(id, scrub)
-	})
+	}
+	return plugin
 }
