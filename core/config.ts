@@ -8,6 +8,7 @@
  * come from the environment only. A malformed value stops start-up with one line naming the
  * variable; a secret's value is never part of that line.
  */
+import { capText } from './log-fields.ts'
 
 export class ConfigError extends Error {
 	override readonly name = 'ConfigError'
@@ -50,8 +51,17 @@ export function mergeEnv(dotenv: Env, real: Env): Env {
 export type Parser<T> = (raw: string, name: string) => T
 
 const fail = (name: string, raw: string, expected: string, secret = false): never => {
-	throw new ConfigError(`${name}${secret ? '' : `=${JSON.stringify(raw)}`}: ${expected}`)
+	// The value is quoted, but capped: a 10,000-character value is not worth an error that long.
+	throw new ConfigError(`${name}${secret ? '' : `=${capText(JSON.stringify(raw), 100)}`}: ${expected}`)
 }
+
+/** One of a fixed set of values (after trimming), exactly as written. */
+export const oneOf =
+	<T extends string>(values: readonly T[]): Parser<T> =>
+	(raw, name) => {
+		const trimmed = raw.trim()
+		return (values as readonly string[]).includes(trimmed) ? (trimmed as T) : fail(name, raw, `must be ${values.map((v) => JSON.stringify(v)).join(' or ')}`)
+	}
 
 export const str: Parser<string> = (raw) => raw.trim()
 export const secret: Parser<string> = (raw, name) => (raw.length ? raw : fail(name, raw, 'must not be empty', true))
@@ -178,6 +188,12 @@ export const CORE_SETTINGS = {
 		int(1, 60_000),
 		2000,
 		'upstream requests (streams included) in flight at once; beyond it new chat requests get 503 with Retry-After',
+	),
+	storageTimeout: spec(
+		'STORAGE_TIMEOUT_MS',
+		int(50, 60_000),
+		800,
+		'milliseconds one call to a shared storage backend may take; past it the backend counts as down and the gateway serves from memory until it answers again',
 	),
 	logLevel: spec<LogLevel>('LOG_LEVEL', logLevel, 'info', 'debug, info, warning or error', 'log_level'),
 	logFile: spec('LOG_FILE', str, 'log.txt', 'NDJSON log file (also written to stdout)'),

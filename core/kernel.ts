@@ -140,7 +140,13 @@ export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
 			? withResilience(backend, {
 					onDown: (err: Error) => log.error({ backend: backend.kind, err: err.message }, 'storage backend unreachable; serving from memory until it returns'),
 					onUp: () => log.warn({ backend: backend.kind }, 'storage backend is back; pending changes replayed'),
+					onEmpty: (restored) =>
+						log.error(
+							{ backend: backend.kind, restored },
+							'storage backend came back without its data; this instance wrote what it held in memory back (see docs/storage-recovery.md)',
+						),
 					now,
+					timeoutMs: resolveSettings(CORE_SETTINGS, env).storageTimeout,
 				})
 			: backend
 	}

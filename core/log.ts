@@ -44,12 +44,21 @@ export class LogRing {
 	private written = 0
 	/** Sequence number of the oldest line still held after a clear. */
 	private clearedAt = 0
-	constructor(readonly capacity = 2000) {
+	/**
+	 * @param lineMax longest line held: a longer one (whatever slipped past the caps where entries
+	 * are made) is kept as its level, time, message and first KiB, so the ring and the panel pages
+	 * built from it stay small.
+	 */
+	constructor(
+		readonly capacity = 2000,
+		readonly lineMax = 16_384,
+	) {
 		this.lines = new Array(capacity)
 	}
 
 	write(line: string): void {
-		this.lines[this.written % this.capacity] = line.endsWith('\n') ? line.slice(0, -1) : line
+		const text = line.endsWith('\n') ? line.slice(0, -1) : line
+		this.lines[this.written % this.capacity] = text.length > this.lineMax ? cutLine(text) : text
 		this.written++
 	}
 
@@ -85,6 +94,27 @@ export class LogRing {
 		this.lines = new Array(this.capacity)
 		this.clearedAt = this.written
 	}
+}
+
+/** An overlong NDJSON line as a short valid one: level, time and message when they come first (pino's order), and the line's start. */
+function cutLine(line: string): string {
+	const head = line.slice(0, 1024)
+	const field = (name: string) => new RegExp(`"${name}":"((?:[^"\\\\]|\\\\.){0,200})"`).exec(head)?.[1]
+	const decoded = (raw: string | undefined) => {
+		if (raw === undefined) return undefined
+		try {
+			return JSON.parse(`"${raw}"`) as string
+		} catch {
+			return undefined
+		}
+	}
+	return JSON.stringify({
+		level: decoded(field('level')) ?? 'info',
+		time: decoded(field('time')),
+		msg: decoded(field('msg')) ?? '[log line cut]',
+		line_cut: `${line.length} characters, first 1024 kept`,
+		line_start: head,
+	})
 }
 
 export interface LogOptions {

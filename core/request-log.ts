@@ -5,6 +5,7 @@
  */
 import { Elysia } from 'elysia'
 import type { Logger } from './log.ts'
+import { capFields, capText, PATH_MAX } from './log-fields.ts'
 import { requestIdOf } from './request-id.ts'
 
 const notes = new WeakMap<Request, Record<string, unknown>>()
@@ -56,5 +57,7 @@ export const requestLog = (log: Logger, observers?: RequestObservers, now: () =>
 			// Panel polls are logged at debug: an open tab would otherwise add a line every 2 s.
 			const level = quiet.has(request) ? 'debug' : 'info'
 			if (!log.isLevelEnabled(level) || path === '/health') return
-			log[level]({ request_id: requestIdOf(request), method: request.method, path, status, ms: Math.round(ms), ...notes.get(request) }, 'request')
+			// Path and notes carry what the client sent (a model name, a client key's name): capped.
+			const fields = { request_id: requestIdOf(request), method: request.method, path: capText(path, PATH_MAX), status, ms: Math.round(ms) }
+			log[level]({ ...fields, ...capFields(notes.get(request)) }, 'request')
 		})

@@ -1,13 +1,19 @@
 /** Logs: a live tail from a cursor (only new lines), level and text filters, download and clear. */
-import { readFile } from 'node:fs/promises'
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { Readable } from 'node:stream'
 import { Elysia } from 'elysia'
 import type { LogRing } from '../../core/log.ts'
+import { capText } from '../../core/log-fields.ts'
 import { logAtDebug } from '../../core/request-log.ts'
 import { type LogLine, type LogsQuery, logLines, logPoller, logsView } from '../../views/logs.ts'
 import { guard, htmlResponse, type PanelKit, postedForm, SECURITY_HEADERS, show } from './http.ts'
 
 const RANK: Record<string, number> = { debug: 0, info: 1, warning: 2, warn: 2, error: 3, fatal: 4 }
 const SHOWN = 200
+/** What one shown line may take, so a poll of the tail stays a few hundred KiB at most. */
+const MSG_SHOWN = 500
+const FIELDS_SHOWN = 1000
 
 function toLine(seq: number, entry: Record<string, unknown>): LogLine {
 	const { time, level, msg, ...fields } = entry
@@ -15,8 +21,8 @@ function toLine(seq: number, entry: Record<string, unknown>): LogLine {
 		seq,
 		time: typeof time === 'string' ? time : '',
 		level: typeof level === 'string' ? level : 'info',
-		msg: typeof msg === 'string' ? msg : '',
-		fields: JSON.stringify(fields),
+		msg: typeof msg === 'string' ? capText(msg, MSG_SHOWN) : '',
+		fields: capText(JSON.stringify(fields), FIELDS_SHOWN),
 	}
 }
 
@@ -75,12 +81,21 @@ export const logsPage = (kit: PanelKit, deps: { ring: LogRing; file: string | nu
 			async ({ request }) => {
 				const v = await guard(kit, request)
 				if (v instanceof Response) return v
-				// Lines in the file were scrubbed of secrets when they were written.
-				const text = deps.file ? await readFile(deps.file, 'utf8').catch(() => null) : null
-				if (text === null) return htmlResponse('<p>No log file (LOG_FILE is empty or not readable).</p>', 404)
-				return new Response(text, {
+				// Lines in the file were scrubbed of secrets when they were written. Streamed, never read
+				// whole: the file may be larger than memory (or than a string may be). Lines appended
+				// while it streams are left for the next download, so the length is known up front.
+				const size = deps.file
+					? await stat(deps.file).then(
+							(s) => (s.isFile() ? s.size : null),
+							() => null,
+						)
+					: null
+				if (deps.file === null || size === null) return htmlResponse('<p>No log file (LOG_FILE is empty or not readable).</p>', 404)
+				const body = size === 0 ? '' : (Readable.toWeb(createReadStream(deps.file, { start: 0, end: size - 1 })) as unknown as ReadableStream<Uint8Array>)
+				return new Response(body, {
 					headers: {
 						'content-type': 'application/x-ndjson',
+						'content-length': String(size),
 						'content-disposition': 'attachment; filename="amb2api-log.ndjson"',
 						'cache-control': 'no-store',
 						...SECURITY_HEADERS,

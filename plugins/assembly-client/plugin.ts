@@ -1,5 +1,5 @@
 /** The upstream: AssemblyAI's chat completions with retries over the key pool, and its model catalog. */
-import { bool, int, seconds, spec, str, url } from '../../core/config.ts'
+import { bool, int, oneOf, seconds, spec, url } from '../../core/config.ts'
 import { definePlugin } from '../../core/plugin.ts'
 import { AssemblyClient } from './client.ts'
 import { KeyTester } from './key-test.ts'
@@ -42,7 +42,14 @@ export const plugin = definePlugin({
 		maxRetries: spec('RETRY_429_MAX_RETRIES', int(0, 100), 5, 'extra attempts per client request, shared by every phase', 'retry_429_max_retries'),
 		retryInterval: spec('RETRY_429_INTERVAL', seconds(0, 600), 1, 'seconds between attempts after a 5xx or network error', 'retry_429_interval'),
 		modelsCacheTtl: spec('MODELS_CACHE_TTL', seconds(0, 86_400), 600, 'seconds the upstream model catalog is cached', 'models_cache_ttl'),
-		modelRegion: spec<string | null>('MODEL_REGION', str, null, 'default model_region sent upstream', 'model_region'),
+		// The upstream accepts only "global" (anything else is a 400 on every request).
+		modelRegion: spec<string | null>(
+			'MODEL_REGION',
+			oneOf(['global']),
+			null,
+			'default model_region sent upstream (the upstream accepts only "global")',
+			'model_region',
+		),
 	},
 	setup: ({ services, settings, config }) => {
 		const catalog = new ModelCatalog(

@@ -16,7 +16,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { Elysia, t } from 'elysia'
-import { AuthenticationError, NotFoundError, PermissionError, RateLimitError } from '../../core/errors.ts'
+import { AuthenticationError, BadRequestError, NotFoundError, PermissionError, RateLimitError } from '../../core/errors.ts'
 import type { Logger } from '../../core/log.ts'
 import { keyId, type PasswordCheck } from '../../core/secrets.ts'
 import type { Doc, Storage } from '../../core/storage.ts'
@@ -187,6 +187,9 @@ export class ClientKeys implements ApiAuthenticator {
 
 	/** A new client key; the full key is in the answer and nowhere else. */
 	async create(input: Omit<ClientPatch, 'enabled'> & { name: string }): Promise<{ key: string; record: ClientRecord }> {
+		// A key born expired is a mistake (seconds taken for milliseconds, a wrong year), not a wish.
+		if (input.expires_at !== undefined && input.expires_at !== null && input.expires_at * 1000 <= this.now())
+			throw new BadRequestError(`expires_at ${input.expires_at} (epoch seconds) is not in the future.`, 'expires_at', 'expires_at_in_past')
 		const key = generateClientKey()
 		this.deps.onSecret?.(key)
 		const record: ClientRecord = {
