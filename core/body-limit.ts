@@ -1,5 +1,5 @@
 /**
- * Request body limits (issue 10, defect 7). One limit, MAX_BODY_SIZE, for every route:
+ * Request body limits. One limit, MAX_BODY_SIZE, for every route:
  * - a `Content-Length` above it is refused before a byte of the body is read (global hook);
  * - a body without `Content-Length` (chunked) is counted while it streams and cut at the limit
  *   (`limitRequestBodies` wraps the server's fetch; the chat route reads its body with

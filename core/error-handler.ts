@@ -11,7 +11,7 @@ import { capText, PATH_MAX } from './log-fields.ts'
 import { requestIdOf } from './request-id.ts'
 
 export const errorHandler = (log: Logger, secrets?: SecretRegistry) => {
-	// Every client-facing message goes through the same scrubber as the log (issue 10, defect 12).
+	// Every client-facing message goes through the same scrubber as the log.
 	const scrub = secrets ? (text: string) => secrets.scrub(text) : undefined
 	const plugin = new Elysia({ name: 'error-handler' }).onError({ as: 'global' }, function renderError(context) {
 		const response = render(context)

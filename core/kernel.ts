@@ -196,7 +196,7 @@ export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
 		closers.push(() => watch.stop())
 
 		// Route on the path alone: Elysia's default fast path assumes a host of at least 4
-		// characters and cut `http://gw/v1/admin/keys` to `/admin/keys` (issue 10, defect 2).
+		// characters and cut `http://gw/v1/admin/keys` to `/admin/keys`.
 		// Our servers (core/main.ts, main.deno.ts) speak plain http, so the path starts after `http://`.
 		let app: AnyElysia = new Elysia({ name: 'amb2api', handler: { standardHostname: false } })
 			.use(requestIds())

@@ -1,5 +1,5 @@
 /**
- * A local stand-in for the AssemblyAI LLM Gateway (see /work/shared/upstream-api.md), so tests
+ * A local stand-in for the AssemblyAI LLM Gateway (see docs/upstream-api.md), so tests
  * never touch the network. A plain web-standard handler (Request → Response); `listen()` puts it
  * behind Bun.serve when a test needs a real socket (connection resets, client aborts).
  *

@@ -3,7 +3,7 @@
  * paths, methods) against the whole gateway. No answer may be a 5xx, memory stays bounded and
  * the process stays alive. Most go through `app.handle`; a slice goes through a real server
  * (Bun's HTTP parsing included). The generator is seeded: a failure names its seed and case.
- * Percent-malformed session cookies (`amb2api_session=%`, defect 10) are among the cookies.
+ * Percent-malformed session cookies (`amb2api_session=%`) are among the cookies.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { setPeerAddress } from '../core/client-address.ts'

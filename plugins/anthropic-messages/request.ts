@@ -2,7 +2,7 @@
  * Anthropic Messages request -> the pipeline's ChatRequest (OpenAI chat completions).
  *
  * Pure. Nothing the client sent is dropped silently: a block that cannot be expressed is a 400
- * naming the field (reference flaw B30). What is accepted and has no upstream equivalent
+ * naming the field. What is accepted and has no upstream equivalent
  * (`top_k`, `metadata`, `cache_control` ttl on blocks the gateway does not read) is documented in
  * the README.
  */
@@ -276,7 +276,7 @@ function applyToolChoice(choice: unknown, chat: ChatRequest, hasTools: boolean):
 	if (choice.disable_parallel_tool_use === true) chat.parallel_tool_calls = false
 }
 
-/** `thinking` -> the gateway's `reasoning` option (upstream-api.md §3): a token budget, or an effort. */
+/** `thinking` -> the gateway's `reasoning` option (docs/upstream-api.md §3): a token budget, or an effort. */
 function translateThinking(thinking: unknown, maxTokens: number): Record<string, unknown> | null {
 	if (thinking === undefined || thinking === null) return null
 	if (!isObject(thinking)) throw wrongType('thinking', 'a valid dictionary')

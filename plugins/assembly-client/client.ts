@@ -3,7 +3,7 @@
  * retry budget allows, each on a key leased from the pool, ending in an OpenAI completion, an
  * OpenAI SSE stream, or one catalogue error.
  *
- * One retry budget per client request, shared by every phase (reference flaw B19):
+ * One retry budget per client request, shared by every phase:
  * attempts = RETRY_429_MAX_RETRIES + 1 when RETRY_429_ENABLED, else 1.
  * - 429 / rate limit, auth failure, no access to the model: next key at once.
  * - 5xx / network: next key after RETRY_429_INTERVAL, nobody blamed.
@@ -100,13 +100,13 @@ export class AssemblyClient {
 			)
 		}
 		// No key at all: acquire's own check throws the 503 (and records it) before any upstream call.
-		const info = await this.deps.catalog.info(model)
-		// Native streaming only where the catalog lists `stream` (upstream-api.md §5.1); unknown models try it.
-		const native = wantsStream && (info?.supportedParameters ? info.supportedParameters.includes('stream') : true)
+		// A streamed request reaching the client streams natively: the chat core's pipeline already
+		// fake-streams the models the catalog does not list `stream` for (docs/upstream-api.md §5.1).
+		const native = wantsStream
 		const body = JSON.stringify(toGatewayBody(request, { model, stream: native, includeUsage, defaultModelRegion: this.options.modelRegion ?? undefined }))
 		this.deps.bodies?.request(requestId, request, body)
 		const attempts = this.options.retryEnabled ? this.options.maxRetries + 1 : 1
-		// Real time, like the timers: the whole request is bounded, not only each attempt (issue 10, defect 9).
+		// Real time, like the timers: the whole request is bounded, not only each attempt.
 		const deadline = Date.now() + (this.options.requestTimeoutMs ?? Infinity)
 		const tried = new Set<string>()
 		let lastError: GatewayError | null = null
@@ -131,7 +131,7 @@ export class AssemblyClient {
 					.catch((err) => (err instanceof KeysExhaustedError && !signal.aborted ? this.deps.pool.acquire(model, { signal }) : Promise.reject(err)))
 			} catch (err) {
 				if (signal.aborted) throw this.gone(finish)
-				// A key that timed out is not a rate limit: report the timeout, not a 429 (issue 10, defect 9).
+				// A key that timed out is not a rate limit: report the timeout, not a 429.
 				const error =
 					err instanceof KeysExhaustedError || (err instanceof RateLimitError && lastError instanceof UpstreamTimeoutError)
 						? (lastError ?? new UpstreamError('No upstream key could serve the request.'))

@@ -57,7 +57,7 @@ export const plugin = definePlugin({
 				fetch: services.upstreamFetch,
 				log: services.log,
 				now: services.now,
-				// Rate windows of models that left the catalog go (issue 10: bounded state).
+				// Rate windows of models that left the catalog go (bounded state).
 				onRefresh: (ids) =>
 					void services.pool.pruneModels(ids).catch((err) => services.log.warn({ err: String(err) }, 'could not prune rate windows of vanished models')),
 			},

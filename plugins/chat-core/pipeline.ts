@@ -136,7 +136,7 @@ export class ChatPipeline {
 
 	private async canStream(model: string): Promise<boolean> {
 		const info = await this.deps.catalog.info(model)
-		// Native streaming only where the catalog lists `stream` (upstream-api.md §5.1); unknown models try it.
+		// Native streaming only where the catalog lists `stream` (docs/upstream-api.md §5.1); unknown models try it.
 		return info?.supportedParameters ? info.supportedParameters.includes('stream') : true
 	}
 }

@@ -27,7 +27,7 @@ export interface WindowRecord extends Doc {
 	deniedUntil: number | null
 	/** While the limit is unknown, one request at a time probes it; others wait until it answers. */
 	probeUntil: number | null
-	/** The upstream answered without rate-limit headers: "no rate limit" (upstream-api.md §7). */
+	/** The upstream answered without rate-limit headers: "no rate limit" (docs/upstream-api.md §7). */
 	unlimited: boolean
 	reason: string | null
 	lastUsedAt: number | null
