@@ -13,7 +13,7 @@ import { GatewayError, NotFoundError, RateLimitError, UpstreamError, UpstreamTim
 import { isObject } from '../../core/json.ts'
 import type { Logger } from '../../core/log.ts'
 import { sleep } from '../../core/sleep.ts'
-import { onStreamClose } from '../../core/stream-close.ts'
+import { hookStream } from '../../core/stream-hooks.ts'
 import { classifyFailure, readUpstreamError, toClientError, type FailureClass } from './upstream-errors.ts'
 import { gatewayHeaders, toGatewayBody } from './request.ts'
 import { bodyErrorStatus, toChatCompletion } from './response.ts'
@@ -146,7 +146,7 @@ export class AssemblyClient {
 			if (outcome.result) {
 				let answer = this.deps.bodies ? this.deps.bodies.answer(requestId, outcome.result) : outcome.result
 				const opened = answer.kind === 'stream' ? this.deps.recorder?.streamOpened?.(model) : undefined
-				if (opened && answer.kind === 'stream') answer = { ...answer, body: onStreamClose(answer.body, opened) }
+				if (opened && answer.kind === 'stream') answer = { ...answer, body: hookStream(answer.body, { onClose: opened }) }
 				return { ...answer, masked: lease.masked, attempts: attempt }
 			}
 			lastError = outcome.error

@@ -7,6 +7,7 @@
  * request behind long streams. Pure: no services.
  */
 import { ServiceUnavailableError } from '../../core/errors.ts'
+import { hookStream } from '../../core/stream-hooks.ts'
 
 export class ConcurrencyLimit {
 	private active = 0
@@ -37,29 +38,5 @@ export class ConcurrencyLimit {
  * when `signal` aborts (a client that left may never pull again).
  */
 export function releaseWhenDone(body: ReadableStream<Uint8Array>, release: () => void, signal: AbortSignal): ReadableStream<Uint8Array> {
-	const reader = body.getReader()
-	const done = () => {
-		signal.removeEventListener('abort', done)
-		release()
-	}
-	if (signal.aborted) done()
-	else signal.addEventListener('abort', done, { once: true })
-	return new ReadableStream<Uint8Array>({
-		async pull(controller) {
-			try {
-				const next = await reader.read()
-				if (next.done) {
-					done()
-					controller.close()
-				} else controller.enqueue(next.value)
-			} catch (err) {
-				done()
-				controller.error(err)
-			}
-		},
-		cancel(reason) {
-			done()
-			return reader.cancel(reason)
-		},
-	})
+	return hookStream(body, { onClose: release, signal })
 }
