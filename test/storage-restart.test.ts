@@ -71,10 +71,11 @@ async function timed<T>(call: Promise<T>): Promise<T> {
 
 const cleanups: (() => Promise<void>)[] = []
 
+// Stopping a private PostgreSQL (a checkpoint) can take several seconds on a busy machine.
 afterAll(async () => {
 	for (const proc of [...started]) await stop(proc, 'SIGINT').catch(() => {})
 	for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {})
-})
+}, 60_000)
 
 describe.skipIf(!haveRedis)('restart: private redis-server', () => {
 	let port = 0
