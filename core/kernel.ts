@@ -198,10 +198,12 @@ export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
 		// Route on the path alone: Elysia's default fast path assumes a host of at least 4
 		// characters and cut `http://gw/v1/admin/keys` to `/admin/keys`.
 		// Our servers (core/main.ts, main.deno.ts) speak plain http, so the path starts after `http://`.
+		// Paths whose routes bound their own bodies (plugins name them in setup, before any request).
+		const ownBodyLimit = new Set<string>()
 		let app: AnyElysia = new Elysia({ name: 'amb2api', handler: { standardHostname: false } })
 			.use(requestIds())
 			.use(errorHandler(log, secrets))
-			.use(bodyLimit(config.limits.maxBodyBytes))
+			.use(bodyLimit(config.limits.maxBodyBytes, ownBodyLimit))
 			.use(requestLog(log, requests))
 		for (const plugin of plugins) {
 			const parts = await plugin.setup({ services: services as Services, settings: settingsOf.get(plugin.name) ?? {}, config, env, loaded })
@@ -211,6 +213,7 @@ export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
 				;(services as Record<string, unknown>)[name] = service
 			}
 			if (parts.close) closers.push(parts.close)
+			for (const path of parts.ownBodyLimit ?? []) ownBodyLimit.add(path)
 			if (parts.routes) app = app.use(parts.routes)
 		}
 
@@ -223,7 +226,7 @@ export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
 			await storage.close()
 			flush()
 		}
-		const serverFetch = limitRequestBodies(app.fetch as (request: Request) => Response | Promise<Response>, config.limits.maxBodyBytes)
+		const serverFetch = limitRequestBodies(app.fetch as (request: Request) => Response | Promise<Response>, config.limits.maxBodyBytes, ownBodyLimit)
 		return { app, fetch: serverFetch, config, storage, services, plugins: loaded, log, secrets, ring, close }
 	} catch (err) {
 		for (const closer of closers.reverse()) await closer()

@@ -26,6 +26,11 @@ export interface ChatCoreDeps {
 export class ChatCore {
 	constructor(private readonly deps: ChatCoreDeps) {}
 
+	/** MAX_CONCURRENT_REQUESTS, shared with every other route that holds an upstream request (transcriptions). */
+	get limit(): ConcurrencyLimit | undefined {
+		return this.deps.limit
+	}
+
 	/**
 	 * A dialect's JSON body: 413 past MAX_BODY_SIZE (chunked bodies counted while they stream),
 	 * 400 for bad JSON, 400 `nesting_too_deep` for any field nested deeper than the bound, so no

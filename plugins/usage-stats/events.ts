@@ -40,6 +40,8 @@ export interface RequestEvent {
 	failure: RequestFailure | null
 	usage: TokenUsage | null
 	attempts: number
+	/** Present on transcriptions only: seconds of audio (0 when it failed), their cost in micro-USD (null: the model has no price). */
+	audio?: { seconds: number; costMicroUsd: number | null }
 }
 
 export interface UsageRecorder {
