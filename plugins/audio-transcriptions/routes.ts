@@ -31,10 +31,11 @@ export interface TranscriptionRoutesDeps {
 
 export const transcriptionRoutes = (deps: TranscriptionRoutesDeps) =>
 	new Elysia({ name: 'audio-transcriptions' })
-		.resolve(async function authenticateCaller({ headers }) {
+		.resolve(async function authenticateCaller({ headers, request }) {
 			const token = bearerToken(headers.authorization)
 			if (!token) throw new AuthenticationError('Missing API key. Send "Authorization: Bearer <API password or client key>".', 'missing_api_key')
-			const principal = await deps.auth.authenticate(token)
+			// With the request: wrong tokens are throttled per address, as on every /v1 route.
+			const principal = await deps.auth.authenticate(token, request)
 			if (!principal) throw new AuthenticationError()
 			return { principal }
 		})
