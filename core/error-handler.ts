@@ -13,10 +13,12 @@ import { requestIdOf } from './request-id.ts'
 export const errorHandler = (log: Logger, secrets?: SecretRegistry) => {
 	// Every client-facing message goes through the same scrubber as the log.
 	const scrub = secrets ? (text: string) => secrets.scrub(text) : undefined
-	const plugin = new Elysia({ name: 'error-handler' }).onError({ as: 'global' }, function renderError(context) {
-		const response = render(context)
+	// Destructured on purpose: Elysia reads a hook's parameters to decide what each route must
+	// prepare, and a hook taking the whole context makes every route parse cookies, query and body.
+	const plugin = new Elysia({ name: 'error-handler' }).onError({ as: 'global' }, function renderError({ code, error, request, path, set }) {
+		const response = render({ code, error, request, path })
 		// The request's log line and metrics read the status from `set`: an unmatched route is a 404 there too.
-		context.set.status = response.status
+		set.status = response.status
 		return response
 	})
 	function render({ code, error, request, path }: { code: unknown; error: unknown; request: Request; path: string }): Response {
