@@ -9,8 +9,8 @@
 import type { Logger } from '../../core/log.ts'
 import { maskKey } from '../../core/secrets.ts'
 import type { Blocks } from './blocks.ts'
-import type { KeyList, KeyRecord, KeyStatus } from './key-list.ts'
-import { type KeyGate, type KeyPoolOptions, type Lease, type Outcome, iso } from './pool-types.ts'
+import type { KeyList } from './key-list.ts'
+import { type KeyGate, type KeyPoolOptions, type KeyRecord, type KeyStatus, type Lease, type Outcome, iso } from './pool-types.ts'
 import {
 	coolDown,
 	deny,

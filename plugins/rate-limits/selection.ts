@@ -5,9 +5,9 @@
  */
 import { NotFoundError, RateLimitError, ServiceUnavailableError } from '../../core/errors.ts'
 import type { Block, Blocks } from './blocks.ts'
-import type { KeyList, KeyRecord } from './key-list.ts'
+import type { KeyList } from './key-list.ts'
 import type { Learning } from './learning.ts'
-import { type AcquireOptions, type KeyGate, type KeyPoolOptions, KeysExhaustedError, type Lease } from './pool-types.ts'
+import { type AcquireOptions, type KeyGate, type KeyPoolOptions, type KeyRecord, KeysExhaustedError, type Lease } from './pool-types.ts'
 import { windowId } from './rate-window.ts'
 import { storageBusy, withinTime } from './storage-busy.ts'
 import type { WindowStore } from './window-store.ts'
