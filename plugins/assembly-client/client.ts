@@ -16,6 +16,7 @@ import { sleep } from '../../core/sleep.ts'
 import { onStreamClose } from '../../core/stream-close.ts'
 import { classifyFailure, readUpstreamError, toClientError, type FailureClass } from './upstream-errors.ts'
 import { gatewayHeaders, toGatewayBody } from './request.ts'
+import { applyPromptCache, type PromptCacheOptions } from './prompt-cache.ts'
 import { bodyErrorStatus, toChatCompletion } from './response.ts'
 import type { Usage } from '../chat-core/chat-completion.ts'
 import { completionToStream, translateStream } from './stream.ts'
@@ -35,6 +36,8 @@ export interface AssemblyClientOptions {
 	modelRegion: string | null
 	/** One client request's total time until its answer starts, every attempt and pause included (REQUEST_TIMEOUT). */
 	requestTimeoutMs?: number
+	/** Automatic prompt-cache markers (prompt-cache.ts); absent = off. */
+	promptCache?: PromptCacheOptions
 }
 
 export interface AssemblyClientDeps {
@@ -103,7 +106,9 @@ export class AssemblyClient {
 		const info = await this.deps.catalog.info(model)
 		// Native streaming only where the catalog lists `stream` (upstream-api.md §5.1); unknown models try it.
 		const native = wantsStream && (info?.supportedParameters ? info.supportedParameters.includes('stream') : true)
-		const body = JSON.stringify(toGatewayBody(request, { model, stream: native, includeUsage, defaultModelRegion: this.options.modelRegion ?? undefined }))
+		const gatewayBody = toGatewayBody(request, { model, stream: native, includeUsage, defaultModelRegion: this.options.modelRegion ?? undefined })
+		applyPromptCache(gatewayBody, this.options.promptCache ?? { mode: 'off', ttl: '5m' })
+		const body = JSON.stringify(gatewayBody)
 		this.deps.bodies?.request(requestId, request, body)
 		const attempts = this.options.retryEnabled ? this.options.maxRetries + 1 : 1
 		// Real time, like the timers: the whole request is bounded, not only each attempt (issue 10, defect 9).

@@ -1,10 +1,11 @@
 /** The upstream: AssemblyAI's chat completions with retries over the key pool, and its model catalog. */
-import { bool, int, seconds, spec, str, url } from '../../core/config.ts'
+import { bool, ConfigError, int, type Parser, seconds, spec, str, url } from '../../core/config.ts'
 import { definePlugin } from '../../core/plugin.ts'
 import { AssemblyClient } from './client.ts'
 import { KeyTester } from './key-test.ts'
 import { DebugBodies } from './debug-bodies.ts'
 import { ModelCatalog } from './model-catalog.ts'
+import type { PromptCacheMode, PromptCacheTtl } from './prompt-cache.ts'
 import { fanOut } from '../usage-stats/events.ts'
 
 declare module '../../core/plugin.ts' {
@@ -22,6 +23,14 @@ const DEFAULT_ENDPOINT = 'https://llm-gateway.assemblyai.com/v1/chat/completions
 export function deriveModelsUrl(endpoint: string): string {
 	return endpoint.replace(/\/chat\/completions\/?$/, '/models')
 }
+
+const oneOf =
+	<T extends string>(...values: T[]): Parser<T> =>
+	(raw, name) => {
+		const value = raw.trim().toLowerCase()
+		if ((values as string[]).includes(value)) return value as T
+		throw new ConfigError(`${name}=${JSON.stringify(raw)}: must be ${values.join(' or ')}`)
+	}
 
 export const plugin = definePlugin({
 	name: 'assembly-client',
@@ -43,6 +52,14 @@ export const plugin = definePlugin({
 		retryInterval: spec('RETRY_429_INTERVAL', seconds(0, 600), 1, 'seconds between attempts after a 5xx or network error', 'retry_429_interval'),
 		modelsCacheTtl: spec('MODELS_CACHE_TTL', seconds(0, 86_400), 600, 'seconds the upstream model catalog is cached', 'models_cache_ttl'),
 		modelRegion: spec<string | null>('MODEL_REGION', str, null, 'default model_region sent upstream', 'model_region'),
+		promptCacheMode: spec<PromptCacheMode>(
+			'PROMPT_CACHE_MODE',
+			oneOf('conservative', 'off'),
+			'conservative',
+			'conservative: Claude requests without cache_control get an ephemeral marker on their leading system messages, OpenAI-family requests without prompt_cache_key get one from a hash of their stable prefix; off: none',
+			'prompt_cache_mode',
+		),
+		promptCacheTtl: spec<PromptCacheTtl>('PROMPT_CACHE_TTL', oneOf('5m', '1h'), '5m', 'TTL of the automatic Claude cache marker', 'prompt_cache_ttl'),
 	},
 	setup: ({ services, settings, config }) => {
 		const catalog = new ModelCatalog(
@@ -64,6 +81,7 @@ export const plugin = definePlugin({
 			retryIntervalMs: settings.retryInterval * 1000,
 			modelRegion: settings.modelRegion,
 			requestTimeoutMs: config.limits.requestTimeoutMs,
+			promptCache: { mode: settings.promptCacheMode, ttl: settings.promptCacheTtl },
 		}
 		const assembly = new AssemblyClient(
 			{
@@ -85,6 +103,7 @@ export const plugin = definePlugin({
 				maxRetries: settings.maxRetries,
 				retryIntervalMs: settings.retryInterval * 1000,
 				modelRegion: settings.modelRegion,
+				promptCache: { mode: settings.promptCacheMode, ttl: settings.promptCacheTtl },
 			}),
 		)
 		const keyTester = new KeyTester({
