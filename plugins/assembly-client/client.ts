@@ -107,7 +107,7 @@ export class AssemblyClient {
 		// Native streaming only where the catalog lists `stream` (upstream-api.md §5.1); unknown models try it.
 		const native = wantsStream && (info?.supportedParameters ? info.supportedParameters.includes('stream') : true)
 		const gatewayBody = toGatewayBody(request, { model, stream: native, includeUsage, defaultModelRegion: this.options.modelRegion ?? undefined })
-		applyPromptCache(gatewayBody, this.options.promptCache ?? { mode: 'off', ttl: '5m' })
+		const { affinity } = applyPromptCache(gatewayBody, this.options.promptCache ?? { mode: 'off', ttl: '5m' })
 		const body = JSON.stringify(gatewayBody)
 		this.deps.bodies?.request(requestId, request, body)
 		const attempts = this.options.retryEnabled ? this.options.maxRetries + 1 : 1
@@ -132,8 +132,8 @@ export class AssemblyClient {
 				// Prefer keys this request has not tried; when all were tried, the pool's own state
 				// (cooldowns, bans, windows) decides whether one may serve again.
 				lease = await this.deps.pool
-					.acquire(model, { exclude: tried, signal })
-					.catch((err) => (err instanceof KeysExhaustedError && !signal.aborted ? this.deps.pool.acquire(model, { signal }) : Promise.reject(err)))
+					.acquire(model, { exclude: tried, signal, affinity })
+					.catch((err) => (err instanceof KeysExhaustedError && !signal.aborted ? this.deps.pool.acquire(model, { signal, affinity }) : Promise.reject(err)))
 			} catch (err) {
 				if (signal.aborted) throw this.gone(finish)
 				// A key that timed out is not a rate limit: report the timeout, not a 429 (issue 10, defect 9).
@@ -152,7 +152,7 @@ export class AssemblyClient {
 				let answer = this.deps.bodies ? this.deps.bodies.answer(requestId, outcome.result) : outcome.result
 				const opened = answer.kind === 'stream' ? this.deps.recorder?.streamOpened?.(model) : undefined
 				if (opened && answer.kind === 'stream') answer = { ...answer, body: onStreamClose(answer.body, opened) }
-				return { ...answer, masked: lease.masked, attempts: attempt }
+				return { ...answer, masked: lease.masked, attempts: attempt, keyChoice: lease.choice }
 			}
 			lastError = outcome.error
 			lastFailure = outcome.failure

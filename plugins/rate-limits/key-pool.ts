@@ -19,7 +19,7 @@ import type { AcquireOptions, KeyGate, KeyPoolOptions, KeyReport, KeyStatus, Lea
 import { assertServable, Selection } from './selection.ts'
 import { WindowStore } from './window-store.ts'
 
-export type { AcquireOptions, KeyGate, KeyPoolOptions, KeyRecord, KeyReport, KeyStatus, Lease, Outcome, StoredKeyRecord } from './pool-types.ts'
+export type { AcquireOptions, KeyChoice, KeyGate, KeyPoolOptions, KeyRecord, KeyReport, KeyStatus, Lease, Outcome, StoredKeyRecord } from './pool-types.ts'
 export { KeysExhaustedError } from './pool-types.ts'
 
 export interface KeyPoolDeps {

@@ -53,6 +53,10 @@ export interface KeyPoolOptions {
 	leaseMax?: number
 	/** How long leased slots are held before the unused ones go back. @default 1000 */
 	leaseMs?: number
+	/** Requests with an affinity key (stable prompt prefix) prefer the key rendezvous hashing ranks first. @default true */
+	affinity?: boolean
+	/** Order for requests without an affinity key. @default 'round_robin' */
+	selection?: 'round_robin' | 'fill_first' | 'random'
 }
 
 /**
@@ -75,8 +79,16 @@ export type Outcome =
 	| { kind: 'client'; headers: Headers }
 	| { kind: 'aborted' }
 
+/**
+ * Why a request's key was chosen: `affinity` (the key its prompt prefix ranks first),
+ * `rotation` (KEY_SELECTION, no stable prefix), `fallback` (the preferred key had no headroom,
+ * was banned, cooling, out of quota, or already tried by this request).
+ */
+export type KeyChoice = 'affinity' | 'rotation' | 'fallback'
+
 export interface Lease {
 	readonly keyId: string
+	readonly choice: KeyChoice
 	readonly key: string
 	readonly masked: string
 	readonly model: string
@@ -89,6 +101,8 @@ export interface AcquireOptions {
 	/** Keys already tried by this request. */
 	exclude?: ReadonlySet<string>
 	signal?: AbortSignal
+	/** Requests with the same affinity key prefer the same key (a prompt-prefix hash); null/absent: rotation. */
+	affinity?: string | null
 }
 
 /** Thrown by acquire when every key was already tried by this request. */
