@@ -59,8 +59,9 @@ const fail = (name: string, raw: string, expected: string, secret = false): neve
 export const oneOf =
 	<T extends string>(values: readonly T[]): Parser<T> =>
 	(raw, name) => {
-		const trimmed = raw.trim()
-		return (values as readonly string[]).includes(trimmed) ? (trimmed as T) : fail(name, raw, `must be ${values.map((v) => JSON.stringify(v)).join(' or ')}`)
+		// Case-insensitive: the values are lower case, OFF and Global are what people type.
+		const value = raw.trim().toLowerCase()
+		return (values as readonly string[]).includes(value) ? (value as T) : fail(name, raw, `must be ${values.map((v) => JSON.stringify(v)).join(' or ')}`)
 	}
 
 export const str: Parser<string> = (raw) => raw.trim()

@@ -16,6 +16,7 @@ import { sleep } from '../../core/sleep.ts'
 import { hookStream } from '../../core/stream-hooks.ts'
 import { classifyFailure, readUpstreamError, toClientError, type FailureClass } from './upstream-errors.ts'
 import { gatewayHeaders, toGatewayBody } from './request.ts'
+import { applyPromptCache, type PromptCacheOptions } from './prompt-cache.ts'
 import { bodyErrorStatus, toChatCompletion } from './response.ts'
 import type { Usage } from '../chat-core/chat-completion.ts'
 import { completionToStream, translateStream } from './stream.ts'
@@ -35,6 +36,8 @@ export interface AssemblyClientOptions {
 	modelRegion: string | null
 	/** One client request's total time until its answer starts, every attempt and pause included (REQUEST_TIMEOUT). */
 	requestTimeoutMs?: number
+	/** Automatic prompt-cache markers (prompt-cache.ts); absent = off. */
+	promptCache?: PromptCacheOptions
 }
 
 export interface AssemblyClientDeps {
@@ -103,7 +106,9 @@ export class AssemblyClient {
 		// A streamed request reaching the client streams natively: the chat core's pipeline already
 		// fake-streams the models the catalog does not list `stream` for (docs/upstream-api.md §5.1).
 		const native = wantsStream
-		const body = JSON.stringify(toGatewayBody(request, { model, stream: native, includeUsage, defaultModelRegion: this.options.modelRegion ?? undefined }))
+		const gatewayBody = toGatewayBody(request, { model, stream: native, includeUsage, defaultModelRegion: this.options.modelRegion ?? undefined })
+		const { affinity } = applyPromptCache(gatewayBody, this.options.promptCache ?? { mode: 'off', ttl: '5m' })
+		const body = JSON.stringify(gatewayBody)
 		this.deps.bodies?.request(requestId, request, body)
 		const attempts = this.options.retryEnabled ? this.options.maxRetries + 1 : 1
 		// Real time, like the timers: the whole request is bounded, not only each attempt.
@@ -127,8 +132,8 @@ export class AssemblyClient {
 				// Prefer keys this request has not tried; when all were tried, the pool's own state
 				// (cooldowns, bans, windows) decides whether one may serve again.
 				lease = await this.deps.pool
-					.acquire(model, { exclude: tried, signal })
-					.catch((err) => (err instanceof KeysExhaustedError && !signal.aborted ? this.deps.pool.acquire(model, { signal }) : Promise.reject(err)))
+					.acquire(model, { exclude: tried, signal, affinity })
+					.catch((err) => (err instanceof KeysExhaustedError && !signal.aborted ? this.deps.pool.acquire(model, { signal, affinity }) : Promise.reject(err)))
 			} catch (err) {
 				if (signal.aborted) throw this.gone(finish)
 				// A key that timed out is not a rate limit: report the timeout, not a 429.
@@ -147,7 +152,7 @@ export class AssemblyClient {
 				let answer = this.deps.bodies ? this.deps.bodies.answer(requestId, outcome.result) : outcome.result
 				const opened = answer.kind === 'stream' ? this.deps.recorder?.streamOpened?.(model) : undefined
 				if (opened && answer.kind === 'stream') answer = { ...answer, body: hookStream(answer.body, { onClose: opened }) }
-				return { ...answer, masked: lease.masked, attempts: attempt }
+				return { ...answer, masked: lease.masked, attempts: attempt, keyChoice: lease.choice }
 			}
 			lastError = outcome.error
 			lastFailure = outcome.failure

@@ -5,6 +5,7 @@ import { AssemblyClient } from './client.ts'
 import { KeyTester } from './key-test.ts'
 import { DebugBodies } from './debug-bodies.ts'
 import { ModelCatalog } from './model-catalog.ts'
+import type { PromptCacheMode, PromptCacheTtl } from './prompt-cache.ts'
 import { fanOut } from '../usage-stats/events.ts'
 
 declare module '../../core/plugin.ts' {
@@ -50,6 +51,14 @@ export const plugin = definePlugin({
 			'default model_region sent upstream (the upstream accepts only "global")',
 			'model_region',
 		),
+		promptCacheMode: spec<PromptCacheMode>(
+			'PROMPT_CACHE_MODE',
+			oneOf(['conservative', 'off']),
+			'conservative',
+			'conservative: Claude requests without cache_control get an ephemeral marker on their leading system messages, OpenAI-family requests without prompt_cache_key get one from a hash of their stable prefix; off: none',
+			'prompt_cache_mode',
+		),
+		promptCacheTtl: spec<PromptCacheTtl>('PROMPT_CACHE_TTL', oneOf(['5m', '1h']), '5m', 'TTL of the automatic Claude cache marker', 'prompt_cache_ttl'),
 	},
 	setup: ({ services, settings, config }) => {
 		const catalog = new ModelCatalog(
@@ -71,6 +80,7 @@ export const plugin = definePlugin({
 			retryIntervalMs: settings.retryInterval * 1000,
 			modelRegion: settings.modelRegion,
 			requestTimeoutMs: config.limits.requestTimeoutMs,
+			promptCache: { mode: settings.promptCacheMode, ttl: settings.promptCacheTtl },
 		}
 		const assembly = new AssemblyClient(
 			{
@@ -92,6 +102,7 @@ export const plugin = definePlugin({
 				maxRetries: settings.maxRetries,
 				retryIntervalMs: settings.retryInterval * 1000,
 				modelRegion: settings.modelRegion,
+				promptCache: { mode: settings.promptCacheMode, ttl: settings.promptCacheTtl },
 			}),
 		)
 		const keyTester = new KeyTester({

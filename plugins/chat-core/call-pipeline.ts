@@ -58,7 +58,7 @@ export async function callPipeline(
 		if (admission && !(err instanceof GatewayError && err.status < 429)) await admission.release()
 		throw err
 	}
-	annotate(request, { key: result.masked, attempts: result.attempts, ...modeNotes(result.modes) })
+	annotate(request, { key: result.masked, key_choice: result.keyChoice, attempts: result.attempts, ...modeNotes(result.modes) })
 	if (result.kind === 'stream' && release) return { ...result, body: releaseWhenDone(result.body, release, request.signal) }
 	release?.()
 	return result

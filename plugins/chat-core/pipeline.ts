@@ -63,7 +63,7 @@ export class ChatPipeline {
 		const modes = await this.choose(call.request)
 		const request: ChatRequest = modes.model === call.request.model ? call.request : { ...call.request, model: modes.model }
 		const includeUsage = request.stream === true && request.stream_options?.include_usage === true
-		const seen = { masked: '', attempts: 0 }
+		const seen: { masked: string; attempts: number; keyChoice?: ChatResult['keyChoice'] } = { masked: '', attempts: 0 }
 		const upstream: ChatCall = {
 			signal: call.signal,
 			request,
@@ -73,10 +73,17 @@ export class ChatPipeline {
 		const once = async (req: ChatRequest): Promise<CallResult> => {
 			const result = await this.deps.client.chat({ ...upstream, request: req })
 			seen.masked = result.masked
+			seen.keyChoice = result.keyChoice
 			seen.attempts += result.attempts
 			return result
 		}
-		const done = (answer: CallResult): ChatResult & { modes: ModeChoice } => ({ ...answer, masked: seen.masked, attempts: seen.attempts, modes })
+		const done = (answer: CallResult): ChatResult & { modes: ModeChoice } => ({
+			...answer,
+			masked: seen.masked,
+			attempts: seen.attempts,
+			keyChoice: seen.keyChoice,
+			modes,
+		})
 
 		if (modes.stream === 'none') {
 			if (!modes.antiTruncation) return done(await once(request))

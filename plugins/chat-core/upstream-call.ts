@@ -19,7 +19,8 @@ export interface ChatCall {
 /** `upstreamRequestId`: the upstream's `request_id` of a JSON answer (streams carry none). */
 export type Answer = { kind: 'json'; completion: ChatCompletion; upstreamRequestId?: string } | { kind: 'stream'; body: ReadableStream<Uint8Array> }
 
-export type ChatResult = Answer & { masked: string; attempts: number }
+/** `keyChoice`: why the key that served was chosen (affinity, rotation or fallback), for the request log. */
+export type ChatResult = Answer & { masked: string; attempts: number; keyChoice?: 'affinity' | 'rotation' | 'fallback' }
 
 /** The upstream as the pipeline uses it. */
 export interface UpstreamChat {

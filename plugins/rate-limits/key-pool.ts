@@ -8,18 +8,31 @@
  * - learning.ts: learning from outcomes (lease.settle);
  * - operator-actions.ts: add/remove keys, enable/disable/ban, the report.
  */
+import type { Logger } from '../../core/log.ts'
+import type { Storage } from '../../core/storage.ts'
 import { Blocks } from './blocks.ts'
-import { KeyList, type KeyStatus } from './key-list.ts'
-import type { StoredKeyRecord } from './key-records.ts'
+import { KeyList } from './key-list.ts'
+import type { KeyRecords } from './key-records.ts'
 import { Learning } from './learning.ts'
 import { OperatorActions } from './operator-actions.ts'
-import type { AcquireOptions, KeyGate, KeyPoolDeps, KeyPoolOptions, KeyReport, Lease } from './pool-types.ts'
+import type { AcquireOptions, KeyGate, KeyPoolOptions, KeyReport, KeyStatus, Lease, StoredKeyRecord } from './pool-types.ts'
 import { Selection } from './selection.ts'
 import { WindowStore } from './window-store.ts'
 
-export type { KeyRecord, KeyStatus } from './key-list.ts'
-export type { AcquireOptions, KeyGate, KeyPoolDeps, KeyPoolOptions, KeyReport, Lease, Outcome } from './pool-types.ts'
+export type { AcquireOptions, KeyChoice, KeyGate, KeyPoolOptions, KeyRecord, KeyReport, KeyStatus, Lease, Outcome, StoredKeyRecord } from './pool-types.ts'
 export { KeysExhaustedError } from './pool-types.ts'
+
+export interface KeyPoolDeps {
+	storage: Storage
+	log: Logger
+	/** Daily quotas; absent = none. */
+	gate?: KeyGate
+	now?: () => number
+	/** Called for every key the pool learns, so the logger can scrub it. */
+	onSecret?: (key: string) => void
+	/** How key records are stored: admin keys sealed, env keys as id and state only (key-records.ts). */
+	records: KeyRecords
+}
 
 export class KeyPool {
 	private readonly keys: KeyList

@@ -9,8 +9,8 @@
 import type { Logger } from '../../core/log.ts'
 import { maskKey } from '../../core/secrets.ts'
 import type { Blocks } from './blocks.ts'
-import type { KeyList, KeyRecord, KeyStatus } from './key-list.ts'
-import { type KeyGate, type KeyPoolOptions, type Lease, type Outcome, iso } from './pool-types.ts'
+import type { KeyList } from './key-list.ts'
+import { type KeyChoice, type KeyGate, type KeyPoolOptions, type KeyRecord, type KeyStatus, type Lease, type Outcome, iso } from './pool-types.ts'
 import {
 	coolDown,
 	deny,
@@ -40,10 +40,11 @@ export class Learning {
 	constructor(private readonly deps: LearningDeps) {}
 
 	/** The handle a request holds while its attempt runs; settling it teaches the pool. */
-	lease(record: KeyRecord, model: string, probe: boolean, gate: KeyGate | undefined): Lease {
+	lease(record: KeyRecord, model: string, probe: boolean, gate: KeyGate | undefined, choice: KeyChoice): Lease {
 		let settled = false
 		return {
 			keyId: record.id,
+			choice,
 			key: record.key,
 			masked: maskKey(record.key),
 			model,

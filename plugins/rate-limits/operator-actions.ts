@@ -1,9 +1,8 @@
 /** What an operator does to the pool: add and remove keys, enable/disable/ban, and the report. */
 import { maskKey } from '../../core/secrets.ts'
 import type { Blocks } from './blocks.ts'
-import type { KeyList, KeyStatus } from './key-list.ts'
-import type { StoredKeyRecord } from './key-records.ts'
-import { type KeyReport, iso } from './pool-types.ts'
+import type { KeyList } from './key-list.ts'
+import { type KeyReport, type KeyStatus, iso, type StoredKeyRecord } from './pool-types.ts'
 import type { WindowStore } from './window-store.ts'
 
 export interface OperatorDeps {

@@ -1,8 +1,36 @@
-/** The key pool's public types: options, the daily-quota gate, outcomes, leases and reports. */
-import type { Logger } from '../../core/log.ts'
-import type { Storage } from '../../core/storage.ts'
-import type { KeyStatus } from './key-list.ts'
-import type { KeyRecords } from './key-records.ts'
+/**
+ * The key pool's types: key records, options, the daily-quota gate, outcomes, leases and reports.
+ * A leaf: it imports nothing from this folder, so every file here can use it without a cycle.
+ */
+import type { Doc } from '../../core/storage.ts'
+
+export type KeyStatus = 'active' | 'disabled' | 'banned'
+
+export interface KeyRecord extends Doc {
+	key: string
+	source: 'env' | 'admin'
+	status: KeyStatus
+	/** Why the key is disabled or banned, or why it cools down. */
+	reason: string | null
+	changedAt: number | null
+	addedAt: number
+	/** Key-level cooldown (auth failure without auto-ban): all models. */
+	cooldownUntil: number | null
+}
+
+/** A key record as stored: its state, and for admin keys the sealed key (key-records.ts). */
+export interface StoredKeyRecord extends Doc {
+	source: KeyRecord['source']
+	status: KeyRecord['status']
+	reason: string | null
+	changedAt: number | null
+	addedAt: number
+	cooldownUntil: number | null
+	/** Admin keys: the key, sealed with the record id as additional data. */
+	sealed?: string
+	/** Only in records written by earlier versions (plain text); `upgrade` removes it. */
+	key?: string
+}
 
 export interface KeyPoolOptions {
 	/** Consecutive requests a key serves before round robin moves on. @default 100 */
@@ -25,6 +53,10 @@ export interface KeyPoolOptions {
 	leaseMax?: number
 	/** How long leased slots are held before the unused ones go back. @default 1000 */
 	leaseMs?: number
+	/** Requests with an affinity key (stable prompt prefix) prefer the key rendezvous hashing ranks first. @default true */
+	affinity?: boolean
+	/** Order for requests without an affinity key. @default 'round_robin' */
+	selection?: 'round_robin' | 'fill_first' | 'random'
 }
 
 /**
@@ -34,18 +66,6 @@ export interface KeyPoolOptions {
 export interface KeyGate {
 	reserve(keyId: string, model: string): Promise<{ granted: true } | { granted: false; until: number; reason: string }>
 	release(keyId: string, model: string): Promise<void>
-}
-
-export interface KeyPoolDeps {
-	storage: Storage
-	log: Logger
-	/** Daily quotas; absent = none. */
-	gate?: KeyGate
-	now?: () => number
-	/** Called for every key the pool learns, so the logger can scrub it. */
-	onSecret?: (key: string) => void
-	/** How key records are stored: admin keys sealed, env keys as id and state only (key-records.ts). */
-	records: KeyRecords
 }
 
 /** What an upstream attempt ended with, as the pool needs to know it. */
@@ -59,8 +79,16 @@ export type Outcome =
 	| { kind: 'client'; headers: Headers }
 	| { kind: 'aborted' }
 
+/**
+ * Why a request's key was chosen: `affinity` (the key its prompt prefix ranks first),
+ * `rotation` (KEY_SELECTION, no stable prefix), `fallback` (the preferred key had no headroom,
+ * was banned, cooling, out of quota, or already tried by this request).
+ */
+export type KeyChoice = 'affinity' | 'rotation' | 'fallback'
+
 export interface Lease {
 	readonly keyId: string
+	readonly choice: KeyChoice
 	readonly key: string
 	readonly masked: string
 	readonly model: string
@@ -73,6 +101,8 @@ export interface AcquireOptions {
 	/** Keys already tried by this request. */
 	exclude?: ReadonlySet<string>
 	signal?: AbortSignal
+	/** Requests with the same affinity key prefer the same key (a prompt-prefix hash); null/absent: rotation. */
+	affinity?: string | null
 }
 
 /** Thrown by acquire when every key was already tried by this request. */

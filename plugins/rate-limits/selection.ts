@@ -5,9 +5,10 @@
  */
 import { NotFoundError, RateLimitError, ServiceUnavailableError } from '../../core/errors.ts'
 import type { Block, Blocks } from './blocks.ts'
-import type { KeyList, KeyRecord } from './key-list.ts'
+import type { KeyList } from './key-list.ts'
 import type { Learning } from './learning.ts'
-import { type AcquireOptions, type KeyGate, type KeyPoolOptions, KeysExhaustedError, type Lease } from './pool-types.ts'
+import { rankByAffinity, Rotation } from './key-ranking.ts'
+import { type AcquireOptions, type KeyChoice, type KeyGate, type KeyPoolOptions, type KeyRecord, KeysExhaustedError, type Lease } from './pool-types.ts'
 import { windowId } from './rate-window.ts'
 import { storageBusy, withinTime } from './storage-busy.ts'
 import type { WindowStore } from './window-store.ts'
@@ -38,10 +39,14 @@ export function assertServable(keys: readonly KeyRecord[]): void {
 
 export class Selection {
 	/** Rotation cursor (per instance: headroom itself is shared and atomic). */
-	private current = 0
-	private callsOnCurrent = 0
+	private readonly rotation: Rotation
 
-	constructor(private readonly deps: SelectionDeps) {}
+	constructor(private readonly deps: SelectionDeps) {
+		this.rotation = new Rotation(
+			() => deps.options.selection ?? 'round_robin',
+			() => deps.options.callsPerRotation,
+		)
+	}
 
 	/**
 	 * A key with headroom for `model`, reserved. Waits for a reset at most `maxWaitMs` away (and
@@ -72,7 +77,11 @@ export class Selection {
 				blocks.set(wid, block)
 				note(block)
 			}
-			for (const [position, record] of this.rotationOrder(keys, candidates)) {
+			const affinity = this.deps.options.affinity !== false && options.affinity ? options.affinity : null
+			// The key the prefix prefers in the whole pool (disabled and banned keys too): any other that serves is a fallback.
+			const preferred = affinity === null ? null : (rankByAffinity(affinity, keys)[0]?.id ?? null)
+			const order = affinity === null ? this.rotationOrder(keys, candidates) : rankByAffinity(affinity, candidates).map((k): [number, KeyRecord] => [-1, k])
+			for (const [position, record] of order) {
 				if (record.cooldownUntil !== null && record.cooldownUntil > now) {
 					note({ until: record.cooldownUntil, why: 'window', reason: null })
 					continue
@@ -94,8 +103,9 @@ export class Selection {
 						continue
 					}
 					blocks.delete(wid)
-					this.advance(position)
-					return this.deps.learning.lease(record, model, result.probe, gate)
+					if (position >= 0) this.rotation.served(position)
+					const choice: KeyChoice = preferred === null ? 'rotation' : record.id === preferred ? 'affinity' : 'fallback'
+					return this.deps.learning.lease(record, model, result.probe, gate, choice)
 				}
 				if (result.why === 'probing') {
 					probing = true
@@ -136,28 +146,14 @@ export class Selection {
 		}
 	}
 
-	/** Candidates in rotation order, starting at the current key unless it served its share. */
+	/** Candidates in KEY_SELECTION order, with their positions in the whole list. */
 	private rotationOrder(all: KeyRecord[], candidates: KeyRecord[]): [number, KeyRecord][] {
 		const allowed = new Set(candidates.map((k) => k.id))
-		if (this.callsOnCurrent >= this.deps.options.callsPerRotation) {
-			this.current = (this.current + 1) % all.length
-			this.callsOnCurrent = 0
-		}
-		const start = this.current % all.length
 		const order: [number, KeyRecord][] = []
-		for (let i = 0; i < all.length; i++) {
-			const position = (start + i) % all.length
+		for (const position of this.rotation.order(all.length)) {
 			const record = all[position]
 			if (record !== undefined && allowed.has(record.id)) order.push([position, record])
 		}
 		return order
-	}
-
-	private advance(position: number): void {
-		if (position === this.current) this.callsOnCurrent++
-		else {
-			this.current = position
-			this.callsOnCurrent = 1
-		}
 	}
 }

@@ -54,16 +54,23 @@ describe('POST /v1/messages, not streamed', () => {
 
 	test('system blocks with cache_control: cache reads are reported apart from input tokens', async () => {
 		const { h, client } = await setup()
-		const message = await client.messages.create({
-			model: MODEL,
-			max_tokens: 200,
-			system: [{ type: 'text', text: 'You are a terse assistant who answers in one line.', cache_control: { type: 'ephemeral' } }],
-			messages: [{ role: 'user', content: 'hi' }],
-		})
+		// Over Sonnet 4.6's cacheable minimum, twice: the second request reads what the first wrote.
+		const ask = () =>
+			client.messages.create({
+				model: MODEL,
+				max_tokens: 200,
+				system: [
+					{ type: 'text', text: `You are a terse assistant who answers in one line. ${'Keep it short. '.repeat(700)}`, cache_control: { type: 'ephemeral' } },
+				],
+				messages: [{ role: 'user', content: 'hi' }],
+			})
+		await ask()
+		const message = await ask()
 		const sent = lastUpstreamBody(h)
 		expect(sent.messages[0].role).toBe('system')
 		expect(sent.messages[0].content).toContain('terse assistant')
-		const usage = fakeUsage(sent, 'Echo: hi')
+		const record = h.fake.requests.filter((r) => r.path === '/v1/chat/completions').at(-1)!
+		const usage = fakeUsage(sent, 'Echo: hi', record.cache)
 		expect(usage.prompt_tokens_details.cached_tokens).toBeGreaterThan(0)
 		expect(message.usage.cache_read_input_tokens).toBe(usage.prompt_tokens_details.cached_tokens)
 		expect(message.usage.input_tokens).toBe(usage.prompt_tokens - usage.prompt_tokens_details.cached_tokens)

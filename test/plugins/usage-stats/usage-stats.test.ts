@@ -51,7 +51,7 @@ describe('usage statistics', () => {
 				const counts = expected.counts(id(rec.key), rec.model!)
 				counts.attempts++
 				if (rec.status === 200) {
-					const u = fakeUsage(rec.body, fakeAnswer(rec.body).output)
+					const u = fakeUsage(rec.body, fakeAnswer(rec.body).output, rec.cache)
 					counts.prompt_tokens += u.prompt_tokens
 					counts.completion_tokens += u.completion_tokens
 					counts.cached_tokens += u.prompt_tokens_details.cached_tokens
@@ -92,9 +92,11 @@ describe('usage statistics', () => {
 
 		expect(await send({ model: 'claude-sonnet-4-6', messages: msg('hello there, how are you') }, 'successes', lastKey)).toBe(200)
 		expect(await send({ model: 'gpt-5', messages: msg('one two three four five six seven') }, 'successes', lastKey)).toBe(200)
-		expect(
-			await send({ model: 'claude-sonnet-4-6', messages: msg('cached long prompt '.repeat(20)), cache_control: { type: 'ephemeral' } }, 'successes', lastKey),
-		).toBe(200)
+		// A prompt over Sonnet 4.6's cacheable minimum, twice: written to the key's cache, then read (the same key by cache affinity).
+		const cached = [{ role: 'system', content: 'cached long prompt '.repeat(500) }, ...msg('and a question')]
+		for (let i = 0; i < 2; i++) {
+			expect(await send({ model: 'claude-sonnet-4-6', messages: cached, cache_control: { type: 'ephemeral' } }, 'successes', lastKey)).toBe(200)
+		}
 		// Streams: with and without the client's usage chunk; gpt-oss-120b cannot stream upstream (a local stream of the JSON answer).
 		expect(
 			await send(
@@ -142,14 +144,14 @@ describe('usage statistics', () => {
 		).toEqual([429, 200])
 		expect(chats().at(-2)!.key).not.toBe(chats().at(-1)!.key)
 
-		expect(visibleUsage).toHaveLength(7)
+		expect(visibleUsage).toHaveLength(8)
 
 		const report = await usage()
 		expect(report.day).toBe('2026-11-26')
 		expect(report.starts_at).toBe('2026-11-26T07:00:00.000Z')
 		const totals = expected.totals()
 		expect(report.totals).toEqual(totals)
-		expect(totals.requests).toBe(11)
+		expect(totals.requests).toBe(12)
 		expect(totals.attempts).toBe(chats().length)
 		expect(totals.cached_tokens).toBeGreaterThan(0)
 		expect(report.totals.requests).toBe(
