@@ -148,11 +148,12 @@ export class Selection {
 
 	/** Candidates in KEY_SELECTION order, with their positions in the whole list. */
 	private rotationOrder(all: KeyRecord[], candidates: KeyRecord[]): [number, KeyRecord][] {
-		const allowed = new Set(candidates.map((k) => k.id))
+		// Usually every key is a candidate: no set to build then.
+		const allowed = candidates.length === all.length ? null : new Set(candidates.map((k) => k.id))
 		const order: [number, KeyRecord][] = []
 		for (const position of this.rotation.order(all.length)) {
 			const record = all[position]
-			if (record !== undefined && allowed.has(record.id)) order.push([position, record])
+			if (record !== undefined && (allowed === null || allowed.has(record.id))) order.push([position, record])
 		}
 		return order
 	}
