@@ -13,16 +13,3 @@ export const PATH_MAX = 512
 export function capText(text: string, max: number): string {
 	return text.length > max ? `${text.slice(0, max)}…[${text.length - max} more characters]` : text
 }
-
-/** A shallow copy with every string value capped (other values as they are). */
-export function capFields(fields: Record<string, unknown> | undefined, max = FIELD_MAX): Record<string, unknown> | undefined {
-	if (!fields) return fields
-	let out: Record<string, unknown> | undefined
-	for (const [name, value] of Object.entries(fields)) {
-		if (typeof value === 'string' && value.length > max) {
-			out ??= { ...fields }
-			out[name] = capText(value, max)
-		}
-	}
-	return out ?? fields
-}

@@ -24,11 +24,11 @@ export interface CallOptions {
 	log?: Record<string, unknown>
 }
 
-/** The request log says which streaming modes served a request (nothing for a plain one). */
-function modeNotes(modes: PipelineResult['modes']): Record<string, unknown> {
-	const notes: Record<string, unknown> = {}
-	if (modes.stream === 'fake') notes.fake_stream = true
-	if (modes.antiTruncation) notes.anti_truncation = true
+/** What the request log says of a served call: key, attempts, and which streaming modes served it (none for a plain one). */
+function resultNotes(result: PipelineResult): Record<string, unknown> {
+	const notes: Record<string, unknown> = { key: result.masked, key_choice: result.keyChoice, attempts: result.attempts }
+	if (result.modes.stream === 'fake') notes.fake_stream = true
+	if (result.modes.antiTruncation) notes.anti_truncation = true
 	return notes
 }
 
@@ -39,7 +39,10 @@ export async function callPipeline(
 	chat: ChatRequest,
 	options: CallOptions = {},
 ): Promise<PipelineResult> {
-	annotate(request, { model: chat.model, stream: chat.stream === true, ...options.log, ...(principal.kind === 'client' ? { client: principal.name } : {}) })
+	const notes: Record<string, unknown> = { model: chat.model, stream: chat.stream === true }
+	if (options.log) Object.assign(notes, options.log)
+	if (principal.kind === 'client') notes.client = principal.name
+	annotate(request, notes)
 	// Every model the request can reach (a malformed fallbacks[].model is a 400 for everyone).
 	const fallbacks = fallbackModels(chat)
 	// Beyond MAX_CONCURRENT_REQUESTS: an honest 503 with Retry-After now, never a silent queue.
@@ -58,7 +61,7 @@ export async function callPipeline(
 		if (admission && !(err instanceof GatewayError && err.status < 429)) await admission.release()
 		throw err
 	}
-	annotate(request, { key: result.masked, key_choice: result.keyChoice, attempts: result.attempts, ...modeNotes(result.modes) })
+	annotate(request, resultNotes(result))
 	if (result.kind === 'stream' && release) return { ...result, body: releaseWhenDone(result.body, release, request.signal) }
 	release?.()
 	return result
