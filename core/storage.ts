@@ -120,8 +120,7 @@ export interface Storage {
 }
 
 /** `a` comes before `b` in the log's newest-first order. */
-export const newerFirst = (a: { at: number; id: string }, b: { at: number; id: string }): number =>
-	b.at - a.at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)
+export const newerFirst = (a: { at: number; id: string }, b: { at: number; id: string }): number => b.at - a.at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)
 
 /** Whether a row passes a query's range, filters and cursor (the in-process reading every backend may use). */
 export function matchesLog(row: LogRow, query: LogQuery): boolean {

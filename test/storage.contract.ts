@@ -91,7 +91,12 @@ export function storageContract(name: string, open: () => Promise<Storage>, opti
 			}
 			expect(seen).toEqual(expected.map((r) => r.id))
 			const claudePage = await s.queryLog({ limit: 3, where: { model: 'claude' }, after: { at: 11_000, id: 'r20' } })
-			expect(claudePage.map((r) => r.id)).toEqual(expected.filter((r) => r.model === 'claude' && (r.at < 11_000 || (r.at === 11_000 && r.id < 'r20'))).slice(0, 3).map((r) => r.id))
+			expect(claudePage.map((r) => r.id)).toEqual(
+				expected
+					.filter((r) => r.model === 'claude' && (r.at < 11_000 || (r.at === 11_000 && r.id < 'r20')))
+					.slice(0, 3)
+					.map((r) => r.id),
+			)
 		})
 
 		test('request log retention: rows older than the cut go, then the oldest beyond the count', async () => {

@@ -22,7 +22,18 @@ import { createHash } from 'node:crypto'
 import { Buffer } from 'node:buffer'
 import { Redis } from 'ioredis'
 import { redactUrl, scrubUrlPassword } from '../../core/secrets.ts'
-import { type Counters, type Doc, type DocKind, type DocMutation, type LogQuery, type LogRow, matchesLog, type ReserveResult, type Storage, type StorageKind } from '../../core/storage.ts'
+import {
+	type Counters,
+	type Doc,
+	type DocKind,
+	type DocMutation,
+	type LogQuery,
+	type LogRow,
+	matchesLog,
+	type ReserveResult,
+	type Storage,
+	type StorageKind,
+} from '../../core/storage.ts'
 import { checkInteger, clampLimit } from '../../core/storage-values.ts'
 
 export interface RedisStorageOptions {
