@@ -2,6 +2,8 @@
  * `bun bench/throughput.ts [seconds] [concurrency]`: the gateway's cost against a bare Bun fetch
  * proxy, both in front of the same fake upstream, measured in one run (alternating rounds, so
  * machine noise hits both alike). Design goal: amb2api >= 85 % of the bare proxy's throughput.
+ * BENCH_COMPARE_DISABLE=<plugins> adds a second amb2api with those plugins off to the same
+ * alternating rounds (an A/B of what they cost), e.g. BENCH_COMPARE_DISABLE=request-log.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -155,7 +157,10 @@ try {
 	const bareJson = await start(['bare-json', fake])
 	const elysiaBare = await start(['elysia-bare', fake])
 	const gateway = await start(['gateway', fake, dir])
-	if (process.env.BENCH_STORAGE_ONLY !== '1') await mainRows(bare, bareJson, elysiaBare, gateway)
+	const compare = process.env.BENCH_COMPARE_DISABLE
+	// Its own directory: file storage is for one process only.
+	const without = compare ? await start(['gateway', fake, join(dir, 'without'), 'file', compare], 'gateway-without') : undefined
+	if (process.env.BENCH_STORAGE_ONLY !== '1') await mainRows(bare, bareJson, elysiaBare, gateway, without)
 	await storageRows(fake, bare)
 } finally {
 	for (const child of children) child.kill()
@@ -163,12 +168,13 @@ try {
 	rmSync(dir, { recursive: true, force: true })
 }
 
-async function mainRows(bare: string, bareJson: string, elysiaBare: string, gateway: string): Promise<void> {
+async function mainRows(bare: string, bareJson: string, elysiaBare: string, gateway: string, without?: string): Promise<void> {
 	// Warm up both (JIT, connection pools, the gateway's catalog and key windows).
 	await load(bare, false, 1000)
 	await load(bareJson, false, 1000)
 	await load(elysiaBare, false, 1000)
 	await load(gateway, false, 1000)
+	if (without) await load(without, false, 1000)
 	const rounds = 2
 	const results: Record<string, { rps: number; errors: number; p50: number; p99: number; cpuUs: number }[]> = {}
 	for (const stream of [false, true]) {
@@ -178,6 +184,7 @@ async function mainRows(bare: string, bareJson: string, elysiaBare: string, gate
 				['bare+json', bareJson, pids['bare-json']],
 				['elysia', elysiaBare, pids['elysia-bare']],
 				['amb2api', gateway, pids.gateway],
+				...(without ? ([['amb2api-without', without, pids['gateway-without']]] as const) : []),
 			] as const) {
 				const key = `${name} ${stream ? 'stream' : 'json'}`
 				;(results[key] ??= []).push(await load(url, stream, (seconds * 1000) / rounds, pid))
@@ -210,5 +217,11 @@ async function mainRows(bare: string, bareJson: string, elysiaBare: string, gate
 		console.log(
 			`${mode.padEnd(6)} bare ${b.rps.toFixed(0)} req/s (p50 ${b.p50.toFixed(1)} ms, ${b.cpuUs.toFixed(0)} µs CPU/req) | amb2api ${g.rps.toFixed(0)} req/s (p50 ${g.p50.toFixed(1)} ms, p99 ${g.p99.toFixed(1)} ms, ${g.cpuUs.toFixed(0)} µs CPU/req, errors ${g.errors}) | ratio ${((g.rps / b.rps) * 100).toFixed(1)} %`,
 		)
+		if (without) {
+			const w = summary(`amb2api-without ${mode}`)
+			console.log(
+				`${mode.padEnd(6)} amb2api without ${process.env.BENCH_COMPARE_DISABLE}: ${w.rps.toFixed(0)} req/s (p50 ${w.p50.toFixed(1)} ms, p99 ${w.p99.toFixed(1)} ms, ${w.cpuUs.toFixed(0)} µs CPU/req, errors ${w.errors}) | with/without ${((g.rps / w.rps) * 100).toFixed(1)} %, ratio to bare ${((w.rps / b.rps) * 100).toFixed(1)} %`,
+			)
+		}
 	}
 }

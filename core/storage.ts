@@ -134,6 +134,13 @@ export function matchesLog(row: LogRow, query: LogQuery): boolean {
 /** Deep copy through JSON, so callers never share mutable state with a backend. */
 export const cloneJson = <T>(value: T): T => (value === undefined ? value : JSON.parse(JSON.stringify(value)))
 
+/** A request-log row as MemoryStorage keeps it. */
+export interface LoggedRow {
+	id: string
+	at: number
+	json: string
+}
+
 /**
  * In-process storage: the reference implementation of the contract, used by tests and as the
  * state engine behind the file backend (which persists `snapshot()`).
@@ -145,8 +152,8 @@ export class MemoryStorage implements Storage {
 	protected settings: Record<string, unknown> = {}
 	protected docs = Object.fromEntries(DOC_KINDS.map((kind) => [kind, new Map<string, Doc>()])) as Record<DocKind, Map<string, Doc>>
 	protected counters = new Map<string, { values: Counters; expireAt?: number }>()
-	/** The request log, kept in arrival order. */
-	protected log = new Map<string, LogRow>()
+	/** The request log by id, each row kept as its JSON text: a flat string per row keeps a large log cheap for the garbage collector. */
+	protected log = new Map<string, LoggedRow>()
 	/**
 	 * Called after every change, and awaited before the change is acknowledged: the file
 	 * backend resolves it once the change is on disk (or schedules a batched write for
@@ -279,35 +286,46 @@ export class MemoryStorage implements Storage {
 		let added = false
 		for (const row of rows) {
 			if (this.log.has(row.id)) continue
-			this.log.set(row.id, { ...row })
+			this.log.set(row.id, { id: row.id, at: row.at, json: JSON.stringify(row) })
 			added = true
 		}
 		if (added) await this.changed('log')
 	}
 
 	async queryLog(query: LogQuery): Promise<LogRow[]> {
-		const rows: LogRow[] = []
-		for (const row of this.log.values()) if (matchesLog(row, query)) rows.push(row)
-		return rows
-			.sort(newerFirst)
-			.slice(0, Math.max(1, query.limit))
-			.map((row) => ({ ...row }))
+		const limit = Math.max(1, query.limit)
+		const candidates: LoggedRow[] = []
+		for (const entry of this.log.values()) {
+			if (query.from !== undefined && entry.at < query.from) continue
+			if (query.to !== undefined && entry.at >= query.to) continue
+			if (query.after && newerFirst(query.after, entry) >= 0) continue
+			candidates.push(entry)
+		}
+		candidates.sort(newerFirst)
+		const out: LogRow[] = []
+		for (const entry of candidates) {
+			const row = JSON.parse(entry.json) as LogRow
+			if (!matchesLog(row, query)) continue
+			out.push(row)
+			if (out.length >= limit) break
+		}
+		return out
 	}
 
 	async getLogRow(id: string): Promise<LogRow | null> {
-		const row = this.log.get(id)
-		return row ? { ...row } : null
+		const entry = this.log.get(id)
+		return entry ? (JSON.parse(entry.json) as LogRow) : null
 	}
 
 	async pruneLog(before: number, keep: number): Promise<number> {
 		let removed = 0
-		for (const row of this.log.values()) {
-			if (row.at < before && this.log.delete(row.id)) removed++
+		for (const entry of this.log.values()) {
+			if (entry.at < before && this.log.delete(entry.id)) removed++
 		}
 		// Sorting is needed only when the count bound bites.
 		if (this.log.size > keep) {
-			for (const row of [...this.log.values()].sort(newerFirst).slice(Math.max(0, keep))) {
-				this.log.delete(row.id)
+			for (const entry of [...this.log.values()].sort(newerFirst).slice(Math.max(0, keep))) {
+				this.log.delete(entry.id)
 				removed++
 			}
 		}

@@ -18,8 +18,8 @@
  * `close()` writes whatever is pending. Uses `node:fs/promises` only: the app also runs on Deno.
  *
  * The request log is one JSON row per line in requests.ndjson: a batch is appended (no fsync:
- * it is bookkeeping), and the file is rewritten atomically only when pruning has left it a
- * quarter larger than what it keeps, so pruning as it goes does not rewrite it every time.
+ * it is bookkeeping), and the file is rewritten atomically only when pruning has left it
+ * twice as large as what it keeps, so pruning as it goes does not rewrite it every time.
  * `close()` rewrites it when rows were pruned since; after a crash, rows pruned since the last
  * rewrite come back until the next prune. A torn last line (a crash during an append) is skipped on load.
  */
@@ -147,7 +147,7 @@ export class FileStorage extends MemoryStorage {
 			this.logLines++
 			try {
 				const row = JSON.parse(line) as LogRow
-				if (isObject(row) && typeof row.id === 'string' && typeof row.at === 'number') this.log.set(row.id, row)
+				if (isObject(row) && typeof row.id === 'string' && typeof row.at === 'number') this.log.set(row.id, { id: row.id, at: row.at, json: line })
 			} catch {}
 		}
 	}
@@ -164,13 +164,13 @@ export class FileStorage extends MemoryStorage {
 		if (!fresh.length) return
 		await super.appendLog(fresh)
 		this.logLines += fresh.length
-		const text = fresh.map((row) => JSON.stringify(row)).join('\n') + '\n'
+		const text = fresh.map((row) => this.log.get(row.id)?.json ?? JSON.stringify(row)).join('\n') + '\n'
 		await this.logWrite(() => appendFile(join(this.dir, LOG_FILE), text, { encoding: 'utf8', mode: 0o600 }))
 	}
 
 	override async pruneLog(before: number, keep: number): Promise<number> {
 		const removed = await super.pruneLog(before, keep)
-		if (this.logLines > this.log.size + Math.max(100, this.log.size / 4)) await this.compactLog()
+		if (this.logLines > this.log.size + Math.max(100, this.log.size)) await this.compactLog()
 		return removed
 	}
 
@@ -179,7 +179,7 @@ export class FileStorage extends MemoryStorage {
 		return this.logWrite(async () => {
 			// The rows are taken when the rewrite runs, so appends queued before it are in it.
 			const rows = [...this.log.values()]
-			await this.writeFile(LOG_FILE, rows.map((row) => JSON.stringify(row) + '\n').join(''))
+			await this.writeFile(LOG_FILE, rows.map((row) => row.json + '\n').join(''))
 			this.logLines = rows.length
 		})
 	}
