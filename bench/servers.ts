@@ -4,9 +4,10 @@
  *   bun bench/servers.ts bare <fakeUrl>  a bare Bun fetch proxy: the baseline
  *   bun bench/servers.ts bare-json <fakeUrl>    the same, parsing and re-encoding both bodies
  *   bun bench/servers.ts elysia-bare <fakeUrl>  the same inside Elysia with amb2api's global hooks
- *   bun bench/servers.ts gateway <fakeUrl> <dir> [storage]  amb2api, every feature on; storage is
- *       file (default) or a shared backend's URI: redis://... (own REDIS_PREFIX), postgres://...
- *       (its schema in search_path), mongodb://... (own database)
+ *   bun bench/servers.ts gateway <fakeUrl> <dir> [storage] [disabled]  amb2api, every feature on
+ *       (but the comma-separated plugins in `disabled`); storage is file (default) or a shared
+ *       backend's URI: redis://... (own REDIS_PREFIX), postgres://... (its schema in search_path),
+ *       mongodb://... (own database)
  * Each prints its base URL on the first line of stdout.
  */
 import { join } from 'node:path'
@@ -83,6 +84,7 @@ if (mode === 'fake') {
 			// Quotas stay on (counted, checked) but must not be what limits the benchmark.
 			DAILY_REQUEST_LIMIT: '0',
 			...storageEnv(process.argv[5] ?? 'file'),
+			...(process.argv[6] ? { DISABLE_PLUGINS: process.argv[6] } : {}),
 		},
 		// stdout carries only the URL the driver reads; a generated secret's notice goes to stderr.
 		{ log: { stdout: false }, print: (line) => console.error(line) },

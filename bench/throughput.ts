@@ -6,6 +6,9 @@
  * `bun bench/throughput.ts --compare <git ref> [seconds]`: the same load against this tree and
  * <ref> (checked out in a worktree), alternating both builds and the bare proxy in one run, on
  * every storage backend (compare.ts).
+ *
+ * BENCH_COMPARE_DISABLE=<plugins> adds a second amb2api with those plugins off to the same
+ * alternating rounds (what they cost), e.g. BENCH_COMPARE_DISABLE=request-log.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -66,9 +69,9 @@ async function storageRows(fake: string, bare: string): Promise<void> {
 	}
 }
 
-async function mainRows(bare: string, bareJson: string, elysiaBare: string, gateway: string): Promise<void> {
+async function mainRows(bare: string, bareJson: string, elysiaBare: string, gateway: string, without: string | null): Promise<void> {
 	// Warm up every server (JIT, connection pools, the gateway's catalog and key windows).
-	for (const url of [bare, bareJson, elysiaBare, gateway]) await load(url, false, 1000, undefined, concurrency)
+	for (const url of [bare, bareJson, elysiaBare, gateway, ...(without ? [without] : [])]) await load(url, false, 1000, undefined, concurrency)
 	const rounds = 2
 	const results: Record<string, LoadResult[]> = {}
 	for (const stream of [false, true]) {
@@ -78,6 +81,7 @@ async function mainRows(bare: string, bareJson: string, elysiaBare: string, gate
 				['bare+json', bareJson, run.pids['bare-json']],
 				['elysia', elysiaBare, run.pids['elysia-bare']],
 				['amb2api', gateway, run.pids.gateway],
+				...(without ? [['amb2api-without', without, run.pids['gateway-without']] as const] : []),
 			] as const) {
 				;(results[`${name} ${stream ? 'stream' : 'json'}`] ??= []).push(await load(url, stream, (seconds * 1000) / rounds, pid, concurrency))
 			}
@@ -85,6 +89,13 @@ async function mainRows(bare: string, bareJson: string, elysiaBare: string, gate
 	}
 	console.log(`concurrency ${concurrency}, ${seconds} s per configuration, ${rounds} alternating rounds`)
 	for (const mode of ['json', 'stream']) {
+		if (without) {
+			const g = summarise(results[`amb2api ${mode}`] ?? [])
+			const w = summarise(results[`amb2api-without ${mode}`] ?? [])
+			console.log(
+				`${mode.padEnd(6)} without ${process.env.BENCH_COMPARE_DISABLE}: ${w.rps.toFixed(0)} req/s, ${w.cpuUs.toFixed(0)} µs CPU/req; with them ${g.rps.toFixed(0)} req/s, ${g.cpuUs.toFixed(0)} µs CPU/req: with / without ${((g.rps / w.rps) * 100).toFixed(1)} %`,
+			)
+		}
 		const b = summarise(results[`bare ${mode}`] ?? [])
 		const j = summarise(results[`bare+json ${mode}`] ?? [])
 		const e = summarise(results[`elysia ${mode}`] ?? [])
@@ -107,7 +118,9 @@ try {
 	const bareJson = await run.start(servers, ['bare-json', fake])
 	const elysiaBare = await run.start(servers, ['elysia-bare', fake])
 	const gateway = await run.start(servers, ['gateway', fake, dir])
-	if (process.env.BENCH_STORAGE_ONLY !== '1') await mainRows(bare, bareJson, elysiaBare, gateway)
+	const disable = process.env.BENCH_COMPARE_DISABLE
+	const without = disable ? await run.start(servers, ['gateway', fake, join(dir, 'without'), 'file', disable], 'gateway-without') : null
+	if (process.env.BENCH_STORAGE_ONLY !== '1') await mainRows(bare, bareJson, elysiaBare, gateway, without)
 	await storageRows(fake, bare)
 } finally {
 	run.stopAll()

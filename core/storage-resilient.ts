@@ -35,6 +35,8 @@ import {
 	type Doc,
 	type DocKind,
 	type DocMutation,
+	type LogQuery,
+	type LogRow,
 	MemoryStorage,
 	type ReserveResult,
 	type Storage,
@@ -112,6 +114,11 @@ class Mirror extends MemoryStorage {
 		return { settings: cloneJson(this.settings), docs, counters }
 	}
 
+	/** The backend holds the log again: the rows kept while down are not needed here. */
+	forgetLog(): void {
+		this.log.clear()
+	}
+
 	/** Forgets groups under `prefix` that a complete read of that prefix did not return. */
 	keepOnly(prefix: string, names: Set<string>): void {
 		for (const name of [...this.counters.keys()]) {
@@ -121,6 +128,9 @@ class Mirror extends MemoryStorage {
 }
 
 type PendingAdd = { deltas: Counters; expireAt?: number }
+
+/** Request-log rows kept for the replay while down; older ones are dropped (the log is bookkeeping, not a change someone asked for). */
+const MAX_PENDING_LOG_ROWS = 10_000
 
 class Resilient implements ResilientStorage {
 	private up = true
@@ -145,6 +155,7 @@ class Resilient implements ResilientStorage {
 	private readonly pendingDocs = new Map<string, { kind: DocKind; id: string; doc: Doc | null }>()
 	private readonly pendingDeletes: string[] = []
 	private readonly pendingAdds = new Map<string, PendingAdd>()
+	private pendingLog: LogRow[] = []
 	/** The add being replayed: a prefix delete made meanwhile cancels putting it back on failure. */
 	private replayingAdd: { name: string; cancelled: boolean } | undefined
 
@@ -391,6 +402,18 @@ class Resilient implements ResilientStorage {
 				}
 				continue
 			}
+			if (this.pendingLog.length) {
+				const rows = this.pendingLog
+				this.pendingLog = []
+				try {
+					await this.backend.appendLog(rows)
+				} catch (err) {
+					this.pendingLog = [...rows, ...this.pendingLog].slice(-MAX_PENDING_LOG_ROWS)
+					throw err
+				}
+				continue
+			}
+			this.mirror.forgetLog()
 			this.up = true
 			this.stopProbe()
 			this.options.onUp()
@@ -546,6 +569,48 @@ class Resilient implements ResilientStorage {
 				const result = await this.mirror.reserveCounter(name, field, limit, by, expireAt)
 				if (result.granted) this.journalAdd(name, { [field]: by }, expireAt)
 				return result
+			},
+		)
+	}
+
+	appendLog(rows: LogRow[]): Promise<void> {
+		return this.call(
+			() => this.backend.appendLog(rows),
+			() => {},
+			async () => {
+				await this.mirror.appendLog(rows)
+				this.pendingLog.push(...rows)
+				if (this.pendingLog.length > MAX_PENDING_LOG_ROWS) this.pendingLog = this.pendingLog.slice(-MAX_PENDING_LOG_ROWS)
+			},
+		)
+	}
+
+	queryLog(query: LogQuery): Promise<LogRow[]> {
+		// While down only the rows written meanwhile are at hand.
+		return this.call(
+			() => this.backend.queryLog(query),
+			() => {},
+			() => this.mirror.queryLog(query),
+		)
+	}
+
+	getLogRow(id: string): Promise<LogRow | null> {
+		return this.call(
+			() => this.backend.getLogRow(id),
+			() => {},
+			() => this.mirror.getLogRow(id),
+		)
+	}
+
+	pruneLog(before: number, keep: number): Promise<number> {
+		return this.call(
+			() => this.backend.pruneLog(before, keep),
+			() => {},
+			async () => {
+				const removed = await this.mirror.pruneLog(before, keep)
+				const live = new Set((await this.mirror.queryLog({ limit: MAX_PENDING_LOG_ROWS })).map((row) => row.id))
+				this.pendingLog = this.pendingLog.filter((row) => live.has(row.id))
+				return removed
 			},
 		)
 	}

@@ -11,13 +11,16 @@
  */
 
 export interface StreamHooks {
-	/** Runs once when the stream ends, fails, is cancelled by its reader, or `signal` aborts. */
+	/** Runs once when the stream ends, fails, is cancelled by its reader, or a `signal` aborts. */
 	onClose?: () => void
 	/** Sees every chunk as it passes (it must not keep or change it). */
 	onChunk?: (bytes: Uint8Array) => void
-	/** A close for every reason above, told apart (debug taps log how a stream ended). */
+	/**
+	 * How the stream itself ended (request logs, debug taps). A signal does not count here: a
+	 * client that read every byte may close its connection before the last, empty read.
+	 */
 	onEnd?: (how: 'end' | 'error' | 'cancelled') => void
-	/** Aborting it counts as a close. */
+	/** Aborting it runs the `onClose` hooks (a client that left may never pull again). */
 	signal?: AbortSignal
 	/**
 	 * `keepAlive` is sent after this many ms in which the source sent nothing, while the reader
@@ -35,8 +38,10 @@ interface Hooked {
 	keepAlive: Uint8Array | null
 	/** Arms the keep-alive timer once an interval is known. */
 	arm: () => void
-	/** Ends the hooks' life early (a signal aborted). */
+	/** The stream ended (every hook runs once). */
 	close: (how: 'end' | 'error' | 'cancelled') => void
+	/** A signal aborted: the close hooks run (once), the end hooks wait for the stream's own end. */
+	release: () => void
 }
 
 const hooked = new WeakMap<ReadableStream<Uint8Array>, Hooked>()
@@ -58,8 +63,8 @@ function addHooks(state: Hooked, hooks: StreamHooks): void {
 	}
 	const signal = hooks.signal
 	if (signal) {
-		if (signal.aborted) state.close('cancelled')
-		else signal.addEventListener('abort', () => state.close('cancelled'), { once: true })
+		if (signal.aborted) state.release()
+		else signal.addEventListener('abort', () => state.release(), { once: true })
 	}
 }
 
@@ -72,6 +77,7 @@ export function hookStream(source: ReadableStream<Uint8Array>, hooks: StreamHook
 	}
 	const reader = source.getReader()
 	let closed = false
+	let released = false
 	let waiting = false
 	let betweenEvents = true
 	let last = Date.now()
@@ -91,6 +97,11 @@ export function hookStream(source: ReadableStream<Uint8Array>, hooks: StreamHook
 			closed = true
 			clearTimeout(timer)
 			for (const end of state.ends) end(how)
+			state.release()
+		},
+		release: () => {
+			if (released) return
+			released = true
 			for (const close of state.closes) close()
 		},
 	}

@@ -90,7 +90,7 @@ export class AssemblyClient {
 		this.now = deps.now ?? Date.now
 	}
 
-	async chat({ request, signal, principal = { kind: 'password' }, requestId }: ChatCall): Promise<ChatResult> {
+	async chat({ request, signal, principal = { kind: 'password' }, requestId, trace }: ChatCall): Promise<ChatResult> {
 		const model = request.model
 		const wantsStream = request.stream === true
 		const includeUsage = wantsStream && (request.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true
@@ -117,8 +117,10 @@ export class AssemblyClient {
 		let lastError: GatewayError | null = null
 		let lastFailure: FailureClass | null = null
 		let attempt = 0
-		const finish = (event: Omit<RequestEvent, 'model' | 'stream' | 'attempts' | 'principal'>) =>
+		const finish = (event: Omit<RequestEvent, 'model' | 'stream' | 'attempts' | 'principal'>) => {
+			trace?.upstreamEnded(event)
 			this.deps.recorder?.finished({ ...event, principal, model, stream: wantsStream, attempts: attempt })
+		}
 
 		while (attempt < attempts) {
 			if (signal.aborted) throw this.gone(finish)
@@ -146,6 +148,7 @@ export class AssemblyClient {
 			}
 			attempt++
 			tried.add(lease.keyId)
+			trace?.keyChosen(lease.masked, lease.choice)
 			const timeoutMs = Math.max(1, Math.min(this.options.timeoutMs, deadline - Date.now()))
 			const outcome = await this.attempt(lease, body, { native, wantsStream, includeUsage, model, signal, requestId, timeoutMs }, finish)
 			if (outcome.result) {

@@ -9,6 +9,7 @@ import { GatewayError } from '../../core/errors.ts'
 import { requestIdOf } from '../../core/request-id.ts'
 import { annotate } from '../../core/request-log.ts'
 import type { ApiAuthenticator, Principal } from '../api-auth/api-auth.ts'
+import type { RequestRecorder, RequestTrace } from './call-trace.ts'
 import { readModelPrefixes } from './model-prefix.ts'
 import type { ChatPipeline } from './pipeline.ts'
 import type { ChatRequest } from './chat-request.ts'
@@ -32,12 +33,48 @@ function resultNotes(result: PipelineResult): Record<string, unknown> {
 	return notes
 }
 
+export interface CallPipelineDeps {
+	chat: ChatPipeline
+	auth: ApiAuthenticator
+	limit?: ConcurrencyLimit
+	/** The request log, when loaded: one trace per call. */
+	recorder?: RequestRecorder
+}
+
 export async function callPipeline(
-	deps: { chat: ChatPipeline; auth: ApiAuthenticator; limit?: ConcurrencyLimit },
+	deps: CallPipelineDeps,
 	request: Request,
 	principal: Principal,
 	chat: ChatRequest,
 	options: CallOptions = {},
+): Promise<PipelineResult> {
+	const trace = deps.recorder?.start(request, principal, chat, typeof options.log?.format === 'string' ? options.log.format : undefined)
+	if (!trace) return admitAndCall(deps, request, principal, chat, options)
+	let result: PipelineResult
+	try {
+		result = await admitAndCall(deps, request, principal, chat, options, trace)
+	} catch (err) {
+		trace.failed(err)
+		throw err
+	}
+	trace.answered({
+		masked: result.masked,
+		attempts: result.attempts,
+		model: result.modes.model,
+		...(result.kind === 'json' ? { completionModel: result.completion.model, usage: result.completion.usage ?? null } : {}),
+	})
+	if (result.kind === 'stream') return { ...result, body: trace.watch(result.body) }
+	trace.done()
+	return result
+}
+
+async function admitAndCall(
+	deps: CallPipelineDeps,
+	request: Request,
+	principal: Principal,
+	chat: ChatRequest,
+	options: CallOptions,
+	trace?: RequestTrace,
 ): Promise<PipelineResult> {
 	const notes: Record<string, unknown> = { model: chat.model, stream: chat.stream === true }
 	if (options.log) Object.assign(notes, options.log)
@@ -53,7 +90,8 @@ export async function callPipeline(
 		// Every model the request can reach (fallbacks too) is checked against a client key's allow-list.
 		// Only client keys have quotas and model lists: the password user skips the await.
 		admission = deps.auth.admit && principal.kind === 'client' ? await deps.auth.admit(principal, readModelPrefixes(chat.model).model, fallbacks) : null
-		result = await deps.chat.chat({ request: chat, signal: request.signal, principal, requestId: requestIdOf(request), keepAlive: options.keepAlive })
+		trace?.admitted()
+		result = await deps.chat.chat({ request: chat, signal: request.signal, principal, requestId: requestIdOf(request), keepAlive: options.keepAlive, trace })
 	} catch (err) {
 		release?.()
 		// A request that failed on our side (no key, upstream down, a bug: every 5xx of ours, or

@@ -4,6 +4,7 @@
  * AssemblyAI client implements it; the pipeline depends on this, never on the client.
  */
 import type { Principal } from '../api-auth/api-auth.ts'
+import type { UpstreamTrace } from './call-trace.ts'
 import type { ChatCompletion } from './chat-completion.ts'
 import type { ChatRequest } from './chat-request.ts'
 
@@ -14,6 +15,8 @@ export interface ChatCall {
 	principal?: Principal
 	/** The gateway's request id (x-request-id), for the log lines of this call. */
 	requestId?: string
+	/** The request log's notes on this call (keys tried, how each upstream call ended). */
+	trace?: UpstreamTrace
 }
 
 /** `upstreamRequestId`: the upstream's `request_id` of a JSON answer (streams carry none). */
