@@ -16,6 +16,7 @@ import { sleep } from '../../core/sleep.ts'
 import { onStreamClose } from '../../core/stream-close.ts'
 import { classifyFailure, readUpstreamError, toClientError, type FailureClass } from './upstream-errors.ts'
 import { gatewayHeaders, toGatewayBody } from './request.ts'
+import { applyProviderRules } from './provider-rules.ts'
 import { bodyErrorStatus, toChatCompletion } from './response.ts'
 import type { Usage } from '../chat-core/chat-completion.ts'
 import { completionToStream, translateStream } from './stream.ts'
@@ -87,7 +88,7 @@ export class AssemblyClient {
 		this.now = deps.now ?? Date.now
 	}
 
-	async chat({ request, signal, principal = { kind: 'password' }, requestId }: ChatCall): Promise<ChatResult> {
+	async chat({ request, signal, principal = { kind: 'password' }, requestId, note }: ChatCall): Promise<ChatResult> {
 		const model = request.model
 		const wantsStream = request.stream === true
 		const includeUsage = wantsStream && (request.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true
@@ -103,7 +104,10 @@ export class AssemblyClient {
 		const info = await this.deps.catalog.info(model)
 		// Native streaming only where the catalog lists `stream` (upstream-api.md §5.1); unknown models try it.
 		const native = wantsStream && (info?.supportedParameters ? info.supportedParameters.includes('stream') : true)
-		const body = JSON.stringify(toGatewayBody(request, { model, stream: native, includeUsage, defaultModelRegion: this.options.modelRegion ?? undefined }))
+		const gatewayBody = toGatewayBody(request, { model, stream: native, includeUsage, defaultModelRegion: this.options.modelRegion ?? undefined })
+		const dropped = applyProviderRules(gatewayBody)
+		if (dropped.length > 0) note?.({ provider_rules_dropped: dropped })
+		const body = JSON.stringify(gatewayBody)
 		this.deps.bodies?.request(requestId, request, body)
 		const attempts = this.options.retryEnabled ? this.options.maxRetries + 1 : 1
 		// Real time, like the timers: the whole request is bounded, not only each attempt (issue 10, defect 9).

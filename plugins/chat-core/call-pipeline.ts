@@ -50,7 +50,14 @@ export async function callPipeline(
 		// Every model the request can reach (fallbacks too) is checked against a client key's allow-list.
 		// Only client keys have quotas and model lists: the password user skips the await.
 		admission = deps.auth.admit && principal.kind === 'client' ? await deps.auth.admit(principal, readModelPrefixes(chat.model).model, fallbacks) : null
-		result = await deps.chat.chat({ request: chat, signal: request.signal, principal, requestId: requestIdOf(request), keepAlive: options.keepAlive })
+		result = await deps.chat.chat({
+			request: chat,
+			signal: request.signal,
+			principal,
+			requestId: requestIdOf(request),
+			keepAlive: options.keepAlive,
+			note: (fields) => annotate(request, fields),
+		})
 	} catch (err) {
 		release?.()
 		// A request that failed on our side (no key, upstream down, a bug: every 5xx of ours, or

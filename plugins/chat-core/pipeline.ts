@@ -69,6 +69,7 @@ export class ChatPipeline {
 			request,
 			...(call.principal ? { principal: call.principal } : {}),
 			...(call.requestId ? { requestId: call.requestId } : {}),
+			...(call.note ? { note: call.note } : {}),
 		}
 		const once = async (req: ChatRequest): Promise<CallResult> => {
 			const result = await this.deps.client.chat({ ...upstream, request: req })

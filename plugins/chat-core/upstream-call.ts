@@ -14,6 +14,8 @@ export interface ChatCall {
 	principal?: Principal
 	/** The gateway's request id (x-request-id), for the log lines of this call. */
 	requestId?: string
+	/** Adds fields to the request's access-log line (what the upstream call changed, e.g. a clamped max_tokens). */
+	note?: (fields: Record<string, unknown>) => void
 }
 
 /** `upstreamRequestId`: the upstream's `request_id` of a JSON answer (streams carry none). */
