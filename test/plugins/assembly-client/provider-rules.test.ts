@@ -36,7 +36,7 @@ describe('which models the sampling rule covers', () => {
 	})
 
 	test('the rules change only what they must', () => {
-		const claude = { model: 'claude-sonnet-4-6', temperature: 0.2, top_p: 0.9, frequency_penalty: 0.5, presence_penalty: 0.1 }
+		const claude: Record<string, unknown> = { model: 'claude-sonnet-4-6', temperature: 0.2, top_p: 0.9, frequency_penalty: 0.5, presence_penalty: 0.1 }
 		expect(applyProviderRules(claude)).toEqual(['top_p', 'frequency_penalty', 'presence_penalty'])
 		expect(claude).toEqual({ model: 'claude-sonnet-4-6', temperature: 0.2 })
 		const topPOnly = { model: 'claude-sonnet-4-6', top_p: 0.9 }
