@@ -16,7 +16,7 @@ import { sleep } from '../../core/sleep.ts'
 import { onStreamClose } from '../../core/stream-close.ts'
 import { classifyFailure, readUpstreamError, toClientError, type FailureClass } from './upstream-errors.ts'
 import { gatewayHeaders, toGatewayBody } from './request.ts'
-import { applyProviderRules } from './provider-rules.ts'
+import { applyProviderRules, clampMaxTokens } from './provider-rules.ts'
 import { bodyErrorStatus, toChatCompletion } from './response.ts'
 import type { Usage } from '../chat-core/chat-completion.ts'
 import { completionToStream, translateStream } from './stream.ts'
@@ -107,6 +107,8 @@ export class AssemblyClient {
 		const gatewayBody = toGatewayBody(request, { model, stream: native, includeUsage, defaultModelRegion: this.options.modelRegion ?? undefined })
 		const dropped = applyProviderRules(gatewayBody)
 		if (dropped.length > 0) note?.({ provider_rules_dropped: dropped })
+		const asked = clampMaxTokens(gatewayBody, info?.maxCompletionTokens)
+		if (asked !== null) note?.({ max_tokens_clamped: { asked, sent: gatewayBody.max_tokens } })
 		const body = JSON.stringify(gatewayBody)
 		this.deps.bodies?.request(requestId, request, body)
 		const attempts = this.options.retryEnabled ? this.options.maxRetries + 1 : 1

@@ -54,3 +54,16 @@ export function applyProviderRules(body: Record<string, unknown>): string[] {
 	}
 	return dropped
 }
+
+/**
+ * Lowers `max_tokens` to the model's maximum output (`top_provider.max_completion_tokens` in the
+ * catalog): above it the provider refuses the request, while the client only meant "as long as
+ * possible". Returns the value the client asked for when it was lowered, else null.
+ */
+export function clampMaxTokens(body: Record<string, unknown>, maxCompletionTokens: number | null | undefined): number | null {
+	const asked = body.max_tokens
+	if (typeof maxCompletionTokens !== 'number' || !Number.isInteger(maxCompletionTokens) || maxCompletionTokens < 1) return null
+	if (typeof asked !== 'number' || asked <= maxCompletionTokens) return null
+	body.max_tokens = maxCompletionTokens
+	return asked
+}
