@@ -36,6 +36,19 @@ export interface AssemblyClientOptions {
 	modelRegion: string | null
 	/** One client request's total time until its answer starts, every attempt and pause included (REQUEST_TIMEOUT). */
 	requestTimeoutMs?: number
+	/**
+	 * Re-sends of a native stream that breaks after its headers and before its first chunk
+	 * (STREAM_BOOTSTRAP_RETRIES), within the request's one retry budget. @default 0
+	 */
+	streamBootstrapRetries?: number
+}
+
+/** A native stream that broke before its first chunk: re-sent, or (no retry left) handed on as it is. */
+interface BrokenBootstrap {
+	/** The stream as the client would see it: its one frame (the error event) and the rest. */
+	body: ReadableStream<Uint8Array>
+	/** Records the request's end; called only when this stream is the answer after all. */
+	report: () => void
 }
 
 export interface AssemblyClientDeps {
@@ -78,6 +91,25 @@ function idleWatchdog(idleMs: number, controller: AbortController, now: () => nu
 	}
 }
 
+/** A stream read up to its first chunk, whole again: that chunk, then the rest. */
+type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>
+
+function withFirst(first: ReadResult, reader: ReadableStreamDefaultReader<Uint8Array>): ReadableStream<Uint8Array> {
+	let pending: ReadResult | null = first
+	return new ReadableStream<Uint8Array>(
+		{
+			async pull(controller) {
+				const next = pending ?? (await reader.read())
+				pending = null
+				if (next.done) controller.close()
+				else controller.enqueue(next.value)
+			},
+			cancel: (reason) => reader.cancel(reason),
+		},
+		{ highWaterMark: 0 },
+	)
+}
+
 export class AssemblyClient {
 	private readonly now: () => number
 
@@ -118,6 +150,7 @@ export class AssemblyClient {
 		let lastError: GatewayError | null = null
 		let lastFailure: FailureClass | null = null
 		let attempt = 0
+		let bootstrapLeft = native ? (this.options.streamBootstrapRetries ?? 0) : 0
 		const finish = (event: Omit<RequestEvent, 'model' | 'stream' | 'attempts' | 'principal'>) =>
 			this.deps.recorder?.finished({ ...event, principal, model, stream: wantsStream, attempts: attempt })
 
@@ -148,7 +181,19 @@ export class AssemblyClient {
 			attempt++
 			tried.add(lease.keyId)
 			const timeoutMs = Math.max(1, Math.min(this.options.timeoutMs, deadline - Date.now()))
-			const outcome = await this.attempt(lease, body, { native, wantsStream, includeUsage, model, signal, requestId, timeoutMs }, finish)
+			const canBootstrap = bootstrapLeft > 0 && attempt < attempts
+			const outcome = await this.attempt(lease, body, { native, wantsStream, includeUsage, model, signal, requestId, timeoutMs, canBootstrap }, finish)
+			if (outcome.broken) {
+				// Nothing reached the client yet: the same request goes to another key at once.
+				if (canBootstrap && !signal.aborted) {
+					bootstrapLeft--
+					outcome.broken.body.cancel().catch(() => {})
+					note?.({ stream_bootstrap_retries: (this.options.streamBootstrapRetries ?? 0) - bootstrapLeft })
+					continue
+				}
+				outcome.broken.report()
+				outcome.result = { kind: 'stream', body: outcome.broken.body }
+			}
 			if (outcome.result) {
 				let answer = this.deps.bodies ? this.deps.bodies.answer(requestId, outcome.result) : outcome.result
 				const opened = answer.kind === 'stream' ? this.deps.recorder?.streamOpened?.(model) : undefined
@@ -181,9 +226,19 @@ export class AssemblyClient {
 	private async attempt(
 		lease: Lease,
 		body: string,
-		ctx: { native: boolean; wantsStream: boolean; includeUsage: boolean; model: string; signal: AbortSignal; requestId?: string; timeoutMs: number },
+		ctx: {
+			native: boolean
+			wantsStream: boolean
+			includeUsage: boolean
+			model: string
+			signal: AbortSignal
+			requestId?: string
+			timeoutMs: number
+			/** A native stream is held until its first chunk, so a break before it can be re-sent. */
+			canBootstrap?: boolean
+		},
 		finish: (e: Omit<RequestEvent, 'model' | 'stream' | 'attempts' | 'principal'>) => void,
-	): Promise<{ result?: Answer; error: GatewayError | null; failure: FailureClass | null }> {
+	): Promise<{ result?: Answer; error: GatewayError | null; failure: FailureClass | null; broken?: BrokenBootstrap }> {
 		const { model, signal } = ctx
 		const record = (status: number | null, outcome: Outcome) => {
 			this.deps.recorder?.attempt({ keyId: lease.keyId, model, status, outcome: outcome.kind, ms: this.now() - started })
@@ -241,6 +296,9 @@ export class AssemblyClient {
 			const created = Math.floor(this.now() / 1000)
 			let usage: Usage | null = null
 			const watchdog = idleWatchdog(this.options.timeoutMs, controller, Date.now)
+			// While the first chunk is awaited, a broken end is only noted: the request may be re-sent.
+			let holding = ctx.canBootstrap === true
+			let heldReport: (() => void) | null = null
 			const stream = translateStream(response.body, {
 				onChunk: watchdog.touch,
 				scrub: this.deps.scrub,
@@ -255,10 +313,24 @@ export class AssemblyClient {
 					signal.removeEventListener('abort', onClientAbort)
 					// Bun's reader.cancel() leaves the upstream socket open; only abort() closes it.
 					if (!clean) controller.abort(new Error('stream ended early'))
-					finish({ keyId: lease.keyId, ok: clean, status: clean ? 200 : 502, failure: clean ? null : signal.aborted ? 'aborted' : 'transient', usage })
+					const report = () =>
+						finish({ keyId: lease.keyId, ok: clean, status: clean ? 200 : 502, failure: clean ? null : signal.aborted ? 'aborted' : 'transient', usage })
+					if (holding && !clean && !signal.aborted) heldReport = report
+					else report()
 				},
 			})
-			return { result: { kind: 'stream', body: stream }, error: null, failure: null }
+			if (!holding) return { result: { kind: 'stream', body: stream }, error: null, failure: null }
+			const reader = stream.getReader()
+			const first = await reader.read()
+			holding = false
+			const body = withFirst(first, reader)
+			if (heldReport === null) return { result: { kind: 'stream', body }, error: null, failure: null }
+			this.deps.log.warn({ request_id: ctx.requestId, key: lease.masked, model, ms: this.now() - started }, 'upstream stream broke before its first chunk')
+			return {
+				error: new UpstreamError('The upstream stream broke before its first chunk.', 502, 'upstream_stream_broken'),
+				failure: 'transient',
+				broken: { body, report: heldReport },
+			}
 		}
 
 		let text: string

@@ -43,6 +43,13 @@ export const plugin = definePlugin({
 		retryInterval: spec('RETRY_429_INTERVAL', seconds(0, 600), 1, 'seconds between attempts after a 5xx or network error', 'retry_429_interval'),
 		modelsCacheTtl: spec('MODELS_CACHE_TTL', seconds(0, 86_400), 600, 'seconds the upstream model catalog is cached', 'models_cache_ttl'),
 		modelRegion: spec<string | null>('MODEL_REGION', str, null, 'default model_region sent upstream', 'model_region'),
+		streamBootstrapRetries: spec(
+			'STREAM_BOOTSTRAP_RETRIES',
+			int(0, 10),
+			1,
+			're-sends, on another key, of a native stream that breaks before its first chunk (within the retry budget)',
+			'stream_bootstrap_retries',
+		),
 	},
 	setup: ({ services, settings, config }) => {
 		const catalog = new ModelCatalog(
@@ -64,6 +71,7 @@ export const plugin = definePlugin({
 			retryIntervalMs: settings.retryInterval * 1000,
 			modelRegion: settings.modelRegion,
 			requestTimeoutMs: config.limits.requestTimeoutMs,
+			streamBootstrapRetries: settings.streamBootstrapRetries,
 		}
 		const assembly = new AssemblyClient(
 			{
@@ -85,6 +93,7 @@ export const plugin = definePlugin({
 				maxRetries: settings.maxRetries,
 				retryIntervalMs: settings.retryInterval * 1000,
 				modelRegion: settings.modelRegion,
+				streamBootstrapRetries: settings.streamBootstrapRetries,
 			}),
 		)
 		const keyTester = new KeyTester({
