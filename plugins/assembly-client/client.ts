@@ -17,6 +17,7 @@ import { onStreamClose } from '../../core/stream-close.ts'
 import { classifyFailure, readUpstreamError, toClientError, type FailureClass } from './upstream-errors.ts'
 import { gatewayHeaders, toGatewayBody } from './request.ts'
 import { applyProviderRules, clampMaxTokens } from './provider-rules.ts'
+import { hasToolHistory, isToolEncodingError, toLegacyToolItems } from './tool-encoding.ts'
 import { bodyErrorStatus, toChatCompletion } from './response.ts'
 import type { Usage } from '../chat-core/chat-completion.ts'
 import { completionToStream, translateStream } from './stream.ts'
@@ -141,9 +142,11 @@ export class AssemblyClient {
 		if (dropped.length > 0) note?.({ provider_rules_dropped: dropped })
 		const asked = clampMaxTokens(gatewayBody, info?.maxCompletionTokens)
 		if (asked !== null) note?.({ max_tokens_clamped: { asked, sent: gatewayBody.max_tokens } })
-		const body = JSON.stringify(gatewayBody)
+		let body = JSON.stringify(gatewayBody)
+		// The other encoding of a tool history, tried once on the two Bedrock errors it avoids.
+		let reencoded = !Array.isArray(gatewayBody.messages) || !hasToolHistory(gatewayBody.messages as Record<string, unknown>[])
 		this.deps.bodies?.request(requestId, request, body)
-		const attempts = this.options.retryEnabled ? this.options.maxRetries + 1 : 1
+		let attempts = this.options.retryEnabled ? this.options.maxRetries + 1 : 1
 		// Real time, like the timers: the whole request is bounded, not only each attempt (issue 10, defect 9).
 		const deadline = Date.now() + (this.options.requestTimeoutMs ?? Infinity)
 		const tried = new Set<string>()
@@ -182,7 +185,12 @@ export class AssemblyClient {
 			tried.add(lease.keyId)
 			const timeoutMs = Math.max(1, Math.min(this.options.timeoutMs, deadline - Date.now()))
 			const canBootstrap = bootstrapLeft > 0 && attempt < attempts
-			const outcome = await this.attempt(lease, body, { native, wantsStream, includeUsage, model, signal, requestId, timeoutMs, canBootstrap }, finish)
+			const outcome = await this.attempt(
+				lease,
+				body,
+				{ native, wantsStream, includeUsage, model, signal, requestId, timeoutMs, canBootstrap, mayReencode: !reencoded },
+				finish,
+			)
 			if (outcome.broken) {
 				// Nothing reached the client yet: the same request goes to another key at once.
 				if (canBootstrap && !signal.aborted) {
@@ -202,6 +210,18 @@ export class AssemblyClient {
 			}
 			lastError = outcome.error
 			lastFailure = outcome.failure
+			if (outcome.failure === 'client' && !reencoded && outcome.upstreamMessage !== undefined && isToolEncodingError(outcome.upstreamMessage)) {
+				reencoded = true
+				body = JSON.stringify({ ...gatewayBody, messages: toLegacyToolItems(gatewayBody.messages as Record<string, unknown>[]) })
+				// A different request, not a retry of a failure: it gets its own attempt even at the end of the budget.
+				if (attempt >= attempts) attempts = attempt + 1
+				this.deps.log.warn(
+					{ request_id: requestId, key: lease.masked, model },
+					'tool history refused by the provider; sending it once more in the legacy item encoding',
+				)
+				note?.({ tool_encoding: 'legacy' })
+				continue
+			}
 			if (outcome.failure === 'client' || outcome.failure === null) break
 			if (outcome.failure === 'transient' && attempt < attempts) await sleep(Math.min(this.options.retryIntervalMs, Math.max(0, deadline - Date.now())), signal)
 		}
@@ -236,9 +256,11 @@ export class AssemblyClient {
 			timeoutMs: number
 			/** A native stream is held until its first chunk, so a break before it can be re-sent. */
 			canBootstrap?: boolean
+			/** The request can still be re-sent in the other tool encoding. */
+			mayReencode?: boolean
 		},
 		finish: (e: Omit<RequestEvent, 'model' | 'stream' | 'attempts' | 'principal'>) => void,
-	): Promise<{ result?: Answer; error: GatewayError | null; failure: FailureClass | null; broken?: BrokenBootstrap }> {
+	): Promise<{ result?: Answer; error: GatewayError | null; failure: FailureClass | null; broken?: BrokenBootstrap; upstreamMessage?: string }> {
 		const { model, signal } = ctx
 		const record = (status: number | null, outcome: Outcome) => {
 			this.deps.recorder?.attempt({ keyId: lease.keyId, model, status, outcome: outcome.kind, ms: this.now() - started })
@@ -389,7 +411,10 @@ export class AssemblyClient {
 		await record(status, outcome)
 		const limits = failure === 'rate-limit' ? readLimitHeaders(headers, this.now()) : null
 		const error = toClientError(status, info, failure, limits ? (limits.retryAfterSeconds ?? limits.resetSeconds ?? 60) : null)
-		if (failure === 'client') finish({ keyId: lease.keyId, ok: false, status: error.status, failure, usage: null })
-		return { error, failure }
+		const upstreamMessage = [info.message, ...info.errors].join(' ')
+		// A refusal the other tool encoding may avoid is not the request's end yet.
+		const resend = ctx.mayReencode === true && isToolEncodingError(upstreamMessage)
+		if (failure === 'client' && !resend) finish({ keyId: lease.keyId, ok: false, status: error.status, failure, usage: null })
+		return { error, failure, upstreamMessage }
 	}
 }
