@@ -1,5 +1,5 @@
 /** Logs: a live tail from a cursor (only new lines), level and text filters, download and clear. */
-import { readFile } from 'node:fs/promises'
+import { readRotatedLog } from '../../core/log-file.ts'
 import { Elysia } from 'elysia'
 import type { LogRing } from '../../core/log.ts'
 import { logAtDebug } from '../../core/request-log.ts'
@@ -76,7 +76,8 @@ export const logsPage = (kit: PanelKit, deps: { ring: LogRing; file: string | nu
 				const v = await guard(kit, request)
 				if (v instanceof Response) return v
 				// Lines in the file were scrubbed of secrets when they were written.
-				const text = deps.file ? await readFile(deps.file, 'utf8').catch(() => null) : null
+				// The rotated files too, oldest first: the download follows the rotation.
+				const text = deps.file ? await readRotatedLog(deps.file).catch(() => null) : null
 				if (text === null) return htmlResponse('<p>No log file (LOG_FILE is empty or not readable).</p>', 404)
 				return new Response(text, {
 					headers: {

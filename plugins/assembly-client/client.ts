@@ -394,7 +394,8 @@ export class AssemblyClient {
 		const info = readUpstreamError(status, text)
 		const failure = classifyFailure(status, info, response.headers)
 		this.deps.bodies?.upstreamError(ctx.requestId, status, lease.masked, text)
-		this.deps.log.info(
+		// A failed attempt is a warning, whoever caused it: never info (operators filter by level).
+		this.deps.log.warn(
 			{ request_id: ctx.requestId, key: lease.masked, model, status, failure, upstream_request_id: info.requestId, ms: this.now() - started },
 			'upstream refused',
 		)
