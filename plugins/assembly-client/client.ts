@@ -16,7 +16,7 @@ import { sleep } from '../../core/sleep.ts'
 import { onStreamClose } from '../../core/stream-close.ts'
 import { classifyFailure, readUpstreamError, toClientError, type FailureClass } from './upstream-errors.ts'
 import { gatewayHeaders, toGatewayBody } from './request.ts'
-import { applyProviderRules, clampMaxTokens } from './provider-rules.ts'
+import { applyProviderRules, clampMaxTokens, fillMaxTokens, type MaxTokensMode } from './provider-rules.ts'
 import { hasToolHistory, isToolEncodingError, toLegacyToolItems } from './tool-encoding.ts'
 import { bodyErrorStatus, toChatCompletion } from './response.ts'
 import type { Usage } from '../chat-core/chat-completion.ts'
@@ -42,6 +42,8 @@ export interface AssemblyClientOptions {
 	 * (STREAM_BOOTSTRAP_RETRIES), within the request's one retry budget. @default 0
 	 */
 	streamBootstrapRetries?: number
+	/** MAX_TOKENS_MODE: fills a missing max_tokens from the catalog's maximum. @default 'off' */
+	maxTokensMode?: MaxTokensMode
 }
 
 /** A native stream that broke before its first chunk: re-sent, or (no retry left) handed on as it is. */
@@ -140,6 +142,8 @@ export class AssemblyClient {
 		const gatewayBody = toGatewayBody(request, { model, stream: native, includeUsage, defaultModelRegion: this.options.modelRegion ?? undefined })
 		const dropped = applyProviderRules(gatewayBody)
 		if (dropped.length > 0) note?.({ provider_rules_dropped: dropped })
+		const filled = fillMaxTokens(gatewayBody, this.options.maxTokensMode ?? 'off', info?.maxCompletionTokens)
+		if (filled !== null) note?.({ max_tokens_filled: filled })
 		const asked = clampMaxTokens(gatewayBody, info?.maxCompletionTokens)
 		if (asked !== null) note?.({ max_tokens_clamped: { asked, sent: gatewayBody.max_tokens } })
 		let body = JSON.stringify(gatewayBody)

@@ -1,5 +1,6 @@
 /** The upstream: AssemblyAI's chat completions with retries over the key pool, and its model catalog. */
-import { bool, int, seconds, spec, str, url } from '../../core/config.ts'
+import { bool, ConfigError, int, type Parser, seconds, spec, str, url } from '../../core/config.ts'
+import type { MaxTokensMode } from './provider-rules.ts'
 import { definePlugin } from '../../core/plugin.ts'
 import { AssemblyClient } from './client.ts'
 import { KeyTester } from './key-test.ts'
@@ -14,6 +15,13 @@ declare module '../../core/plugin.ts' {
 		/** One cheap upstream call with one key (the panel's Test button). */
 		keyTester: KeyTester
 	}
+}
+
+const MAX_TOKENS_MODES: readonly MaxTokensMode[] = ['off', 'low', 'medium', 'high']
+const maxTokensMode: Parser<MaxTokensMode> = (raw, name) => {
+	const value = raw.trim().toLowerCase() as MaxTokensMode
+	if (MAX_TOKENS_MODES.includes(value)) return value
+	throw new ConfigError(`${name}=${JSON.stringify(raw)}: must be one of off, low, medium, high`)
 }
 
 const DEFAULT_ENDPOINT = 'https://llm-gateway.assemblyai.com/v1/chat/completions'
@@ -43,6 +51,13 @@ export const plugin = definePlugin({
 		retryInterval: spec('RETRY_429_INTERVAL', seconds(0, 600), 1, 'seconds between attempts after a 5xx or network error', 'retry_429_interval'),
 		modelsCacheTtl: spec('MODELS_CACHE_TTL', seconds(0, 86_400), 600, 'seconds the upstream model catalog is cached', 'models_cache_ttl'),
 		modelRegion: spec<string | null>('MODEL_REGION', str, null, 'default model_region sent upstream', 'model_region'),
+		maxTokensMode: spec<MaxTokensMode>(
+			'MAX_TOKENS_MODE',
+			maxTokensMode,
+			'off',
+			'a request without max_tokens gets one from the model maximum: off (gateway default 1000), low (min 4096), medium (half), high (all)',
+			'max_tokens_mode',
+		),
 		streamBootstrapRetries: spec(
 			'STREAM_BOOTSTRAP_RETRIES',
 			int(0, 10),
@@ -72,6 +87,7 @@ export const plugin = definePlugin({
 			modelRegion: settings.modelRegion,
 			requestTimeoutMs: config.limits.requestTimeoutMs,
 			streamBootstrapRetries: settings.streamBootstrapRetries,
+			maxTokensMode: settings.maxTokensMode,
 		}
 		const assembly = new AssemblyClient(
 			{
@@ -94,6 +110,7 @@ export const plugin = definePlugin({
 				retryIntervalMs: settings.retryInterval * 1000,
 				modelRegion: settings.modelRegion,
 				streamBootstrapRetries: settings.streamBootstrapRetries,
+				maxTokensMode: settings.maxTokensMode,
 			}),
 		)
 		const keyTester = new KeyTester({

@@ -67,3 +67,19 @@ export function clampMaxTokens(body: Record<string, unknown>, maxCompletionToken
 	body.max_tokens = maxCompletionTokens
 	return asked
 }
+
+export type MaxTokensMode = 'off' | 'low' | 'medium' | 'high'
+
+/**
+ * MAX_TOKENS_MODE: a request without `max_tokens` gets one from the model's maximum output
+ * (low: min(4096, max), medium: half of it, high: all of it) instead of the gateway's default of
+ * 1000, which cuts long answers. A client's own value is never replaced. Returns the value set, or null.
+ */
+export function fillMaxTokens(body: Record<string, unknown>, mode: MaxTokensMode, maxCompletionTokens: number | null | undefined): number | null {
+	if (mode === 'off' || body.max_tokens !== undefined) return null
+	if (typeof maxCompletionTokens !== 'number' || !Number.isInteger(maxCompletionTokens) || maxCompletionTokens < 1) return null
+	const value =
+		mode === 'low' ? Math.min(4096, maxCompletionTokens) : mode === 'medium' ? Math.max(1, Math.floor(maxCompletionTokens / 2)) : maxCompletionTokens
+	body.max_tokens = value
+	return value
+}

@@ -57,3 +57,29 @@ describe('max_tokens clamp', () => {
 		expect(body.max_tokens).toBe(5)
 	})
 })
+
+describe('MAX_TOKENS_MODE fills a missing max_tokens only', () => {
+	for (const [mode, expected] of [
+		['off', undefined],
+		['low', 4096],
+		['medium', 32000],
+		['high', 64000],
+	] as const) {
+		test(`${mode}: ${expected ?? 'nothing sent (the gateway default)'}; a client's own value is kept`, async () => {
+			const own = await startHarness({ env: { MAX_TOKENS_MODE: mode } })
+			try {
+				const upstream = () => own.fake.requests.filter((r) => r.path === '/v1/chat/completions').at(-1)!.body
+				expect((await own.chat({ model: 'claude-sonnet-4-6', messages: [{ role: 'user', content: 'hi' }] })).status).toBe(200)
+				expect(upstream().max_tokens).toBe(expected)
+				expect((await own.chat({ model: 'claude-sonnet-4-6', max_tokens: 77, messages: [{ role: 'user', content: 'hi' }] })).status).toBe(200)
+				expect(upstream().max_tokens).toBe(77)
+			} finally {
+				await own.close()
+			}
+		})
+	}
+
+	test('a value outside off/low/medium/high stops start-up with one line naming it', async () => {
+		await expect(startHarness({ env: { MAX_TOKENS_MODE: 'huge' } })).rejects.toThrow(/MAX_TOKENS_MODE="huge"/)
+	})
+})
