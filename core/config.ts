@@ -198,6 +198,13 @@ export const CORE_SETTINGS = {
 	),
 	logLevel: spec<LogLevel>('LOG_LEVEL', logLevel, 'info', 'debug, info, warning or error', 'log_level'),
 	logFile: spec('LOG_FILE', str, 'log.txt', 'NDJSON log file (also written to stdout)'),
+	logMaxBytes: spec(
+		'LOG_MAX_BYTES',
+		(raw, name) => (raw.trim() === '0' ? 0 : bodySize(raw, name)),
+		20 * 1024 * 1024,
+		'size at which LOG_FILE is rotated (renamed to LOG_FILE.1), e.g. 20mb; 0 = never',
+	),
+	logBackupCount: spec('LOG_BACKUP_COUNT', int(0, 100), 3, 'rotated log files kept (LOG_FILE.1 newest ... LOG_FILE.N oldest)'),
 	logBodyMax: spec(
 		'LOG_BODY_MAX',
 		int(0, 10_000_000),
@@ -224,7 +231,7 @@ export interface Config {
 	 */
 	limits: { maxBodyBytes: number; maxConcurrent: number; requestTimeoutMs: number }
 	/** `bodyMax`: characters of each body logged at debug (0: none). */
-	log: { level: LogLevel; file: string; bodyMax: number }
+	log: { level: LogLevel; file: string; bodyMax: number; maxBytes: number; backupCount: number }
 	overrideEnv: boolean
 	plugins: { load: string[]; disable: string[] }
 	/** Where each setting came from (by env name), so the panel can show which ones the environment locks. */
@@ -294,7 +301,7 @@ export function resolveConfig(env: Env, stored: Record<string, unknown> = {}): C
 		secrets: { apiPassword: s.apiPassword ?? s.password, panelPassword: s.panelPassword ?? s.password },
 		upstream: { timeoutMs: s.upstreamTimeout * 1000, proxy: s.proxy },
 		limits: { maxBodyBytes: s.maxBodySize, maxConcurrent: s.maxConcurrentRequests, requestTimeoutMs: s.requestTimeout * 1000 },
-		log: { level: s.logLevel, file: s.logFile, bodyMax: s.logBodyMax },
+		log: { level: s.logLevel, file: s.logFile, bodyMax: s.logBodyMax, maxBytes: s.logMaxBytes, backupCount: s.logBackupCount },
 		overrideEnv: overridesEnv(env),
 		plugins: { load: s.plugins, disable: s.disablePlugins },
 		sources,

@@ -127,6 +127,7 @@ export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
 		file: deps.log?.file !== undefined ? deps.log.file : bootConfig.log.file,
 		stdout: deps.log?.stdout,
 		extra: deps.log?.extra,
+		rotation: { maxBytes: bootConfig.log.maxBytes, backupCount: bootConfig.log.backupCount },
 	})
 
 	const all = deps.plugins ?? (await discoverPlugins())

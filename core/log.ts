@@ -6,10 +6,9 @@
  * upstream keys are logged masked by the code that logs them, and as a last guard every line is
  * scrubbed of the exact secret strings registered here (keys, passwords) before it is written.
  */
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
 import pino, { type Logger } from 'pino'
 import type { LogLevel } from './config.ts'
+import { RotatingLogFile } from './log-file.ts'
 import { maskKey } from './secrets.ts'
 
 export type { Logger }
@@ -127,6 +126,8 @@ export interface LogOptions {
 	ring?: LogRing
 	/** Extra destination, e.g. a test capture. */
 	extra?: { write(line: string): void }
+	/** Size rotation of `file` (LOG_MAX_BYTES, LOG_BACKUP_COUNT). @default 20 MiB, 3 */
+	rotation?: { maxBytes: number; backupCount: number }
 }
 
 export function createLogger(options: LogOptions): { log: Logger; secrets: SecretRegistry; ring: LogRing; flush: () => void } {
@@ -141,11 +142,14 @@ export function createLogger(options: LogOptions): { log: Logger; secrets: Secre
 	// shutdown flushes what is left.
 	const buffered: ReturnType<typeof pino.destination>[] = []
 	if (options.stdout !== false) buffered.push(pino.destination({ dest: 1, sync: false, minLength: 4096 }))
-	if (options.file) {
-		mkdirSync(dirname(options.file), { recursive: true })
-		buffered.push(pino.destination({ dest: options.file, sync: false, mkdir: true, minLength: 4096 }))
-	}
 	for (const stream of buffered) streams.push({ level: 'trace', stream })
+	let file: RotatingLogFile | null = null
+	if (options.file) {
+		const rotation = options.rotation ?? { maxBytes: 20 * 1024 * 1024, backupCount: 3 }
+		// The logger cannot log its own file's failure into that file: stderr, once per failure.
+		file = new RotatingLogFile({ path: options.file, ...rotation, onError: (err) => console.error(`log file ${options.file}: ${err.message}`) })
+		streams.push({ level: 'trace', stream: file })
+	}
 	if (options.extra) streams.push({ level: 'trace', stream: options.extra })
 	const multi = pino.multistream(streams)
 	const log = pino(
@@ -178,6 +182,7 @@ export function createLogger(options: LogOptions): { log: Logger; secrets: Secre
 		} catch {
 			// A destination still busy with a write: it finishes that write on its own.
 		}
+		file?.close()
 	}
 	return { log, secrets, ring, flush }
 }

@@ -57,8 +57,9 @@ export const requestLog = (log: Logger, observers?: RequestObservers, now: () =>
 			const begin = started.get(request)
 			const ms = begin === undefined ? 0 : now() - begin
 			observers?.emit({ method: request.method, route: route ?? '', status, ms })
-			// Panel polls are logged at debug: an open tab would otherwise add a line every 2 s.
-			const level = quiet.has(request) ? 'debug' : 'info'
+			// A 5xx is a failure of ours or the upstream's: a warning, never info. Panel polls are
+			// logged at debug: an open tab would otherwise add a line every 2 s.
+			const level = status >= 500 ? 'warn' : quiet.has(request) ? 'debug' : 'info'
 			if (!log.isLevelEnabled(level) || path === '/health') return
 			// Path and notes carry what the client sent (a model name, a client key's name): capped.
 			const entry: Record<string, unknown> = {

@@ -328,6 +328,21 @@ const DEFAULT_FAULT_MESSAGES: Record<number, string> = {
 	503: 'service unavailable',
 	504: 'upstream timeout',
 }
+/**
+ * Anthropic's own refusal (passed through by the gateway in envelope D) when Opus 4.1+ or
+ * Sonnet/Haiku 4.5+ get both sampling parameters.
+ */
+export const MSG_SAMPLING_EXCLUSIVE = 'ValidationException: `temperature` and `top_p` cannot both be specified for this model. Please use only one.'
+
+/** Claude models on which temperature and top_p exclude each other: Opus 4.1 and later, Sonnet and Haiku 4.5 and later. */
+export function samplingExclusiveModel(model: string): boolean {
+	const m = /^claude-(opus|sonnet|haiku)-(\d+)(?:-(\d{1,2}))?(?:-\d{8})?$/.exec(model)
+	if (!m) return false
+	const [major, minor] = [Number(m[2]), Number(m[3] ?? 0)]
+	const [sinceMajor, sinceMinor] = m[1] === 'opus' ? [4, 1] : [4, 5]
+	return major > sinceMajor || (major === sinceMajor && minor >= sinceMinor)
+}
+
 const DEFAULT_D_MESSAGE = 'ValidationException: This model does not support assistant message prefill. The conversation must end with a user message.'
 
 const connectionReset = (): TypeError => Object.assign(new TypeError('fetch failed: connection reset by the fake gateway'), { code: 'ECONNRESET' })
@@ -672,6 +687,8 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 		if (errors.length > 0) return validation400(errors)
 		const model = body.model as string
 		if (cfg.noAccessModels?.includes(model)) return validation400([MSG_NO_MODEL_ACCESS])
+		// The provider's own check, after the gateway's: a 400 it passes through unchanged.
+		if (samplingExclusiveModel(model) && body.temperature != null && body.top_p != null) return json(400, { message: MSG_SAMPLING_EXCLUSIVE })
 
 		const fault = takeFault(key)
 		let gap: Extract<Fault, { kind: 'gap' }> | null = null

@@ -73,8 +73,18 @@ export function toChatRequest(raw: unknown): ChatRequest {
 	const reasoning = translateThinking(body.thinking, body.max_tokens)
 	if (reasoning !== null) chat.reasoning = reasoning
 	if (isObject(body.cache_control)) chat.cache_control = body.cache_control
+	// Gateway extras, passed on as /v1/chat/completions does (prompt caching of OpenAI-family models, the region).
+	for (const key of GATEWAY_STRING_FIELDS) {
+		const value = body[key]
+		if (value === undefined || value === null) continue
+		if (typeof value !== 'string') throw wrongType(key, 'a valid string')
+		chat[key] = value
+	}
 	return chat
 }
+
+/** The gateway's own top-level fields an Anthropic client may add (upstream-api.md §3). */
+const GATEWAY_STRING_FIELDS = ['prompt_cache_key', 'prompt_cache_retention', 'model_region'] as const
 
 function systemMessage(system: unknown): ChatMessage | null {
 	if (system === undefined || system === null) return null

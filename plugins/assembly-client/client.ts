@@ -17,6 +17,8 @@ import { hookStream } from '../../core/stream-hooks.ts'
 import { classifyFailure, readUpstreamError, toClientError, type FailureClass } from './upstream-errors.ts'
 import { gatewayHeaders, toGatewayBody } from './request.ts'
 import { applyPromptCache, type PromptCacheOptions } from './prompt-cache.ts'
+import { applyProviderRules, clampMaxTokens, fillMaxTokens, type MaxTokensMode } from './provider-rules.ts'
+import { hasToolHistory, isToolEncodingError, toLegacyToolItems } from './tool-encoding.ts'
 import { bodyErrorStatus, toChatCompletion } from './response.ts'
 import type { Usage } from '../chat-core/chat-completion.ts'
 import { completionToStream, translateStream } from './stream.ts'
@@ -38,6 +40,21 @@ export interface AssemblyClientOptions {
 	requestTimeoutMs?: number
 	/** Automatic prompt-cache markers (prompt-cache.ts); absent = off. */
 	promptCache?: PromptCacheOptions
+	/**
+	 * Re-sends of a native stream that breaks after its headers and before its first chunk
+	 * (STREAM_BOOTSTRAP_RETRIES), within the request's one retry budget. @default 0
+	 */
+	streamBootstrapRetries?: number
+	/** MAX_TOKENS_MODE: fills a missing max_tokens from the catalog's maximum. @default 'off' */
+	maxTokensMode?: MaxTokensMode
+}
+
+/** A native stream that broke before its first chunk: re-sent, or (no retry left) handed on as it is. */
+interface BrokenBootstrap {
+	/** The stream as the client would see it: its one frame (the error event) and the rest. */
+	body: ReadableStream<Uint8Array>
+	/** Records the request's end; called only when this stream is the answer after all. */
+	report: () => void
 }
 
 export interface AssemblyClientDeps {
@@ -80,6 +97,25 @@ function idleWatchdog(idleMs: number, controller: AbortController, now: () => nu
 	}
 }
 
+/** A stream read up to its first chunk, whole again: that chunk, then the rest. */
+type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>
+
+function withFirst(first: ReadResult, reader: ReadableStreamDefaultReader<Uint8Array>): ReadableStream<Uint8Array> {
+	let pending: ReadResult | null = first
+	return new ReadableStream<Uint8Array>(
+		{
+			async pull(controller) {
+				const next = pending ?? (await reader.read())
+				pending = null
+				if (next.done) controller.close()
+				else controller.enqueue(next.value)
+			},
+			cancel: (reason) => reader.cancel(reason),
+		},
+		{ highWaterMark: 0 },
+	)
+}
+
 export class AssemblyClient {
 	private readonly now: () => number
 
@@ -90,7 +126,7 @@ export class AssemblyClient {
 		this.now = deps.now ?? Date.now
 	}
 
-	async chat({ request, signal, principal = { kind: 'password' }, requestId, trace }: ChatCall): Promise<ChatResult> {
+	async chat({ request, signal, principal = { kind: 'password' }, requestId, trace, note }: ChatCall): Promise<ChatResult> {
 		const model = request.model
 		const wantsStream = request.stream === true
 		const includeUsage = wantsStream && (request.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true
@@ -103,20 +139,30 @@ export class AssemblyClient {
 			)
 		}
 		// No key at all: acquire's own check throws the 503 (and records it) before any upstream call.
+		const info = await this.deps.catalog.info(model)
 		// A streamed request reaching the client streams natively: the chat core's pipeline already
 		// fake-streams the models the catalog does not list `stream` for (docs/upstream-api.md §5.1).
 		const native = wantsStream
 		const gatewayBody = toGatewayBody(request, { model, stream: native, includeUsage, defaultModelRegion: this.options.modelRegion ?? undefined })
+		const dropped = applyProviderRules(gatewayBody)
+		if (dropped.length > 0) note?.({ provider_rules_dropped: dropped })
+		const filled = fillMaxTokens(gatewayBody, this.options.maxTokensMode ?? 'off', info?.maxCompletionTokens)
+		if (filled !== null) note?.({ max_tokens_filled: filled })
+		const asked = clampMaxTokens(gatewayBody, info?.maxCompletionTokens)
+		if (asked !== null) note?.({ max_tokens_clamped: { asked, sent: gatewayBody.max_tokens } })
 		const { affinity } = applyPromptCache(gatewayBody, this.options.promptCache ?? { mode: 'off', ttl: '5m' })
-		const body = JSON.stringify(gatewayBody)
+		let body = JSON.stringify(gatewayBody)
+		// The other encoding of a tool history, tried once on the two Bedrock errors it avoids.
+		let reencoded = !Array.isArray(gatewayBody.messages) || !hasToolHistory(gatewayBody.messages as Record<string, unknown>[])
 		this.deps.bodies?.request(requestId, request, body)
-		const attempts = this.options.retryEnabled ? this.options.maxRetries + 1 : 1
+		let attempts = this.options.retryEnabled ? this.options.maxRetries + 1 : 1
 		// Real time, like the timers: the whole request is bounded, not only each attempt.
 		const deadline = Date.now() + (this.options.requestTimeoutMs ?? Infinity)
 		const tried = new Set<string>()
 		let lastError: GatewayError | null = null
 		let lastFailure: FailureClass | null = null
 		let attempt = 0
+		let bootstrapLeft = native ? (this.options.streamBootstrapRetries ?? 0) : 0
 		const finish = (event: Omit<RequestEvent, 'model' | 'stream' | 'attempts' | 'principal'>) => {
 			trace?.upstreamEnded(event)
 			this.deps.recorder?.finished({ ...event, principal, model, stream: wantsStream, attempts: attempt })
@@ -150,7 +196,24 @@ export class AssemblyClient {
 			tried.add(lease.keyId)
 			trace?.keyChosen(lease.masked, lease.choice)
 			const timeoutMs = Math.max(1, Math.min(this.options.timeoutMs, deadline - Date.now()))
-			const outcome = await this.attempt(lease, body, { native, wantsStream, includeUsage, model, signal, requestId, timeoutMs }, finish)
+			const canBootstrap = bootstrapLeft > 0 && attempt < attempts
+			const outcome = await this.attempt(
+				lease,
+				body,
+				{ native, wantsStream, includeUsage, model, signal, requestId, timeoutMs, canBootstrap, mayReencode: !reencoded },
+				finish,
+			)
+			if (outcome.broken) {
+				// Nothing reached the client yet: the same request goes to another key at once.
+				if (canBootstrap && !signal.aborted) {
+					bootstrapLeft--
+					outcome.broken.body.cancel().catch(() => {})
+					note?.({ stream_bootstrap_retries: (this.options.streamBootstrapRetries ?? 0) - bootstrapLeft })
+					continue
+				}
+				outcome.broken.report()
+				outcome.result = { kind: 'stream', body: outcome.broken.body }
+			}
 			if (outcome.result) {
 				let answer = this.deps.bodies ? this.deps.bodies.answer(requestId, outcome.result) : outcome.result
 				const opened = answer.kind === 'stream' ? this.deps.recorder?.streamOpened?.(model) : undefined
@@ -159,6 +222,18 @@ export class AssemblyClient {
 			}
 			lastError = outcome.error
 			lastFailure = outcome.failure
+			if (outcome.failure === 'client' && !reencoded && outcome.upstreamMessage !== undefined && isToolEncodingError(outcome.upstreamMessage)) {
+				reencoded = true
+				body = JSON.stringify({ ...gatewayBody, messages: toLegacyToolItems(gatewayBody.messages as Record<string, unknown>[]) })
+				// A different request, not a retry of a failure: it gets its own attempt even at the end of the budget.
+				if (attempt >= attempts) attempts = attempt + 1
+				this.deps.log.warn(
+					{ request_id: requestId, key: lease.masked, model },
+					'tool history refused by the provider; sending it once more in the legacy item encoding',
+				)
+				note?.({ tool_encoding: 'legacy' })
+				continue
+			}
 			if (outcome.failure === 'client' || outcome.failure === null) break
 			if (outcome.failure === 'transient' && attempt < attempts) await sleep(Math.min(this.options.retryIntervalMs, Math.max(0, deadline - Date.now())), signal)
 		}
@@ -183,9 +258,21 @@ export class AssemblyClient {
 	private async attempt(
 		lease: Lease,
 		body: string,
-		ctx: { native: boolean; wantsStream: boolean; includeUsage: boolean; model: string; signal: AbortSignal; requestId?: string; timeoutMs: number },
+		ctx: {
+			native: boolean
+			wantsStream: boolean
+			includeUsage: boolean
+			model: string
+			signal: AbortSignal
+			requestId?: string
+			timeoutMs: number
+			/** A native stream is held until its first chunk, so a break before it can be re-sent. */
+			canBootstrap?: boolean
+			/** The request can still be re-sent in the other tool encoding. */
+			mayReencode?: boolean
+		},
 		finish: (e: Omit<RequestEvent, 'model' | 'stream' | 'attempts' | 'principal'>) => void,
-	): Promise<{ result?: Answer; error: GatewayError | null; failure: FailureClass | null }> {
+	): Promise<{ result?: Answer; error: GatewayError | null; failure: FailureClass | null; broken?: BrokenBootstrap; upstreamMessage?: string }> {
 		const { model, signal } = ctx
 		const record = (status: number | null, outcome: Outcome) => {
 			this.deps.recorder?.attempt({ keyId: lease.keyId, model, status, outcome: outcome.kind, ms: this.now() - started })
@@ -243,6 +330,9 @@ export class AssemblyClient {
 			const created = Math.floor(this.now() / 1000)
 			let usage: Usage | null = null
 			const watchdog = idleWatchdog(this.options.timeoutMs, controller, Date.now)
+			// While the first chunk is awaited, a broken end is only noted: the request may be re-sent.
+			let holding = ctx.canBootstrap === true
+			let heldReport: (() => void) | null = null
 			const stream = translateStream(response.body, {
 				onChunk: watchdog.touch,
 				scrub: this.deps.scrub,
@@ -257,10 +347,24 @@ export class AssemblyClient {
 					signal.removeEventListener('abort', onClientAbort)
 					// Bun's reader.cancel() leaves the upstream socket open; only abort() closes it.
 					if (!clean) controller.abort(new Error('stream ended early'))
-					finish({ keyId: lease.keyId, ok: clean, status: clean ? 200 : 502, failure: clean ? null : signal.aborted ? 'aborted' : 'transient', usage })
+					const report = () =>
+						finish({ keyId: lease.keyId, ok: clean, status: clean ? 200 : 502, failure: clean ? null : signal.aborted ? 'aborted' : 'transient', usage })
+					if (holding && !clean && !signal.aborted) heldReport = report
+					else report()
 				},
 			})
-			return { result: { kind: 'stream', body: stream }, error: null, failure: null }
+			if (!holding) return { result: { kind: 'stream', body: stream }, error: null, failure: null }
+			const reader = stream.getReader()
+			const first = await reader.read()
+			holding = false
+			const body = withFirst(first, reader)
+			if (heldReport === null) return { result: { kind: 'stream', body }, error: null, failure: null }
+			this.deps.log.warn({ request_id: ctx.requestId, key: lease.masked, model, ms: this.now() - started }, 'upstream stream broke before its first chunk')
+			return {
+				error: new UpstreamError('The upstream stream broke before its first chunk.', 502, 'upstream_stream_broken'),
+				failure: 'transient',
+				broken: { body, report: heldReport },
+			}
 		}
 
 		let text: string
@@ -302,7 +406,8 @@ export class AssemblyClient {
 		const info = readUpstreamError(status, text)
 		const failure = classifyFailure(status, info, response.headers)
 		this.deps.bodies?.upstreamError(ctx.requestId, status, lease.masked, text)
-		this.deps.log.info(
+		// A failed attempt is a warning, whoever caused it: never info (operators filter by level).
+		this.deps.log.warn(
 			{ request_id: ctx.requestId, key: lease.masked, model, status, failure, upstream_request_id: info.requestId, ms: this.now() - started },
 			'upstream refused',
 		)
@@ -319,7 +424,10 @@ export class AssemblyClient {
 		await record(status, outcome)
 		const limits = failure === 'rate-limit' ? readLimitHeaders(headers, this.now()) : null
 		const error = toClientError(status, info, failure, limits ? (limits.retryAfterSeconds ?? limits.resetSeconds ?? 60) : null)
-		if (failure === 'client') finish({ keyId: lease.keyId, ok: false, status: error.status, failure, usage: null })
-		return { error, failure }
+		const upstreamMessage = [info.message, ...info.errors].join(' ')
+		// A refusal the other tool encoding may avoid is not the request's end yet.
+		const resend = ctx.mayReencode === true && isToolEncodingError(upstreamMessage)
+		if (failure === 'client' && !resend) finish({ keyId: lease.keyId, ok: false, status: error.status, failure, usage: null })
+		return { error, failure, upstreamMessage }
 	}
 }

@@ -1,5 +1,6 @@
 /** The upstream: AssemblyAI's chat completions with retries over the key pool, and its model catalog. */
-import { bool, int, oneOf, seconds, spec, url } from '../../core/config.ts'
+import { bool, ConfigError, int, oneOf, type Parser, seconds, spec, url } from '../../core/config.ts'
+import type { MaxTokensMode } from './provider-rules.ts'
 import { definePlugin } from '../../core/plugin.ts'
 import { AssemblyClient } from './client.ts'
 import { KeyTester } from './key-test.ts'
@@ -15,6 +16,13 @@ declare module '../../core/plugin.ts' {
 		/** One cheap upstream call with one key (the panel's Test button). */
 		keyTester: KeyTester
 	}
+}
+
+const MAX_TOKENS_MODES: readonly MaxTokensMode[] = ['off', 'low', 'medium', 'high']
+const maxTokensMode: Parser<MaxTokensMode> = (raw, name) => {
+	const value = raw.trim().toLowerCase() as MaxTokensMode
+	if (MAX_TOKENS_MODES.includes(value)) return value
+	throw new ConfigError(`${name}=${JSON.stringify(raw)}: must be one of off, low, medium, high`)
 }
 
 const DEFAULT_ENDPOINT = 'https://llm-gateway.assemblyai.com/v1/chat/completions'
@@ -59,6 +67,20 @@ export const plugin = definePlugin({
 			'prompt_cache_mode',
 		),
 		promptCacheTtl: spec<PromptCacheTtl>('PROMPT_CACHE_TTL', oneOf(['5m', '1h']), '5m', 'TTL of the automatic Claude cache marker', 'prompt_cache_ttl'),
+		maxTokensMode: spec<MaxTokensMode>(
+			'MAX_TOKENS_MODE',
+			maxTokensMode,
+			'off',
+			'a request without max_tokens gets one from the model maximum: off (gateway default 1000), low (min 4096), medium (half), high (all)',
+			'max_tokens_mode',
+		),
+		streamBootstrapRetries: spec(
+			'STREAM_BOOTSTRAP_RETRIES',
+			int(0, 10),
+			1,
+			're-sends, on another key, of a native stream that breaks before its first chunk (within the retry budget)',
+			'stream_bootstrap_retries',
+		),
 	},
 	setup: ({ services, settings, config }) => {
 		const catalog = new ModelCatalog(
@@ -81,6 +103,8 @@ export const plugin = definePlugin({
 			modelRegion: settings.modelRegion,
 			requestTimeoutMs: config.limits.requestTimeoutMs,
 			promptCache: { mode: settings.promptCacheMode, ttl: settings.promptCacheTtl },
+			streamBootstrapRetries: settings.streamBootstrapRetries,
+			maxTokensMode: settings.maxTokensMode,
 		}
 		const assembly = new AssemblyClient(
 			{
@@ -103,6 +127,8 @@ export const plugin = definePlugin({
 				retryIntervalMs: settings.retryInterval * 1000,
 				modelRegion: settings.modelRegion,
 				promptCache: { mode: settings.promptCacheMode, ttl: settings.promptCacheTtl },
+				streamBootstrapRetries: settings.streamBootstrapRetries,
+				maxTokensMode: settings.maxTokensMode,
 			}),
 		)
 		const keyTester = new KeyTester({

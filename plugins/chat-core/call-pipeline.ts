@@ -91,7 +91,15 @@ async function admitAndCall(
 		// Only client keys have quotas and model lists: the password user skips the await.
 		admission = deps.auth.admit && principal.kind === 'client' ? await deps.auth.admit(principal, readModelPrefixes(chat.model).model, fallbacks) : null
 		trace?.admitted()
-		result = await deps.chat.chat({ request: chat, signal: request.signal, principal, requestId: requestIdOf(request), keepAlive: options.keepAlive, trace })
+		result = await deps.chat.chat({
+			request: chat,
+			signal: request.signal,
+			principal,
+			requestId: requestIdOf(request),
+			keepAlive: options.keepAlive,
+			trace,
+			note: (fields) => annotate(request, fields),
+		})
 	} catch (err) {
 		release?.()
 		// A request that failed on our side (no key, upstream down, a bug: every 5xx of ours, or

@@ -70,6 +70,7 @@ export class ChatPipeline {
 			...(call.principal ? { principal: call.principal } : {}),
 			...(call.requestId ? { requestId: call.requestId } : {}),
 			...(call.trace ? { trace: call.trace } : {}),
+			...(call.note ? { note: call.note } : {}),
 		}
 		const once = async (req: ChatRequest): Promise<CallResult> => {
 			const result = await this.deps.client.chat({ ...upstream, request: req })

@@ -17,6 +17,8 @@ export interface ChatCall {
 	requestId?: string
 	/** The request log's notes on this call (keys tried, how each upstream call ended). */
 	trace?: UpstreamTrace
+	/** Adds fields to the request's access-log line (what the upstream call changed, e.g. a clamped max_tokens). */
+	note?: (fields: Record<string, unknown>) => void
 }
 
 /** `upstreamRequestId`: the upstream's `request_id` of a JSON answer (streams carry none). */

@@ -122,7 +122,8 @@ export class Selection {
 						`Every upstream key reached its daily quota for model ${model} (${quotaReason}). Quotas reset at ${new Date(until.quota).toISOString()}.`,
 						Math.max(1, (until.quota - this.deps.now()) / 1000),
 						'daily_quota_exhausted',
-						{ reset_at: new Date(until.quota).toISOString() },
+						// next_reset_time: the field the original product's clients read.
+						{ reset_at: new Date(until.quota).toISOString(), next_reset_time: new Date(until.quota).toISOString() },
 					)
 				}
 				if (until.denied < Infinity) {
