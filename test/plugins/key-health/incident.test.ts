@@ -27,6 +27,9 @@ describe('every key forced to 401 at once', () => {
 		expect(during.incident).toMatchObject({ cause: 'auth', keys: 3 })
 		expect(await incident()).toMatchObject({ cause: 'auth', since: new Date(c.now()).toISOString() })
 		expect(h.logs.some((l) => l.includes('upstream incident'))).toBe(true)
+		const health = await h.call('/health', { auth: null })
+		expect(health.status).toBe(200)
+		expect(await health.json()).toMatchObject({ status: 'degraded', upstream: { ok: false, incident: { cause: 'auth' } } })
 
 		// More failures during the incident ban nothing either.
 		c.advance(6000)
@@ -38,6 +41,7 @@ describe('every key forced to 401 at once', () => {
 		c.advance(6000)
 		expect((await ask()).status).toBe(200)
 		expect(await incident()).toBeNull()
+		expect(await (await h.call('/health', { auth: null })).json()).toMatchObject({ status: 'ok', upstream: { ok: true, incident: null } })
 		const after = await keysList()
 		expect(after.keys.map((k) => k.status)).toEqual(['active', 'active', 'active'])
 		for (let i = 0; i < 3; i++) expect((await ask()).status).toBe(200)
