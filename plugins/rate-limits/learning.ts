@@ -157,7 +157,9 @@ export class Learning {
 	}
 
 	private noteBlocked(wid: string, w: WindowRecord | null, now: number): void {
-		if (w && w.remaining !== null && w.remaining <= 0 && w.resetAt !== null && w.resetAt > now)
+		// Leased slots still out (this instance's or another's) may come back: not blocked for the window's rest.
+		const leasesOut = w !== null && (w.leased ?? 0) > 0 && (w.leasedUntil ?? 0) > now
+		if (w && !leasesOut && w.remaining !== null && w.remaining <= 0 && w.resetAt !== null && w.resetAt > now)
 			this.deps.blocks.set(wid, { until: w.resetAt, why: 'window', reason: null })
 		else this.deps.blocks.delete(wid)
 	}
