@@ -95,7 +95,13 @@ export class KeyTester {
 			}
 		} catch (err) {
 			const message = err instanceof Error ? err.message : String(err)
-			return { ok: false, status: null, ms: now() - started, model, text: `${masked}: no answer from the upstream (${message.split(key).join(masked).slice(0, 200)})` }
+			return {
+				ok: false,
+				status: null,
+				ms: now() - started,
+				model,
+				text: `${masked}: no answer from the upstream (${message.split(key).join(masked).slice(0, 200)})`,
+			}
 		}
 	}
 }

@@ -64,7 +64,16 @@ export class KeyTests {
 			await this.deps.pool.setStatus(record.id, 'active')
 			this.deps.log.warn({ key: masked, model: result.model, was: record.reason }, 're-validation: a banned key answers again; restored')
 		}
-		return { id: record.id, key: masked, ok: result.ok, status: result.status, latency_ms: result.ms, model: result.model, text: result.text, at: new Date(at).toISOString() }
+		return {
+			id: record.id,
+			key: masked,
+			ok: result.ok,
+			status: result.status,
+			latency_ms: result.ms,
+			model: result.model,
+			text: result.text,
+			at: new Date(at).toISOString(),
+		}
 	}
 
 	/** Re-tests every banned and failing key with the cheapest model; a key that answers is restored. Resolves to how many were restored. */

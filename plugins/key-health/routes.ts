@@ -18,7 +18,8 @@ const model = t.Optional(t.String({ minLength: 1, maxLength: 200 }))
 export const keyTestRoutes = (deps: KeyTestRoutesDeps) => {
 	/** A model the catalog does not list would test the model, not the key. */
 	const checkModel = async (name: string | undefined) => {
-		if (name !== undefined && !(await deps.tester.knows(name))) throw new BadRequestError(`Model ${name} is not in the upstream catalog.`, 'model', 'model_not_found')
+		if (name !== undefined && !(await deps.tester.knows(name)))
+			throw new BadRequestError(`Model ${name} is not in the upstream catalog.`, 'model', 'model_not_found')
 	}
 	return new Elysia({ name: 'key-test-routes', prefix: '/admin' })
 		.onTransform(requirePanelAuth(deps.auth))

@@ -38,7 +38,8 @@ const keyList = {
 					counts: { type: 'object', description: 'success, failure: upstream answers with this key (every instance)' },
 					models: {
 						type: 'object',
-						description: 'per model: status (active, exhausted, cooling, denied, unknown, quota_exhausted), limit, remaining, used, reset_in_seconds, last_used_at, reason',
+						description:
+							'per model: status (active, exhausted, cooling, denied, unknown, quota_exhausted), limit, remaining, used, reset_in_seconds, last_used_at, reason',
 					},
 				},
 			},
@@ -59,9 +60,17 @@ export const incidentView = (pool: KeyPool) => {
 function filterKeys(keys: KeyReport[], status: string | undefined, q: string | undefined): KeyReport[] {
 	let out = keys
 	if (status) {
-		const wanted = status.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)
+		const wanted = status
+			.split(',')
+			.map((s) => s.trim().toLowerCase())
+			.filter(Boolean)
 		const bad = wanted.find((s) => !(STATUSES as readonly string[]).includes(s))
-		if (bad !== undefined) throw new BadRequestError(`status must be one of ${STATUSES.join(', ')} (comma separated); got ${JSON.stringify(bad).slice(0, 40)}`, 'status', 'invalid_status')
+		if (bad !== undefined)
+			throw new BadRequestError(
+				`status must be one of ${STATUSES.join(', ')} (comma separated); got ${JSON.stringify(bad).slice(0, 40)}`,
+				'status',
+				'invalid_status',
+			)
 		out = out.filter((k) => wanted.includes(k.status))
 	}
 	if (q) {
@@ -74,16 +83,20 @@ function filterKeys(keys: KeyReport[], status: string | undefined, q: string | u
 export const keysAdmin = (deps: AdminDeps) =>
 	new Elysia({ name: 'keys-admin', prefix: '/admin' })
 		.onTransform(requirePanelAuth(deps.auth))
-		.get('/rate-limits', async ({ query }) => ({ rate_limits: filterKeys(await deps.pool.report(), query.status, query.q), incident: incidentView(deps.pool) }), {
-			query: t.Object({ status: t.Optional(t.String({ maxLength: 200 })), q: t.Optional(t.String({ maxLength: 200 })) }),
-			detail: {
-				summary: 'Rate limits per key and model',
-				description:
-					'One entry per upstream key (masked): status and reason, and per model its own status, limit, remaining, used and reset_in_seconds, as learned from the upstream X-RateLimit-* headers (windows are per model: nothing here sums them). Filters as GET /admin/keys; `incident` as GET /admin/incident.',
-				tags,
-				security,
+		.get(
+			'/rate-limits',
+			async ({ query }) => ({ rate_limits: filterKeys(await deps.pool.report(), query.status, query.q), incident: incidentView(deps.pool) }),
+			{
+				query: t.Object({ status: t.Optional(t.String({ maxLength: 200 })), q: t.Optional(t.String({ maxLength: 200 })) }),
+				detail: {
+					summary: 'Rate limits per key and model',
+					description:
+						'One entry per upstream key (masked): status and reason, and per model its own status, limit, remaining, used and reset_in_seconds, as learned from the upstream X-RateLimit-* headers (windows are per model: nothing here sums them). Filters as GET /admin/keys; `incident` as GET /admin/incident.',
+					tags,
+					security,
+				},
 			},
-		})
+		)
 		.get('/keys', async ({ query }) => ({ keys: filterKeys(await deps.pool.report(), query.status, query.q), incident: incidentView(deps.pool) }), {
 			query: t.Object({ status: t.Optional(t.String({ maxLength: 200 })), q: t.Optional(t.String({ maxLength: 200 })) }),
 			detail: {

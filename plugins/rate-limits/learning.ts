@@ -12,7 +12,17 @@ import type { Blocks } from './blocks.ts'
 import type { IncidentGuard } from './incident-guard.ts'
 import type { KeyCounts } from './key-counts.ts'
 import type { KeyList } from './key-list.ts'
-import { type Incident, type KeyChoice, type KeyGate, type KeyPoolOptions, type KeyRecord, type KeyStatus, type Lease, type Outcome, iso } from './pool-types.ts'
+import {
+	type Incident,
+	type KeyChoice,
+	type KeyGate,
+	type KeyPoolOptions,
+	type KeyRecord,
+	type KeyStatus,
+	type Lease,
+	type Outcome,
+	iso,
+} from './pool-types.ts'
 import {
 	coolDown,
 	deny,

@@ -150,9 +150,7 @@ export class OperatorActions {
 								reason: quota?.reason ?? null,
 							}
 						: null,
-				last_test: test
-					? { at: iso(test.at) as string, ok: test.ok, status: test.status, latency_ms: test.ms, model: test.model, text: test.text }
-					: null,
+				last_test: test ? { at: iso(test.at) as string, ok: test.ok, status: test.status, latency_ms: test.ms, model: test.model, text: test.text } : null,
 				counts: counts.get(k.id) ?? { success: 0, failure: 0 },
 				models,
 			}

@@ -119,7 +119,8 @@ export function reserve(w: WindowRecord, now: number, probeTtlMs: number): Reser
 		if (remaining <= 0) {
 			if (w.resetAt === null) w.resetAt = now + DEFAULT_WINDOW_MS
 			const leasedUntil = w.leasedUntil ?? null
-			if ((w.leased ?? 0) > 0 && leasedUntil !== null && leasedUntil > now && leasedUntil < w.resetAt) return { granted: false, until: leasedUntil, why: 'leased' }
+			if ((w.leased ?? 0) > 0 && leasedUntil !== null && leasedUntil > now && leasedUntil < w.resetAt)
+				return { granted: false, until: leasedUntil, why: 'leased' }
 			return { granted: false, until: w.resetAt, why: 'exhausted' }
 		}
 		w.remaining = remaining - 1
