@@ -12,6 +12,7 @@ const TOPIC: Record<string, string> = {
 	'admin-auth': 'panel.md',
 	'assembly-client': 'key-pool.md',
 	'daily-quota': 'key-pool.md',
+	'key-health': 'key-health.md',
 	metrics: 'operations.md',
 	'rate-limits': 'key-pool.md',
 	'storage-file': 'storage.md',

@@ -125,6 +125,12 @@ export interface FakeGateway {
 	 */
 	fault(key: string, fault: Fault, opts?: { times?: number; persistent?: boolean }): void
 	clearFaults(): void
+	/**
+	 * An incident on every key at once until called with null: 'auth' answers every chat request
+	 * as for an invalid key (401, envelope A, as when the gateway's key check fails), 'network'
+	 * drops the connection before any answer. Queued faults wait until it is over.
+	 */
+	outage(kind: 'auth' | 'network' | null): void
 	setKey(key: string, config: FakeKeyConfig): void
 	/** Requests that reached rate-limit accounting (sent = ok + rateLimited); faulted answers never do. */
 	count(key: string, model: string): { sent: number; ok: number; rateLimited: number }
@@ -391,6 +397,7 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 	const counters = new Map<string, { sent: number; ok: number; rateLimited: number }>()
 	let faults: { key: string; fault: Fault; left: number; persistent: boolean }[] = []
 	let toolCallSeq = 0
+	let outage: 'auth' | 'network' | null = null
 	const caches = new FakePromptCaches(now)
 	let server: ReturnType<typeof Bun.serve> | null = null
 
@@ -677,6 +684,12 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 	async function chat(req: Request, rec: RecordedRequest, body: unknown, parsed: boolean, viaServer: boolean, startedAt: number): Promise<Response> {
 		if (rec.key === null) return envelopeA(401, MSG_MISSING_AUTH)
 		const key = rec.key
+		if (outage === 'auth') return envelopeA(401, MSG_BAD_KEY)
+		if (outage === 'network') {
+			rec.fault = 'reset'
+			if (!viaServer) throw connectionReset()
+			return new Response(new ReadableStream({ start: (c) => c.error(undefined) }))
+		}
 		const cfg = keys.get(key)
 		if (!cfg || cfg.valid === false) return envelopeA(401, MSG_BAD_KEY)
 		if (cfg.noGatewayAccess) return envelopeA(400, MSG_MISSING_AUTH)
@@ -864,6 +877,9 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 		clearFaults() {
 			faults = []
 		},
+		outage(kind) {
+			outage = kind
+		},
 		setKey(key, config) {
 			keys.set(key, { ...config })
 		},
@@ -882,6 +898,7 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 			windows.clear()
 			counters.clear()
 			faults = []
+			outage = null
 			toolCallSeq = 0
 			caches.clear()
 		},

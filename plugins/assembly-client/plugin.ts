@@ -135,7 +135,7 @@ export const plugin = definePlugin({
 			fetch: services.upstreamFetch,
 			endpoint: settings.endpoint,
 			timeoutMs: config.upstream.timeoutMs,
-			models: () => catalog.ids(),
+			catalog: () => catalog.list(),
 			now: services.now,
 		})
 		return { services: { assembly, catalog, keyTester } }

@@ -13,6 +13,9 @@ import { windowId } from './rate-window.ts'
 import { storageBusy, withinTime } from './storage-busy.ts'
 import type { WindowStore } from './window-store.ts'
 
+/** How often a request waiting for other instances' leases looks at the window again. */
+const LEASE_RECHECK_MS = 200
+
 export interface SelectionDeps {
 	keys: KeyList
 	windows: WindowStore
@@ -88,7 +91,8 @@ export class Selection {
 				}
 				const wid = windowId(record.id, model)
 				const known = blocks.get(wid)
-				if (known !== undefined && known.until > now) {
+				// Slots this instance leased are spent before anything it believes blocks the window.
+				if (known !== undefined && known.until > now && !windows.hasLeased(wid, now)) {
 					note(known)
 					continue
 				}
@@ -110,6 +114,9 @@ export class Selection {
 				if (result.why === 'probing') {
 					probing = true
 					note({ until: result.until, why: 'window', reason: null })
+				} else if (result.why === 'leased') {
+					// Other instances' leased slots come back within a lease's time: look again shortly.
+					remember(wid, { until: Math.min(result.until, now + LEASE_RECHECK_MS), why: 'window', reason: null })
 				} else {
 					remember(wid, { until: result.until, why: result.why === 'denied' ? 'denied' : 'window', reason: null })
 				}
