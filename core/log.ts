@@ -9,6 +9,7 @@
 import pino, { type Logger } from 'pino'
 import type { LogLevel } from './config.ts'
 import { RotatingLogFile } from './log-file.ts'
+import { BufferedOutput } from './log-output.ts'
 import { maskKey } from './secrets.ts'
 
 export type { Logger }
@@ -137,12 +138,10 @@ export function createLogger(options: LogOptions): { log: Logger; secrets: Secre
 	// Every destination takes every level: the logger's own level is the one filter, so changing
 	// it at run time (a stored LOG_LEVEL) reaches every destination.
 	const streams: pino.StreamEntry[] = [{ level: 'trace', stream: ring }]
-	// Lines are gathered up to 4 KiB per write instead of one write per line (a syscall per
-	// request showed up at ~5 % of CPU under load); a timer writes what waits every 250 ms, and
-	// shutdown flushes what is left.
-	const buffered: ReturnType<typeof pino.destination>[] = []
-	if (options.stdout !== false) buffered.push(pino.destination({ dest: 1, sync: false, minLength: 4096 }))
-	for (const stream of buffered) streams.push({ level: 'trace', stream })
+	// Lines are gathered up to 4 KiB per write instead of one write per line (log-output.ts,
+	// log-file.ts); shutdown flushes what is left.
+	const stdout = options.stdout !== false ? new BufferedOutput(1, (err) => console.error(`log output: ${err.message}`)) : null
+	if (stdout) streams.push({ level: 'trace', stream: stdout })
 	let file: RotatingLogFile | null = null
 	if (options.file) {
 		const rotation = options.rotation ?? { maxBytes: 20 * 1024 * 1024, backupCount: 3 }
@@ -168,20 +167,9 @@ export function createLogger(options: LogOptions): { log: Logger; secrets: Secre
 		},
 		multi,
 	)
-	const timer = buffered.length
-		? setInterval(() => {
-				for (const stream of buffered) stream.flush((err) => void err)
-			}, 250)
-		: null
-	;(timer as { unref?: () => void } | null)?.unref?.()
-	/** Writes what is buffered and stops the timer (on shutdown: the destinations are asynchronous). */
+	/** Writes what is buffered and stops the timers (on shutdown). */
 	const flush = () => {
-		if (timer !== null) clearInterval(timer)
-		try {
-			multi.flushSync()
-		} catch {
-			// A destination still busy with a write: it finishes that write on its own.
-		}
+		stdout?.flushSync()
 		file?.close()
 	}
 	return { log, secrets, ring, flush }
