@@ -29,7 +29,8 @@ export class RotatingLogFile {
 	private fd: number
 	private size: number
 	private pending: string[] = []
-	private pendingBytes = 0
+	/** Characters waiting (bytes are counted once per write, not per line). */
+	private pendingChars = 0
 	private readonly timer: ReturnType<typeof setInterval>
 	private closed = false
 
@@ -45,20 +46,20 @@ export class RotatingLogFile {
 	write(line: string): void {
 		if (this.closed) return
 		this.pending.push(line)
-		this.pendingBytes += Buffer.byteLength(line)
-		if (this.pendingBytes >= BATCH_BYTES) this.flush()
+		this.pendingChars += line.length
+		if (this.pendingChars >= BATCH_BYTES) this.flush()
 	}
 
 	/** Writes every gathered line, rotating first when they would not fit. */
 	flush(): void {
 		if (this.pending.length === 0) return
 		const chunk = this.pending.join('')
-		const bytes = this.pendingBytes
 		this.pending = []
-		this.pendingBytes = 0
+		this.pendingChars = 0
 		try {
-			if (this.options.maxBytes > 0 && this.size > 0 && this.size + bytes > this.options.maxBytes) this.rotate()
 			const buffer = Buffer.from(chunk)
+			const bytes = buffer.length
+			if (this.options.maxBytes > 0 && this.size > 0 && this.size + bytes > this.options.maxBytes) this.rotate()
 			let written = 0
 			while (written < buffer.length) written += writeSync(this.fd, buffer, written)
 			this.size += bytes
