@@ -138,9 +138,11 @@ export interface SettingSpec<T> {
 	doc: string
 	/** Never shown: the panel and .env.example show only whether it is set. */
 	secret?: boolean
+	/** The only values it takes: the panel offers them as a choice instead of a text box. */
+	choices?: readonly string[]
 }
 
-export const spec = <T>(env: string, parse: Parser<T>, fallback: T, doc: string, stored?: string, extra: { secret?: boolean } = {}): SettingSpec<T> => ({
+export const spec = <T>(env: string, parse: Parser<T>, fallback: T, doc: string, stored?: string, extra: { secret?: boolean; choices?: readonly string[] } = {}): SettingSpec<T> => ({
 	env,
 	parse,
 	fallback,
@@ -179,7 +181,7 @@ export const CORE_SETTINGS = {
 		2000,
 		'upstream requests (streams included) in flight at once; beyond it new chat requests get 503 with Retry-After',
 	),
-	logLevel: spec<LogLevel>('LOG_LEVEL', logLevel, 'info', 'debug, info, warning or error', 'log_level'),
+	logLevel: spec<LogLevel>('LOG_LEVEL', logLevel, 'info', 'debug, info, warning or error', 'log_level', { choices: ['debug', 'info', 'warning', 'error'] }),
 	logFile: spec('LOG_FILE', str, 'log.txt', 'NDJSON log file (also written to stdout)'),
 	logBodyMax: spec(
 		'LOG_BODY_MAX',
