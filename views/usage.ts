@@ -23,6 +23,8 @@ export interface UsageReportView {
 	totals: UsageCounts
 	models: Record<string, UsageCounts>
 	keys: { id: string; key: string | null; totals: UsageCounts }[]
+	/** Requests no key answered: every attempt failed, or refused before the upstream. */
+	no_key: { totals: UsageCounts }
 	clients: { id: string; name: string | null; masked_key: string | null; totals: UsageCounts }[]
 }
 
@@ -66,6 +68,7 @@ export function usageView(t: Translator, state: UsageState): SafeHtml {
 		name: html`<code>${k.key ?? t('usage.removedKey')}</code> <span class="muted">${t('keys.id', { id: k.id.slice(0, 8) })}</span>`,
 		counts: k.totals,
 	}))
+	if (r.no_key.totals.requests > 0) keys.push({ name: html`<span class="muted">${t('usage.noKey')}</span>`, counts: r.no_key.totals })
 	const clients = r.clients.map((c) => ({
 		name: html`${c.name ?? t('usage.removedClient')} <code class="muted">${c.masked_key ?? c.id.slice(0, 8)}</code>`,
 		counts: c.totals,

@@ -127,7 +127,7 @@ export class AssemblyClient {
 		let lastFailure: FailureClass | null = null
 		let attempt = 0
 		const finish = (event: Omit<RequestEvent, 'model' | 'stream' | 'attempts' | 'principal'>) =>
-			this.deps.recorder?.finished({ ...event, principal, model, stream: wantsStream, attempts: attempt })
+			this.deps.recorder?.finished({ ...event, principal, model, stream: wantsStream, attempts: attempt, requestId })
 
 		while (attempt < attempts) {
 			if (signal.aborted) throw this.gone(finish)

@@ -40,6 +40,8 @@ export interface RequestEvent {
 	failure: RequestFailure | null
 	usage: TokenUsage | null
 	attempts: number
+	/** The client request's id (its log line's `request_id`). */
+	requestId?: string
 }
 
 export interface UsageRecorder {

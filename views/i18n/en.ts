@@ -159,6 +159,7 @@ export const en = {
 	'usage.perClient': 'Per client key',
 	'usage.nothing': 'Nothing this day.',
 	'usage.noData': 'No data.',
+	'usage.noKey': 'no key (refused, or every attempt failed)',
 	'usage.removedKey': 'removed key',
 	'usage.removedClient': 'removed client',
 	'usage.col.name': 'Name',

@@ -149,6 +149,7 @@ export const zhCN: Catalogue = {
 	'usage.perClient': '按客户端密钥',
 	'usage.nothing': '当天没有数据。',
 	'usage.noData': '没有数据。',
+	'usage.noKey': '无密钥（被拒绝，或所有尝试都失败）',
 	'usage.removedKey': '已删除的密钥',
 	'usage.removedClient': '已删除的客户端',
 	'usage.col.name': '名称',
