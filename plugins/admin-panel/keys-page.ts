@@ -14,13 +14,19 @@ export interface KeysPageDeps {
 	keyTester?: KeyTester
 }
 
-/** A key test in the visitor's language: the status and time are ours to say, the rest is the upstream's (or the tester's) own text. */
+/**
+ * A key test in the visitor's language. The tester writes one English line (the key-test
+ * service's own words); the status, time and rate-limit window are ours to say, the model and
+ * the upstream's message are names and data, shown as they are.
+ */
 export function testedText(t: Translator, masked: string, result: KeyTestResult): string {
 	const rest = result.text.startsWith(`${masked}: `) ? result.text.slice(masked.length + 2) : result.text
-	if (result.status === null) return t('keys.testedNoAnswer', { key: masked, detail: /\((.*)\)$/.exec(rest)?.[1] ?? rest })
-	// "HTTP 200 from <model> in 12 ms[: upstream message][; limit 10, remaining 9]": the model, message and limits are names and numbers.
-	const detail = rest.replace(/^HTTP \d+ from (\S+) in \d+ ms:? ?/, '$1 ').trim()
-	return t(result.ok ? 'keys.testedOk' : 'keys.testedFail', { key: masked, status: result.status, ms: result.ms, detail })
+	if (result.status === null) return t('keys.testedNoAnswer', { key: masked, detail: /\(([\s\S]*)\)$/.exec(rest)?.[1] ?? rest })
+	const m = /^HTTP \d+ from (\S+) in \d+ ms(?:: ([\s\S]*?))?(?:; limit (\S+), remaining (\S+))?$/.exec(rest)
+	if (!m) return t('keys.testedOther', { key: masked, detail: rest })
+	const window = m[3] !== undefined ? t('keys.testedWindow', { limit: m[3], remaining: m[4] ?? '?' }) : ''
+	const vars = { key: masked, status: result.status, ms: result.ms, model: m[1] as string, detail: m[2] ?? '', window }
+	return t(result.ok ? 'keys.testedOk' : 'keys.testedFail', vars)
 }
 
 export const keysPage = (kit: PanelKit, deps: KeysPageDeps) => {

@@ -113,7 +113,7 @@ describe('keys widget', () => {
 		expect(env.text).toContain('ASSEMBLY_API_KEYS')
 
 		const tested = await fragment(h, s, `/ui/keys/${id}/test`, { method: 'POST', form: {} })
-		expect(tested.text).toMatch(/HTTP 200 in \d+ ms/)
+		expect(tested.text).toMatch(/HTTP 200 from \S+ in \d+ ms/)
 		h.fake.fault(KEYS[0] as string, { kind: 'status', status: 500, envelope: 'A', message: `upstream ${XSS} broke` })
 		const failed = await fragment(h, s, `/ui/keys/${id}/test`, { method: 'POST', form: {} })
 		expect(failed.text).toContain('HTTP 500')
