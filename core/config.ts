@@ -142,7 +142,14 @@ export interface SettingSpec<T> {
 	choices?: readonly string[]
 }
 
-export const spec = <T>(env: string, parse: Parser<T>, fallback: T, doc: string, stored?: string, extra: { secret?: boolean; choices?: readonly string[] } = {}): SettingSpec<T> => ({
+export const spec = <T>(
+	env: string,
+	parse: Parser<T>,
+	fallback: T,
+	doc: string,
+	stored?: string,
+	extra: { secret?: boolean; choices?: readonly string[] } = {},
+): SettingSpec<T> => ({
 	env,
 	parse,
 	fallback,

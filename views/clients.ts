@@ -53,7 +53,9 @@ export function clientsView(t: Translator, state: ClientsState): SafeHtml {
 		'clients.col.key',
 	)}</th><th scope="col">${t('clients.col.status')}</th><th scope="col" class="num">${t('clients.col.used')}</th><th scope="col">${t('clients.edit')}</th></tr></thead><tbody>
 ${state.clients.map(
-	(c) => html`<tr id="client-${c.id}"><td>${c.name}</td><td><code>${c.masked_key}</code></td><td>${badge(t, c.status)}</td><td class="num">${c.used_today} / ${c.used_total}</td>
+	(
+		c,
+	) => html`<tr id="client-${c.id}"><td>${c.name}</td><td><code>${c.masked_key}</code></td><td>${badge(t, c.status)}</td><td class="num">${c.used_today} / ${c.used_total}</td>
 <td><details id="client-${c.id}-edit"><summary>${t('clients.edit')}</summary>
 <form method="post" action="/ui/clients/${c.id}" hx-post="/ui/clients/${c.id}" hx-target="#clients" hx-swap="outerMorph" class="stack">
 <label>${t('clients.name')} <input name="name" value="${c.name}" required maxlength="200"></label>
@@ -63,9 +65,12 @@ ${state.clients.map(
 <label>${t('clients.expires')} <input name="expires" type="date" value="${date(c.expires_at)}"></label>
 <label><input type="checkbox" name="enabled" value="1"${c.enabled ? html` checked` : ''}> ${t('clients.enabled')}</label>
 <button type="submit">${t('common.save')}</button></form>
-<form method="post" action="/ui/clients/${c.id}/revoke" hx-post="/ui/clients/${c.id}/revoke" hx-target="#clients" hx-swap="outerMorph" hx-confirm="${t('clients.revokeConfirm', {
-		name: c.name,
-	})}"><button type="submit" class="danger">${t('clients.revoke')}</button></form>
+<form method="post" action="/ui/clients/${c.id}/revoke" hx-post="/ui/clients/${c.id}/revoke" hx-target="#clients" hx-swap="outerMorph" hx-confirm="${t(
+		'clients.revokeConfirm',
+		{
+			name: c.name,
+		},
+	)}"><button type="submit" class="danger">${t('clients.revoke')}</button></form>
 </details></td></tr>`,
 )}
 </tbody></table></div></section>`

@@ -157,7 +157,10 @@ export function notice(t: Translator, message: string | null | undefined, kind: 
 export function statusBanner(t: Translator, state: { healthy: boolean; since: number | null; backend: string }): string {
 	if (state.healthy) return html`<div id="status-banner" hx-get="/ui/fragments/status" hx-trigger="every 5s" hx-swap="outerMorph"></div>`.toString()
 	const since = state.since ? new Date(state.since).toISOString() : null
-	return html`<div id="status-banner" class="banner" role="alert" hx-get="/ui/fragments/status" hx-trigger="every 5s" hx-swap="outerMorph">${t('banner.storageDown', {
-		backend: state.backend,
-	})}${since ? html` ${t('banner.since')} ${moment(since, `${since.slice(11, 19)} UTC`)}` : ''}${t('banner.storageDownTail')}</div>`.toString()
+	return html`<div id="status-banner" class="banner" role="alert" hx-get="/ui/fragments/status" hx-trigger="every 5s" hx-swap="outerMorph">${t(
+		'banner.storageDown',
+		{
+			backend: state.backend,
+		},
+	)}${since ? html` ${t('banner.since')} ${moment(since, `${since.slice(11, 19)} UTC`)}` : ''}${t('banner.storageDownTail')}</div>`.toString()
 }

@@ -53,7 +53,9 @@ export function quotasView(t: Translator, state: QuotasState): SafeHtml {
 	if (!state.rows.length) return html`<section id="quotas">${head}<p>${t('quotas.noKey')}</p></section>`
 	return html`<section id="quotas">${head}
 ${state.rows.map(
-	(r) => html`<form id="quota-${r.id}" class="card" method="post" action="/ui/quotas/${r.id}" hx-post="/ui/quotas/${r.id}" hx-target="#quotas" hx-swap="outerMorph">
+	(
+		r,
+	) => html`<form id="quota-${r.id}" class="card" method="post" action="/ui/quotas/${r.id}" hx-post="/ui/quotas/${r.id}" hx-target="#quotas" hx-swap="outerMorph">
 <h3><code>${r.key}</code> <span class="muted">${t('keys.id', { id: r.id.slice(0, 8) })}</span></h3>
 <p><label for="daily-${r.id}">${t('quotas.daily')}</label> <input id="daily-${r.id}" name="daily_limit" type="number" min="1" inputmode="numeric" value="${
 		r.daily_limit_source === 'key' && r.daily_limit !== null ? r.daily_limit : ''

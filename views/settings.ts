@@ -35,8 +35,7 @@ export interface SettingsState {
 	passwordChangeable: boolean
 }
 
-export const showValue = (value: unknown): string =>
-	value === null || value === undefined ? '' : Array.isArray(value) ? value.join(',') : String(value)
+export const showValue = (value: unknown): string => (value === null || value === undefined ? '' : Array.isArray(value) ? value.join(',') : String(value))
 
 function field(t: Translator, s: SettingRow, state: SettingsState): SafeHtml {
 	const id = `s-${s.env}`

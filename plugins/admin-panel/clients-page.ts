@@ -44,7 +44,8 @@ export const clientsPage = (kit: PanelKit, deps: { clientKeys: ClientKeys }) => 
 			return { clients: null, error: t('clients.unreadableWhy', { error: message(err) }) }
 		}
 	}
-	const answer = async (request: Request, v: Visitor, extra: Partial<ClientsState>) => show(kit, request, v, 'clients', clientsView(v.t, await state(v.t, extra)))
+	const answer = async (request: Request, v: Visitor, extra: Partial<ClientsState>) =>
+		show(kit, request, v, 'clients', clientsView(v.t, await state(v.t, extra)))
 	return new Elysia({ name: 'panel-clients' })
 		.get(
 			'/ui/clients',

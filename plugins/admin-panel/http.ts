@@ -61,7 +61,10 @@ export async function guard(kit: PanelKit, request: Request): Promise<Visitor | 
 	const t = translatorFor(request)
 	if (session) return { session, csrf: kit.auth.csrfToken(session), t }
 	if (isHtmx(request))
-		return htmlResponse(html`<div class="notice notice-error" role="alert">${t('session.expired')} <a href="/ui">${t('session.loginAgain')}</a>.</div>`.toString(), 401)
+		return htmlResponse(
+			html`<div class="notice notice-error" role="alert">${t('session.expired')} <a href="/ui">${t('session.loginAgain')}</a>.</div>`.toString(),
+			401,
+		)
 	const url = new URL(request.url)
 	const next = request.method === 'GET' ? safeNext(url.pathname + url.search) : null
 	const location = next ? `/ui?next=${encodeURIComponent(next)}` : '/ui'

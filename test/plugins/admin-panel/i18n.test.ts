@@ -12,7 +12,7 @@ import { SETTING_DOCS } from '../../../views/i18n/setting-docs.ts'
 import { zhCN } from '../../../views/i18n/zh-CN.ts'
 import { vendorOf } from '../../../views/models.ts'
 import { FAKE_CATALOG } from '../../fake-gateway.ts'
-import { harnessSet, type Harness, KEYS, PANEL_PASSWORD } from '../../support.ts'
+import { harnessSet, KEYS, PANEL_PASSWORD } from '../../support.ts'
 import { FORM, login, session } from './panel-support.ts'
 
 const harnesses = harnessSet()
@@ -103,7 +103,13 @@ function visibleText(markup: string): string[] {
 		.replace(/<li class="log [\s\S]*?<\/li>/g, ' ')
 		.replace(/<[^>]+>/g, '\n')
 	out.push(...text.split('\n'))
-	const decode = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&')
+	const decode = (s: string) =>
+		s
+			.replace(/&lt;/g, '<')
+			.replace(/&gt;/g, '>')
+			.replace(/&quot;/g, '"')
+			.replace(/&#39;/g, "'")
+			.replace(/&amp;/g, '&')
 	return out.map((s) => decode(s).trim()).filter(Boolean)
 }
 
