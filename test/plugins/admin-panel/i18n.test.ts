@@ -188,7 +188,7 @@ describe('a zh-CN panel shows no stray English', () => {
 		// The data on these pages: names, model ids and names, masked keys, setting names, plugin names, paths.
 		const settings = h.gateway.services.settings?.view() ?? []
 		const data = [
-			...FAKE_CATALOG.flatMap((m) => [m.id, String(m.name ?? ''), String(m.owned_by ?? ''), vendorOf(m)]),
+			...FAKE_CATALOG.flatMap((m) => [m.id, String(m.name ?? ''), vendorOf(m)]),
 			...settings.flatMap((st) => [st.env, st.owner, String(st.stored ?? ''), Array.isArray(st.value) ? st.value.join(',') : String(st.value ?? '')]),
 			...KEYS.map(maskKey),
 			'team-a',
