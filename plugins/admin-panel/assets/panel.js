@@ -25,7 +25,7 @@
 
 	// Times: the server writes UTC; the browser adds its own time zone beside it (or, for log lines, shows it instead).
 	var timeOfDay = new Intl.DateTimeFormat(lang, { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false })
-	var dateTime = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short', timeZoneName: 'short' })
+	var dateTime = new Intl.DateTimeFormat(lang, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false, timeZoneName: 'short' })
 	function localTimes(scope) {
 		;(scope || document).querySelectorAll('time[data-local]:not([data-localized])').forEach(function (el) {
 			var when = new Date(el.getAttribute('datetime'))
