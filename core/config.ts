@@ -149,9 +149,18 @@ export interface SettingSpec<T> {
 	doc: string
 	/** Never shown: the panel and .env.example show only whether it is set. */
 	secret?: boolean
+	/** The only values it takes: the panel offers them as a choice instead of a text box. */
+	choices?: readonly string[]
 }
 
-export const spec = <T>(env: string, parse: Parser<T>, fallback: T, doc: string, stored?: string, extra: { secret?: boolean } = {}): SettingSpec<T> => ({
+export const spec = <T>(
+	env: string,
+	parse: Parser<T>,
+	fallback: T,
+	doc: string,
+	stored?: string,
+	extra: { secret?: boolean; choices?: readonly string[] } = {},
+): SettingSpec<T> => ({
 	env,
 	parse,
 	fallback,
@@ -196,7 +205,7 @@ export const CORE_SETTINGS = {
 		800,
 		'milliseconds one call to a shared storage backend may take; past it the backend counts as down and the gateway serves from memory until it answers again',
 	),
-	logLevel: spec<LogLevel>('LOG_LEVEL', logLevel, 'info', 'debug, info, warning or error', 'log_level'),
+	logLevel: spec<LogLevel>('LOG_LEVEL', logLevel, 'info', 'debug, info, warning or error', 'log_level', { choices: ['debug', 'info', 'warning', 'error'] }),
 	logFile: spec('LOG_FILE', str, 'log.txt', 'NDJSON log file (also written to stdout)'),
 	logMaxBytes: spec(
 		'LOG_MAX_BYTES',

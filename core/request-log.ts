@@ -32,6 +32,8 @@ export interface FinishedRequest {
 	status: number
 	/** Until the handler's answer was ready (a stream's body may still be flowing). */
 	ms: number
+	/** The request's id, as in its log line: lets a listener match what it saw of the request elsewhere. */
+	requestId: string
 }
 
 /** Listeners of finished requests: the kernel's own service, so a plugin can count without a hook of its own. */
@@ -56,7 +58,7 @@ export const requestLog = (log: Logger, observers?: RequestObservers, now: () =>
 			const status = responseValue instanceof Response ? responseValue.status : typeof set.status === 'number' ? set.status : 200
 			const begin = started.get(request)
 			const ms = begin === undefined ? 0 : now() - begin
-			observers?.emit({ method: request.method, route: route ?? '', status, ms })
+			observers?.emit({ method: request.method, route: route ?? '', status, ms, requestId: requestIdOf(request) })
 			// A 5xx is a failure of ours or the upstream's: a warning, never info. Panel polls are
 			// logged at debug: an open tab would otherwise add a line every 2 s.
 			const level = status >= 500 ? 'warn' : quiet.has(request) ? 'debug' : 'info'

@@ -24,6 +24,8 @@ export interface SettingView {
 	secret: boolean
 	/** Set by the environment, which wins: shown read-only. */
 	locked: boolean
+	/** The only values it takes, when it is a choice. */
+	choices: readonly string[] | null
 }
 
 declare module './plugin.ts' {
@@ -59,6 +61,7 @@ export class SettingsCatalog {
 			value: entry.spec.secret ? entry.value !== null && entry.value !== undefined : entry.value,
 			secret: entry.spec.secret === true,
 			locked: this.locked(entry),
+			choices: entry.spec.choices ?? null,
 		}))
 	}
 }

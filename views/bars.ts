@@ -7,8 +7,8 @@ export interface Bar {
 }
 
 /** One bar per row, scaled to the largest value; each bar also says its number (not colour alone). */
-export function barChart(title: string, bars: Bar[], width = 320): SafeHtml {
-	if (!bars.length) return html`<p class="muted">No data.</p>`
+export function barChart(title: string, bars: Bar[], empty: string, width = 320): SafeHtml {
+	if (!bars.length) return html`<p class="muted">${empty}</p>`
 	const max = Math.max(1, ...bars.map((b) => b.value))
 	const row = 22
 	const labelW = 120
@@ -24,8 +24,8 @@ ${bars.map((b, i) => {
 }
 
 /** A 14-day trend: vertical bars, one per day, oldest first. */
-export function trendChart(title: string, days: Bar[], width = 320, height = 90): SafeHtml {
-	if (!days.length) return html`<p class="muted">No data.</p>`
+export function trendChart(title: string, days: Bar[], empty: string, width = 320, height = 90): SafeHtml {
+	if (!days.length) return html`<p class="muted">${empty}</p>`
 	const max = Math.max(1, ...days.map((d) => d.value))
 	const slot = width / days.length
 	return html`<svg class="chart" role="img" aria-label="${title}" viewBox="0 0 ${width} ${height + 14}" width="100%" preserveAspectRatio="xMinYMin meet">

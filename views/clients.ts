@@ -1,10 +1,25 @@
 /** Client keys: create (the key is shown once, with a copy button), list, edit, revoke. */
-import type { ClientView } from '../plugins/client-keys/client-keys.ts'
 import { html, type SafeHtml } from './html.ts'
+import type { Translator } from './i18n/i18n.ts'
 import { badge, notice } from './layout.ts'
 
+/** One client key as the list shows it (masked; the key itself is shown only once, at creation). */
+export interface ClientRow {
+	id: string
+	name: string
+	masked_key: string
+	status: string
+	enabled: boolean
+	daily_limit: number | null
+	total_limit: number | null
+	allowed_models: readonly string[] | null
+	expires_at: string | null
+	used_today: number
+	used_total: number
+}
+
 export interface ClientsState {
-	clients: ClientView[] | null
+	clients: ClientRow[] | null
 	/** A key just created: shown this once. */
 	created?: { name: string; key: string } | null
 	message?: string | null
@@ -13,40 +28,49 @@ export interface ClientsState {
 
 const date = (iso: string | null) => (iso ? iso.slice(0, 10) : '')
 
-export function createClientForm(): SafeHtml {
+export function createClientForm(t: Translator): SafeHtml {
 	return html`<form method="post" action="/ui/clients" hx-post="/ui/clients" hx-target="#clients" hx-swap="outerMorph" class="card" data-reset>
-<h2>New client key</h2>
-<p><label for="c-name">Name</label> <input id="c-name" name="name" required maxlength="200"></p>
-<p><label for="c-daily">Daily limit</label> <input id="c-daily" name="daily_limit" type="number" min="1" placeholder="unlimited">
-<label for="c-total">Total limit</label> <input id="c-total" name="total_limit" type="number" min="1" placeholder="unlimited"></p>
-<p><label for="c-models">Allowed models (comma separated, empty = all)</label> <input id="c-models" name="allowed_models"></p>
-<p><label for="c-expires">Expires</label> <input id="c-expires" name="expires" type="date"></p>
-<button type="submit">Create client key</button></form>`
+<h2>${t('clients.new')}</h2>
+<p><label for="c-name">${t('clients.name')}</label> <input id="c-name" name="name" required maxlength="200"></p>
+<p><label for="c-daily">${t('clients.daily')}</label> <input id="c-daily" name="daily_limit" type="number" min="1" placeholder="${t('common.unlimited')}">
+<label for="c-total">${t('clients.total')}</label> <input id="c-total" name="total_limit" type="number" min="1" placeholder="${t('common.unlimited')}"></p>
+<p><label for="c-models">${t('clients.modelsHelp')}</label> <input id="c-models" name="allowed_models"></p>
+<p><label for="c-expires">${t('clients.expires')}</label> <input id="c-expires" name="expires" type="date"></p>
+<button type="submit">${t('clients.create')}</button></form>`
 }
 
-export function clientsView(state: ClientsState): SafeHtml {
-	if (!state.clients) return html`<section id="clients">${notice(state.error ?? 'Client keys cannot be read right now.', 'error')}</section>`
+export function clientsView(t: Translator, state: ClientsState): SafeHtml {
+	if (!state.clients) return html`<section id="clients">${notice(t, state.error ?? t('clients.unreadable'), 'error')}</section>`
 	const created = state.created
-		? html`<div class="card created" role="status"><p>Client key <strong>${state.created.name}</strong> created. Copy it now: it is shown only this once.</p>
-<p class="copy"><input id="created-key" readonly value="${state.created.key}" aria-label="The new client key"> <button type="button" data-copy="#created-key">Copy</button></p></div>`
+		? html`<div class="card created" role="status"><p>${t('clients.created', { name: state.created.name })}</p>
+<p class="copy"><input id="created-key" readonly value="${state.created.key}" aria-label="${t('clients.newKey')}"> <button type="button" data-copy="#created-key" data-copied="${t(
+				'clients.copied',
+			)}">${t('clients.copy')}</button></p></div>`
 		: ''
-	const head = html`${created}${notice(state.message)}${notice(state.error, 'error')}`
-	if (!state.clients.length) return html`<section id="clients">${head}<p>No client key yet.</p></section>`
-	return html`<section id="clients">${head}<div class="scroll"><table><thead><tr><th scope="col">Name</th><th scope="col">Key</th><th scope="col">Status</th><th scope="col" class="num">Today / total</th><th scope="col">Edit</th></tr></thead><tbody>
+	const head = html`${created}${notice(t, state.message)}${notice(t, state.error, 'error')}`
+	if (!state.clients.length) return html`<section id="clients">${head}<p>${t('clients.none')}</p></section>`
+	return html`<section id="clients">${head}<div class="scroll"><table><thead><tr><th scope="col">${t('clients.name')}</th><th scope="col">${t(
+		'clients.col.key',
+	)}</th><th scope="col">${t('clients.col.status')}</th><th scope="col" class="num">${t('clients.col.used')}</th><th scope="col">${t('clients.edit')}</th></tr></thead><tbody>
 ${state.clients.map(
 	(
 		c,
-	) => html`<tr id="client-${c.id}"><td>${c.name}</td><td><code>${c.masked_key}</code></td><td>${badge(c.status)}</td><td class="num">${c.used_today} / ${c.used_total}</td>
-<td><details id="client-${c.id}-edit"><summary>Edit</summary>
+	) => html`<tr id="client-${c.id}"><td>${c.name}</td><td><code>${c.masked_key}</code></td><td>${badge(t, c.status)}</td><td class="num">${c.used_today} / ${c.used_total}</td>
+<td><details id="client-${c.id}-edit"><summary>${t('clients.edit')}</summary>
 <form method="post" action="/ui/clients/${c.id}" hx-post="/ui/clients/${c.id}" hx-target="#clients" hx-swap="outerMorph" class="stack">
-<label>Name <input name="name" value="${c.name}" required maxlength="200"></label>
-<label>Daily limit <input name="daily_limit" type="number" min="1" value="${c.daily_limit ?? ''}" placeholder="unlimited"></label>
-<label>Total limit <input name="total_limit" type="number" min="1" value="${c.total_limit ?? ''}" placeholder="unlimited"></label>
-<label>Allowed models <input name="allowed_models" value="${(c.allowed_models as string[] | null)?.join(', ') ?? ''}" placeholder="all"></label>
-<label>Expires <input name="expires" type="date" value="${date(c.expires_at)}"></label>
-<label><input type="checkbox" name="enabled" value="1"${c.enabled ? html` checked` : ''}> Enabled</label>
-<button type="submit">Save</button></form>
-<form method="post" action="/ui/clients/${c.id}/revoke" hx-post="/ui/clients/${c.id}/revoke" hx-target="#clients" hx-swap="outerMorph" hx-confirm="Revoke client key ${c.name}? Requests with it fail from then on."><button type="submit" class="danger">Revoke</button></form>
+<label>${t('clients.name')} <input name="name" value="${c.name}" required maxlength="200"></label>
+<label>${t('clients.daily')} <input name="daily_limit" type="number" min="1" value="${c.daily_limit ?? ''}" placeholder="${t('common.unlimited')}"></label>
+<label>${t('clients.total')} <input name="total_limit" type="number" min="1" value="${c.total_limit ?? ''}" placeholder="${t('common.unlimited')}"></label>
+<label>${t('clients.models')} <input name="allowed_models" value="${c.allowed_models?.join(', ') ?? ''}" placeholder="${t('common.all')}"></label>
+<label>${t('clients.expires')} <input name="expires" type="date" value="${date(c.expires_at)}"></label>
+<label><input type="checkbox" name="enabled" value="1"${c.enabled ? html` checked` : ''}> ${t('clients.enabled')}</label>
+<button type="submit">${t('common.save')}</button></form>
+<form method="post" action="/ui/clients/${c.id}/revoke" hx-post="/ui/clients/${c.id}/revoke" hx-target="#clients" hx-swap="outerMorph" hx-confirm="${t(
+		'clients.revokeConfirm',
+		{
+			name: c.name,
+		},
+	)}"><button type="submit" class="danger">${t('clients.revoke')}</button></form>
 </details></td></tr>`,
 )}
 </tbody></table></div></section>`

@@ -1,23 +1,33 @@
 /**
- * The page shell shared by every panel page: navigation, the connection banner, the CSRF token
- * every htmx request carries (`hx-headers:inherited`), and our own CSS and JS (nothing from the
- * internet). Fragments are parts of these pages.
+ * The page shell shared by every panel page: navigation, the language and theme switches, the
+ * connection banner, the CSRF token every htmx request carries (`hx-headers:inherited`), and our
+ * own CSS and JS (nothing from the internet). Fragments are parts of these pages.
  */
 import { html, type SafeHtml } from './html.ts'
+import { LANGS, type Lang, type MessageKey, type Translator } from './i18n/i18n.ts'
 
 export const PAGES = [
-	['keys', 'Keys'],
-	['models', 'Models'],
-	['usage', 'Usage'],
-	['quotas', 'Quotas'],
-	['clients', 'Client keys'],
-	['settings', 'Settings'],
-	['logs', 'Logs'],
-	['storage', 'Storage'],
-] as const
+	['keys', 'nav.keys'],
+	['models', 'nav.models'],
+	['usage', 'nav.usage'],
+	['quotas', 'nav.quotas'],
+	['clients', 'nav.clients'],
+	['settings', 'nav.settings'],
+	['logs', 'nav.logs'],
+	['storage', 'nav.storage'],
+] as const satisfies readonly (readonly [string, MessageKey])[]
 export type PageName = (typeof PAGES)[number][0]
 
+/** The theme the operator chose; `auto` follows prefers-color-scheme. */
+export type Theme = 'auto' | 'light' | 'dark'
+export const THEME_COOKIE = 'amb2api_theme'
+export const isTheme = (value: unknown): value is Theme => value === 'auto' || value === 'light' || value === 'dark'
+
+/** Each language named in itself: the switch reads the same in every language. */
+const LANG_NAMES: Record<Lang, string> = { en: 'English', 'zh-CN': '中文' }
+
 export interface Shell {
+	t: Translator
 	/** The session's CSRF token; absent on the login page. */
 	csrf?: string
 	/** The current page, for the navigation. */
@@ -25,10 +35,14 @@ export interface Shell {
 	/** Pages whose plugin is turned off are not linked. */
 	available?: ReadonlySet<string>
 	now?: number
+	theme?: Theme
+	/** Where the language switch comes back to. */
+	path?: string
 }
 
 const head = (title: string) => html`<meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
 <meta name="htmx-config" content='{"morphIgnore":["data-htmx-powered","open"]}'>
 <title>${title} · amb2api</title>
 <link rel="icon" href="/ui/assets/favicon.svg" type="image/svg+xml">
@@ -36,25 +50,47 @@ const head = (title: string) => html`<meta charset="utf-8">
 <script src="/ui/assets/htmx.js" defer></script>
 <script src="/ui/assets/panel.js" defer></script>`
 
-export function layout(title: string, body: SafeHtml, shell: Shell = {}): string {
+/** The language links and the theme button: on every page, the login page included. */
+function switches(shell: Shell): SafeHtml {
+	const { t } = shell
+	const back = encodeURIComponent(shell.path ?? '/ui')
+	const theme = shell.theme ?? 'auto'
+	return html`<div class="switches">
+<nav aria-label="${t('shell.language')}" class="langs">${LANGS.map((lang) =>
+		lang === t.lang
+			? html`<span aria-current="true" lang="${lang}">${LANG_NAMES[lang]}</span>`
+			: html`<a href="/ui/lang/${lang}?back=${back}" lang="${lang}" hreflang="${lang}">${LANG_NAMES[lang]}</a>`,
+	)}</nav>
+<button type="button" id="theme-toggle" class="small secondary" data-theme-now="${theme}" data-label-auto="${t('shell.theme.auto')}" data-label-light="${t(
+		'shell.theme.light',
+	)}" data-label-dark="${t('shell.theme.dark')}" aria-label="${t('shell.theme')}">${t(`shell.theme.${theme}`)}</button>
+</div>`
+}
+
+export function layout(title: string, body: SafeHtml, shell: Shell): string {
+	const { t } = shell
+	const theme = shell.theme && shell.theme !== 'auto' ? html` data-theme="${shell.theme}"` : ''
 	if (!shell.csrf) {
 		return html`<!doctype html>
-<html lang="en"><head>${head(title)}</head>
-<body><main id="main">${body}</main></body></html>`.toString()
+<html lang="${t.lang}"${theme}><head>${head(title)}</head>
+<body><header class="top top-login"><strong class="brand">amb2api</strong>${switches(shell)}</header><main id="main">${body}</main></body></html>`.toString()
 	}
 	const headers = JSON.stringify({ 'X-CSRF-Token': shell.csrf })
 	const links = PAGES.filter(([name]) => !shell.available || shell.available.has(name))
 	return html`<!doctype html>
-<html lang="en"><head>${head(title)}</head>
+<html lang="${t.lang}"${theme}><head>${head(title)}</head>
 <body hx-headers:inherited="${headers}" data-server-now="${shell.now ?? Date.now()}">
-<a class="skip" href="#main">Skip to content</a>
+<a class="skip" href="#main">${t('shell.skip')}</a>
 <header class="top"><strong class="brand">amb2api</strong>
-<nav aria-label="Panel pages"><ul>${links.map(
-		([name, label]) => html`<li><a href="/ui/${name}"${name === shell.page ? html` aria-current="page"` : ''}>${label}</a></li>`,
+<nav aria-label="${t('shell.pages')}" class="pages"><ul>${links.map(
+		([name, key]) => html`<li><a href="/ui/${name}"${name === shell.page ? html` aria-current="page"` : ''}>${t(key)}</a></li>`,
 	)}</ul></nav>
-<form method="post" action="/ui/logout"><input type="hidden" name="_csrf" value="${shell.csrf}"><button type="submit">Log out</button></form>
+${switches(shell)}
+<form method="post" action="/ui/logout" class="logout"><input type="hidden" name="_csrf" value="${shell.csrf}"><button type="submit" class="small">${t(
+		'shell.logout',
+	)}</button></form>
 </header>
-<div id="disconnected" class="banner" role="alert" hidden>Disconnected from the gateway since <time></time>. The numbers below are stale.</div>
+<div id="disconnected" class="banner" role="alert" hidden>${t('shell.disconnected')} <time></time>${t('shell.disconnectedStale')}</div>
 <div id="status-banner" hx-get="/ui/fragments/status" hx-trigger="every 5s" hx-swap="outerMorph"></div>
 <main id="main">
 <h1>${title}</h1>
@@ -63,33 +99,68 @@ ${body}
 </body></html>`.toString()
 }
 
+/** Status words the panel shows in badges; an unknown status is shown as it is (a code). */
+const STATUS_KEYS: Record<string, MessageKey> = {
+	active: 'status.active',
+	cooling: 'status.cooling',
+	disabled: 'status.disabled',
+	banned: 'status.banned',
+	exhausted: 'status.exhausted',
+	denied: 'status.denied',
+	unknown: 'status.unknown',
+	expired: 'status.expired',
+	healthy: 'status.healthy',
+	down: 'status.down',
+	env: 'source.env',
+	stored: 'source.stored',
+	default: 'source.default',
+}
+
 /** A status badge: a colour by state, and the word itself (colour is never the only signal). */
-export function badge(status: string): SafeHtml {
-	return html`<span class="badge badge-${status.replace(/[^a-z]/g, '')}">${status}</span>`
+export function badge(t: Translator, status: string): SafeHtml {
+	const key = STATUS_KEYS[status]
+	return html`<span class="badge badge-${status.replace(/[^a-z]/g, '')}" data-status="${status}">${key ? t(key) : status}</span>`
 }
 
 /** A countdown that panel.js keeps right between polls; the server's text is right when sent. */
-export function countdown(untilMs: number | null, now: number): SafeHtml | string {
+export function countdown(t: Translator, untilMs: number | null, now: number): SafeHtml | string {
 	if (untilMs === null || untilMs <= now) return ''
-	return html`<span class="countdown" data-until="${untilMs}">${formatSeconds(Math.ceil((untilMs - now) / 1000))}</span>`
+	return html`<span class="countdown" data-until="${untilMs}">${formatSeconds(t, Math.ceil((untilMs - now) / 1000))}</span>`
 }
 
-export function formatSeconds(s: number): string {
-	if (s < 60) return `${s} s`
-	if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`
-	return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`
+export function formatSeconds(t: Translator, s: number): string {
+	if (s < 60) return t('time.s', { s })
+	if (s < 3600) return t('time.minS', { m: Math.floor(s / 60), s: s % 60 })
+	return t('time.hMin', { h: Math.floor(s / 3600), m: Math.floor((s % 3600) / 60) })
 }
 
-/** A one-line message after an action; `error` colours it. */
-export function notice(message: string | null | undefined, kind: 'ok' | 'error' = 'ok'): SafeHtml | string {
+/**
+ * A moment: the UTC text is right without JavaScript; panel.js adds the browser's local time
+ * beside it (the quota day and resets are UTC, the operator lives in a time zone).
+ */
+export function moment(iso: string, text = `${iso.slice(0, 16).replace('T', ' ')} UTC`): SafeHtml {
+	return html`<time datetime="${iso}" data-local>${text}</time>`
+}
+
+/**
+ * A message after an action; `error` colours it. It stays until it is dismissed or the next
+ * action replaces it: polls never carry notices.
+ */
+export function notice(t: Translator, message: string | null | undefined, kind: 'ok' | 'error' = 'ok'): SafeHtml | string {
 	if (!message) return ''
-	return html`<p class="notice notice-${kind}" role="${kind === 'error' ? 'alert' : 'status'}">${message}</p>`
+	return html`<div class="notice notice-${kind}" role="${kind === 'error' ? 'alert' : 'status'}"><p>${message}</p><button type="button" class="dismiss small secondary" data-dismiss aria-label="${t(
+		'notice.dismiss',
+	)}">×</button></div>`
 }
 
 /** The status banner fragment: storage down since ..., or nothing. */
-export function statusBanner(state: { healthy: boolean; since: number | null; backend: string }): string {
+export function statusBanner(t: Translator, state: { healthy: boolean; since: number | null; backend: string }): string {
 	if (state.healthy) return html`<div id="status-banner" hx-get="/ui/fragments/status" hx-trigger="every 5s" hx-swap="outerMorph"></div>`.toString()
-	return html`<div id="status-banner" class="banner" role="alert" hx-get="/ui/fragments/status" hx-trigger="every 5s" hx-swap="outerMorph">Storage (${state.backend}) down${
-		state.since ? html` since <time datetime="${new Date(state.since).toISOString()}">${new Date(state.since).toISOString().slice(11, 19)} UTC</time>` : ''
-	}: serving from memory, changes are replayed when it returns.</div>`.toString()
+	const since = state.since ? new Date(state.since).toISOString() : null
+	return html`<div id="status-banner" class="banner" role="alert" hx-get="/ui/fragments/status" hx-trigger="every 5s" hx-swap="outerMorph">${t(
+		'banner.storageDown',
+		{
+			backend: state.backend,
+		},
+	)}${since ? html` ${t('banner.since')} ${moment(since, `${since.slice(11, 19)} UTC`)}` : ''}${t('banner.storageDownTail')}</div>`.toString()
 }

@@ -1,60 +1,96 @@
 /** Usage of one day: totals, per model, per key and per client key (tokens included), bar charts and a 14-day trend. */
-import type { UsageCounts, UsageReport } from '../plugins/usage-stats/usage-stats.ts'
 import { barChart, trendChart } from './bars.ts'
 import { html, type SafeHtml } from './html.ts'
-import { notice } from './layout.ts'
+import type { MessageKey, Translator } from './i18n/i18n.ts'
+import { moment, notice } from './layout.ts'
+
+/** The counts of one row; `failed_attempts` is per key (upstream failures a retry may have hidden). */
+export interface UsageCounts {
+	requests: number
+	successes: number
+	failures_rate_limited: number
+	failures_upstream: number
+	failures_client: number
+	prompt_tokens: number
+	completion_tokens: number
+	failed_attempts?: number
+}
+
+export interface UsageReportView {
+	day: string
+	starts_at: string
+	ends_at: string
+	totals: UsageCounts
+	models: Record<string, UsageCounts>
+	keys: { id: string; key: string | null; totals: UsageCounts }[]
+	/** Requests no key answered: every attempt failed, or refused before the upstream. */
+	no_key: { totals: UsageCounts }
+	clients: { id: string; name: string | null; masked_key: string | null; totals: UsageCounts }[]
+}
 
 export interface UsageState {
 	day: string
-	report: UsageReport | null
+	report: UsageReportView | null
 	/** Requests per day, oldest first (14 days). */
 	trend: { day: string; requests: number }[]
 	error?: string | null
 }
 
-const COLUMNS: [keyof UsageCounts, string][] = [
-	['requests', 'Requests'],
-	['successes', 'OK'],
-	['failures_rate_limited', '429'],
-	['failures_upstream', 'Upstream fail'],
-	['failures_client', 'Client fail'],
-	['prompt_tokens', 'Prompt tok.'],
-	['completion_tokens', 'Completion tok.'],
-]
+type Column = [keyof UsageCounts, MessageKey]
 
-function table(caption: string, rows: { name: SafeHtml | string; counts: UsageCounts }[]): SafeHtml {
-	if (!rows.length) return html`<h3>${caption}</h3><p class="muted">Nothing this day.</p>`
-	return html`<h3>${caption}</h3><div class="scroll"><table><thead><tr><th scope="col">Name</th>${COLUMNS.map(([, l]) => html`<th scope="col" class="num">${l}</th>`)}</tr></thead><tbody>
-${rows.map((r) => html`<tr><td>${r.name}</td>${COLUMNS.map(([f]) => html`<td class="num">${r.counts[f]}</td>`)}</tr>`)}
+const COLUMNS: Column[] = [
+	['requests', 'usage.col.requests'],
+	['successes', 'usage.col.ok'],
+	['failures_rate_limited', 'usage.col.429'],
+	['failures_upstream', 'usage.col.upstream'],
+	['failures_client', 'usage.col.client'],
+	['prompt_tokens', 'usage.col.prompt'],
+	['completion_tokens', 'usage.col.completion'],
+]
+const KEY_COLUMNS: Column[] = [...COLUMNS.slice(0, 4), ['failed_attempts', 'usage.col.failedAttempts'], ...COLUMNS.slice(4)]
+
+function table(t: Translator, caption: string, rows: { name: SafeHtml | string; counts: UsageCounts }[], columns: Column[] = COLUMNS): SafeHtml {
+	if (!rows.length) return html`<h3>${caption}</h3><p class="muted">${t('usage.nothing')}</p>`
+	return html`<h3>${caption}</h3><div class="scroll"><table><thead><tr><th scope="col">${t('usage.col.name')}</th>${columns.map(
+		([, l]) => html`<th scope="col" class="num">${t(l)}</th>`,
+	)}</tr></thead><tbody>
+${rows.map((r) => html`<tr><td>${r.name}</td>${columns.map(([f]) => html`<td class="num" data-field="${f}">${r.counts[f] ?? 0}</td>`)}</tr>`)}
 </tbody></table></div>`
 }
 
-export function usageView(state: UsageState): SafeHtml {
+export function usageView(t: Translator, state: UsageState): SafeHtml {
 	const picker = html`<form method="get" action="/ui/usage" hx-get="/ui/usage" hx-target="#usage" hx-swap="outerMorph" class="inline-form">
-<label for="day">Day</label> <input id="day" type="date" name="day" value="${state.day}"> <button type="submit">Show</button></form>`
-	if (!state.report) return html`<section id="usage">${picker}${notice(state.error ?? 'Usage cannot be read right now.', 'error')}</section>`
+<label for="day">${t('usage.day')}</label> <input id="day" type="date" name="day" value="${state.day}"> <button type="submit">${t('usage.show')}</button></form>`
+	if (!state.report) return html`<section id="usage">${picker}${notice(t, state.error ?? t('usage.unreadable'), 'error')}</section>`
 	const r = state.report
 	const models = Object.entries(r.models).map(([name, counts]) => ({ name, counts }))
-	const keys = r.keys.map((k) => ({ name: html`<code>${k.key ?? 'removed key'}</code> <span class="muted">id ${k.id.slice(0, 8)}</span>`, counts: k.totals }))
+	const keys = r.keys.map((k) => ({
+		name: html`<code>${k.key ?? t('usage.removedKey')}</code> <span class="muted">${t('keys.id', { id: k.id.slice(0, 8) })}</span>`,
+		counts: k.totals,
+	}))
+	if (r.no_key.totals.requests > 0) keys.push({ name: html`<span class="muted">${t('usage.noKey')}</span>`, counts: r.no_key.totals })
 	const clients = r.clients.map((c) => ({
-		name: html`${c.name ?? 'removed client'} <code class="muted">${c.masked_key ?? c.id.slice(0, 8)}</code>`,
+		name: html`${c.name ?? t('usage.removedClient')} <code class="muted">${c.masked_key ?? c.id.slice(0, 8)}</code>`,
 		counts: c.totals,
 	}))
+	const empty = t('usage.noData')
 	return html`<section id="usage">${picker}
-<p class="muted">Usage day ${r.day}: ${r.starts_at} to ${r.ends_at}.</p>
-${table('Totals', [{ name: 'All requests', counts: r.totals }])}
+<p class="muted">${t('usage.range', { day: r.day })} ${moment(r.starts_at)} – ${moment(r.ends_at)}</p>
+${table(t, t('usage.totals'), [{ name: t('usage.allRequests'), counts: r.totals }])}
 <div class="charts">
-<figure><figcaption>Requests per model</figcaption>${barChart(
-		'Requests per model',
+<figure><figcaption>${t('usage.perModelChart')}</figcaption>${barChart(
+		t('usage.perModelChart'),
 		models.map((m) => ({ label: m.name, value: m.counts.requests })),
+		empty,
 	)}</figure>
-<figure><figcaption>Requests, last 14 days</figcaption>${trendChart(
-		'Requests per day, last 14 days',
+<figure><figcaption>${t('usage.trend')}</figcaption>${trendChart(
+		t('usage.trend'),
 		state.trend.map((d) => ({ label: d.day, value: d.requests })),
+		empty,
 	)}</figure>
 </div>
-${table('Per model', models)}
-${table('Per upstream key', keys)}
-${table('Per client key', clients)}
+${table(t, t('usage.perModel'), models)}
+${table(t, t('usage.perKey'), keys, KEY_COLUMNS)}
+${table(t, t('usage.perClient'), clients)}
 </section>`
 }

@@ -3,24 +3,25 @@ import { Elysia } from 'elysia'
 import { html } from '../../views/html.ts'
 import { type ClientsState, clientsView, createClientForm } from '../../views/clients.ts'
 import type { ClientKeys, ClientPatch } from '../client-keys/client-keys.ts'
-import { FormError, field, guard, intField, message, type PanelKit, postedForm, show } from './http.ts'
+import type { Translator } from '../../views/i18n/i18n.ts'
+import { FormError, field, guard, intField, label, message, type PanelKit, postedForm, show, type Visitor } from './http.ts'
 
 function patchFrom(form: FormData): ClientPatch & { name: string } {
 	const name = field(form, 'name')
-	if (!name) throw new FormError('A client key needs a name.')
-	if (name.length > 200) throw new FormError('The name has at most 200 characters.')
+	if (!name) throw new FormError('clients.needName')
+	if (name.length > 200) throw new FormError('clients.nameLong')
 	const models = field(form, 'allowed_models')
 	const expires = field(form, 'expires')
 	let expiresAt: number | null = null
 	if (expires) {
 		const ms = Date.parse(`${expires}T00:00:00Z`)
-		if (!/^\d{4}-\d{2}-\d{2}$/.test(expires) || !Number.isFinite(ms)) throw new FormError('Expires must be a date.')
+		if (!/^\d{4}-\d{2}-\d{2}$/.test(expires) || !Number.isFinite(ms)) throw new FormError('clients.expiresDate')
 		expiresAt = Math.floor(ms / 1000)
 	}
 	return {
 		name,
-		daily_limit: intField(form, 'daily_limit', 'The daily limit'),
-		total_limit: intField(form, 'total_limit', 'The total limit'),
+		daily_limit: intField(form, 'daily_limit', label('clients.labelDaily')),
+		total_limit: intField(form, 'total_limit', label('clients.labelTotal')),
 		allowed_models: models
 			? [
 					...new Set(
@@ -36,23 +37,23 @@ function patchFrom(form: FormData): ClientPatch & { name: string } {
 }
 
 export const clientsPage = (kit: PanelKit, deps: { clientKeys: ClientKeys }) => {
-	const state = async (extra: Partial<ClientsState> = {}): Promise<ClientsState> => {
+	const state = async (t: Translator, extra: Partial<ClientsState> = {}): Promise<ClientsState> => {
 		try {
 			return { clients: await deps.clientKeys.views(await deps.clientKeys.list()), ...extra }
 		} catch (err) {
-			return { clients: null, error: `Client keys cannot be read: ${message(err)}` }
+			return { clients: null, error: t('clients.unreadableWhy', { error: message(err) }) }
 		}
 	}
-	const answer = async (request: Request, v: Exclude<Awaited<ReturnType<typeof guard>>, Response>, extra: Partial<ClientsState>) =>
-		show(kit, request, v, 'clients', 'Client keys', clientsView(await state(extra)))
+	const answer = async (request: Request, v: Visitor, extra: Partial<ClientsState>) =>
+		show(kit, request, v, 'clients', clientsView(v.t, await state(v.t, extra)))
 	return new Elysia({ name: 'panel-clients' })
 		.get(
 			'/ui/clients',
 			async ({ request }) => {
 				const v = await guard(kit, request)
 				if (v instanceof Response) return v
-				const list = clientsView(await state())
-				return show(kit, request, v, 'clients', 'Client keys', list, html`${createClientForm()}${list}`)
+				const list = clientsView(v.t, await state(v.t))
+				return show(kit, request, v, 'clients', list, html`${createClientForm(v.t)}${list}`)
 			},
 			{ detail: { hide: true } },
 		)
@@ -66,7 +67,7 @@ export const clientsPage = (kit: PanelKit, deps: { clientKeys: ClientKeys }) => 
 					const { key, record } = await deps.clientKeys.create(patchFrom(form))
 					return answer(request, v, { created: { name: record.name, key } })
 				} catch (err) {
-					return answer(request, v, { error: message(err) })
+					return answer(request, v, { error: message(err, v.t) })
 				}
 			},
 			{ parse: 'none', detail: { hide: true } },
@@ -79,10 +80,10 @@ export const clientsPage = (kit: PanelKit, deps: { clientKeys: ClientKeys }) => 
 				const form = await postedForm(kit, request, v)
 				try {
 					const patch = { ...patchFrom(form), enabled: form.get('enabled') === '1' }
-					if (!(await deps.clientKeys.update(params.id, patch))) throw new FormError('No such client key.')
-					return answer(request, v, { message: `Client key ${patch.name} saved.` })
+					if (!(await deps.clientKeys.update(params.id, patch))) throw new FormError('clients.noSuch')
+					return answer(request, v, { message: v.t('clients.saved', { name: patch.name }) })
 				} catch (err) {
-					return answer(request, v, { error: message(err) })
+					return answer(request, v, { error: message(err, v.t) })
 				}
 			},
 			{ parse: 'none', detail: { hide: true } },
@@ -94,10 +95,10 @@ export const clientsPage = (kit: PanelKit, deps: { clientKeys: ClientKeys }) => 
 				if (v instanceof Response) return v
 				await postedForm(kit, request, v)
 				try {
-					if (!(await deps.clientKeys.remove(params.id))) throw new FormError('No such client key.')
-					return answer(request, v, { message: 'Client key revoked.' })
+					if (!(await deps.clientKeys.remove(params.id))) throw new FormError('clients.noSuch')
+					return answer(request, v, { message: v.t('clients.revoked') })
 				} catch (err) {
-					return answer(request, v, { error: message(err) })
+					return answer(request, v, { error: message(err, v.t) })
 				}
 			},
 			{ parse: 'none', detail: { hide: true } },

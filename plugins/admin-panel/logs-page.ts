@@ -7,6 +7,7 @@ import { Elysia } from 'elysia'
 import type { LogRing } from '../../core/log.ts'
 import { capText } from '../../core/log-fields.ts'
 import { logAtDebug } from '../../core/request-log.ts'
+import { html } from '../../views/html.ts'
 import { type LogLine, type LogsQuery, logLines, logPoller, logsView } from '../../views/logs.ts'
 import { guard, htmlResponse, type PanelKit, postedForm, SECURITY_HEADERS, show } from './http.ts'
 
@@ -15,6 +16,13 @@ const SHOWN = 200
 /** What one shown line may take, so a poll of the tail stays a few hundred KiB at most. */
 const MSG_SHOWN = 500
 const FIELDS_SHOWN = 1000
+
+/** The panel's own page loads, polls and assets: noise while the operator reads the log (its actions, POSTs, stay). */
+export function isPanelRequest(entry: Record<string, unknown>): boolean {
+	if (entry.msg !== 'request' || entry.method !== 'GET' || typeof entry.path !== 'string') return false
+	const path = entry.path
+	return path === '/' || path === '/ui' || path.startsWith('/ui/') || path === '/favicon.ico'
+}
 
 function toLine(seq: number, entry: Record<string, unknown>): LogLine {
 	const { time, level, msg, ...fields } = entry
@@ -33,6 +41,7 @@ export const logsPage = (kit: PanelKit, deps: { ring: LogRing; file: string | nu
 		const needle = q.q.toLowerCase()
 		const lines = deps.ring
 			.since(after)
+			.filter(({ entry }) => q.panel || !isPanelRequest(entry))
 			.map(({ seq, entry }) => toLine(seq, entry))
 			.filter((l) => (RANK[l.level] ?? 1) >= min && (!needle || `${l.msg} ${l.fields}`.toLowerCase().includes(needle)))
 		return lines.slice(-SHOWN)
@@ -40,6 +49,7 @@ export const logsPage = (kit: PanelKit, deps: { ring: LogRing; file: string | nu
 	const query = (q: Record<string, string | undefined>): LogsQuery => ({
 		level: q.level && q.level in RANK ? q.level : 'debug',
 		q: (q.q ?? '').slice(0, 200),
+		panel: q.panel === '1',
 	})
 	return new Elysia({ name: 'panel-logs' })
 		.get(
@@ -48,7 +58,7 @@ export const logsPage = (kit: PanelKit, deps: { ring: LogRing; file: string | nu
 				const v = await guard(kit, request)
 				if (v instanceof Response) return v
 				const lq = query(q)
-				return show(kit, request, v, 'logs', 'Logs', logsView(read(0, lq), deps.ring.cursor, lq))
+				return show(kit, request, v, 'logs', logsView(v.t, read(0, lq), deps.ring.cursor, lq))
 			},
 			{ detail: { hide: true } },
 		)
@@ -73,7 +83,7 @@ export const logsPage = (kit: PanelKit, deps: { ring: LogRing; file: string | nu
 				await postedForm(kit, request, v)
 				deps.ring.clear()
 				const lq = query({})
-				return show(kit, request, v, 'logs', 'Logs', logsView([], deps.ring.cursor, lq, 'The log view was cleared; the log file keeps every line.'))
+				return show(kit, request, v, 'logs', logsView(v.t, [], deps.ring.cursor, lq, v.t('logs.cleared')))
 			},
 			{ parse: 'none', detail: { hide: true } },
 		)
@@ -87,7 +97,7 @@ export const logsPage = (kit: PanelKit, deps: { ring: LogRing; file: string | nu
 				// a file may be larger than memory. Lines appended while it streams are left for the
 				// next download, so the length is known up front.
 				const files = deps.file ? await sizedFiles(rotatedLogFiles(deps.file)) : []
-				if (files.length === 0) return htmlResponse('<p>No log file (LOG_FILE is empty or not readable).</p>', 404)
+				if (files.length === 0) return htmlResponse(html`<p>${v.t('logs.noFile')}</p>`.toString(), 404)
 				const size = files.reduce((sum, f) => sum + f.size, 0)
 				return new Response(concatFiles(files), {
 					headers: {

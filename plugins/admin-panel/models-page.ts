@@ -20,7 +20,7 @@ export const modelsPage = (kit: PanelKit, deps: { catalog: ModelCatalog; selecti
 			async ({ request }) => {
 				const v = await guard(kit, request)
 				if (v instanceof Response) return v
-				return show(kit, request, v, 'models', 'Models', modelsView(await state()))
+				return show(kit, request, v, 'models', modelsView(v.t, await state()))
 			},
 			{ detail: { hide: true } },
 		)
@@ -35,11 +35,11 @@ export const modelsPage = (kit: PanelKit, deps: { catalog: ModelCatalog; selecti
 					const all = form.get('all') === '1'
 					const models = all ? null : form.getAll('model').filter((m): m is string => typeof m === 'string')
 					const saved = await deps.selection.set(models)
-					extra = { message: saved ? `Saved: /v1/models offers ${saved.length} model(s).` : 'Saved: /v1/models offers every model.' }
+					extra = { message: saved ? v.t('models.saved', { n: saved.length }) : v.t('models.savedAll') }
 				} catch (err) {
-					extra = { error: message(err) }
+					extra = { error: message(err, v.t) }
 				}
-				return show(kit, request, v, 'models', 'Models', modelsView(await state(extra)))
+				return show(kit, request, v, 'models', modelsView(v.t, await state(extra)))
 			},
 			{ parse: 'none', detail: { hide: true } },
 		)

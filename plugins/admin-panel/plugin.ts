@@ -32,7 +32,7 @@ export const plugin = definePlugin({
 			.use(storagePage(kit, { storage: s.storage, shared: !loaded.includes('storage-file') && s.storage.kind !== 'memory' }))
 		if (s.catalog && s.modelSelection) routes = routes.use(modelsPage(kit, { catalog: s.catalog, selection: s.modelSelection }))
 		if (s.usage) routes = routes.use(usagePage(kit, { usage: s.usage, pool: s.pool, clientKeys: s.clientKeys }))
-		if (s.quota) routes = routes.use(quotasPage(kit, { quota: s.quota, pool: s.pool }))
+		if (s.quota) routes = routes.use(quotasPage(kit, { quota: s.quota, pool: s.pool, catalog: s.catalog }))
 		if (s.clientKeys) routes = routes.use(clientsPage(kit, { clientKeys: s.clientKeys }))
 		return { routes }
 	},

@@ -8,9 +8,13 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { Elysia } from 'elysia'
 import { RateLimitError } from '../../core/errors.ts'
+import { isLang, LANG_COOKIE } from '../../views/i18n/i18n.ts'
 import { loginPage } from '../../views/login.ts'
 import { readCookie, SESSION_COOKIE } from '../admin-auth/admin-auth.ts'
-import { guard, htmlResponse, type PanelKit, postedForm, SECURITY_HEADERS } from './http.ts'
+import { guard, htmlResponse, type PanelKit, postedForm, SECURITY_HEADERS, safeNext, themeFor, translatorFor } from './http.ts'
+
+/** The language and theme cookies: a year, readable by panel.js (they hold no secret). */
+const YEAR = 365 * 24 * 3600
 
 const asset = (name: string) => readFileSync(new URL(`./assets/${name}`, import.meta.url), 'utf8')
 
@@ -38,8 +42,21 @@ export const panelShell = (kit: PanelKit) => {
 			'/ui',
 			async ({ request }) => {
 				const session = await kit.auth.session(readCookie(request.headers.get('cookie'), SESSION_COOKIE))
-				if (!session) return htmlResponse(loginPage())
-				return new Response(null, { status: 303, headers: { location: '/ui/keys', 'cache-control': 'no-store', ...SECURITY_HEADERS } })
+				const next = safeNext(new URL(request.url).searchParams.get('next'))
+				if (!session) return htmlResponse(loginPage(translatorFor(request), { next, theme: themeFor(request) }))
+				return new Response(null, { status: 303, headers: { location: next ?? '/ui/keys', 'cache-control': 'no-store', ...SECURITY_HEADERS } })
+			},
+			{ detail: { hide: true } },
+		)
+		.get(
+			'/ui/lang/:lang',
+			({ request, params }) => {
+				// A link, not a form: it changes only how the panel reads, for this browser.
+				const lang = isLang(params.lang) ? params.lang : null
+				const back = safeNext(new URL(request.url).searchParams.get('back'))
+				const headers: Record<string, string> = { location: back ?? '/ui', 'cache-control': 'no-store', ...SECURITY_HEADERS }
+				if (lang) headers['set-cookie'] = `${LANG_COOKIE}=${lang}; Path=/; SameSite=Lax; Max-Age=${YEAR}${kit.auth.https(request) ? '; Secure' : ''}`
+				return new Response(null, { status: 303, headers })
 			},
 			{ detail: { hide: true } },
 		)
@@ -47,23 +64,27 @@ export const panelShell = (kit: PanelKit) => {
 			'/ui/login',
 			async ({ request }) => {
 				// Login CSRF: a cross-site form must not log the browser into someone's session.
+				const t = translatorFor(request)
+				const theme = themeFor(request)
 				const site = request.headers.get('sec-fetch-site')
-				if (site && site !== 'same-origin' && site !== 'none') return htmlResponse(loginPage('Log in from the panel itself.'), 403)
+				if (site && site !== 'same-origin' && site !== 'none') return htmlResponse(loginPage(t, { error: t('login.crossSite'), theme }), 403)
 				const form = await request.formData().catch(() => null)
 				const password = form?.get('password')
+				// Back to the page asked for before the login (a deep link), else the keys.
+				const next = safeNext(form?.get('next'))
 				let ok = false
 				try {
 					ok = typeof password === 'string' && password.length <= 1000 && kit.auth.login(password, kit.auth.address(request))
 				} catch (err) {
 					if (err instanceof RateLimitError) {
-						return htmlResponse(loginPage('Too many failed logins from your address. Wait a little and try again.'), 429, err.headers)
+						return htmlResponse(loginPage(t, { error: t('login.tooMany'), next, theme }), 429, err.headers)
 					}
 					throw err
 				}
-				if (!ok) return htmlResponse(loginPage('Wrong password.'), 401)
+				if (!ok) return htmlResponse(loginPage(t, { error: t('login.wrong'), next, theme }), 401)
 				return new Response(null, {
 					status: 303,
-					headers: { location: '/ui/keys', 'set-cookie': cookie(request, kit.auth.issue(), Math.floor(kit.auth.ttlMs / 1000)), ...SECURITY_HEADERS },
+					headers: { location: next ?? '/ui/keys', 'set-cookie': cookie(request, kit.auth.issue(), Math.floor(kit.auth.ttlMs / 1000)), ...SECURITY_HEADERS },
 				})
 			},
 			{ parse: 'none', detail: { hide: true } },

@@ -1,11 +1,32 @@
 /** Settings: every setting with its source; stored runtime settings are editable; the panel password. */
 import { Elysia } from 'elysia'
+import { GatewayError } from '../../core/errors.ts'
 import { hashPassword } from '../../core/secrets.ts'
-import type { SettingsCatalog } from '../../core/settings-catalog.ts'
+import type { SettingsCatalog, SettingView } from '../../core/settings-catalog.ts'
 import type { SettingsWatch } from '../../core/settings-watch.ts'
-import { type SettingsState, settingsView } from '../../views/settings.ts'
+import type { Translator } from '../../views/i18n/i18n.ts'
+import { type SettingsState, settingsView, showValue } from '../../views/settings.ts'
 import { SESSION_COOKIE } from '../admin-auth/admin-auth.ts'
 import { FormError, guard, message, type PanelKit, postedForm, SECURITY_HEADERS, show } from './http.ts'
+
+/**
+ * Why a value was refused, in the visitor's language. The parsers (core/config.ts) say it in
+ * English with the stored field's name; the operator reads the setting's own (environment) name.
+ */
+export function refusal(t: Translator, setting: SettingView, err: GatewayError): string {
+	const text = err.message
+	const range = /between (-?[\d.]+) and (-?[\d.]+)/.exec(text)
+	let reason: string
+	if (err.code === 'setting_locked') reason = t('settings.err.locked')
+	else if (/must be an integer/.test(text) && range) reason = t('settings.err.int', { min: range[1] as string, max: range[2] as string })
+	else if (/must be a number of seconds/.test(text) && range) reason = t('settings.err.seconds', { min: range[1] as string, max: range[2] as string })
+	else if (/must be true or false/.test(text)) reason = t('settings.err.bool')
+	else if (/must be an http\(s\) URL/.test(text)) reason = t('settings.err.url')
+	else if (/must be a size between/.test(text)) reason = t('settings.err.size')
+	else if (/must be one of/.test(text)) reason = t('settings.err.choice', { choices: setting.choices?.join(', ') ?? text.replace(/^.*must be one of /, '') })
+	else reason = t('settings.err.other', { detail: text.replace(/^[\w .]+(=".*?")?: /, '') })
+	return t('settings.refused', { env: setting.env, reason })
+}
 
 export const settingsPage = (kit: PanelKit, deps: { catalog: SettingsCatalog; watch: SettingsWatch }) => {
 	const state = (extra: Partial<SettingsState> = {}): SettingsState => ({
@@ -19,7 +40,7 @@ export const settingsPage = (kit: PanelKit, deps: { catalog: SettingsCatalog; wa
 			async ({ request }) => {
 				const v = await guard(kit, request)
 				if (v instanceof Response) return v
-				return show(kit, request, v, 'settings', 'Settings', settingsView(state()))
+				return show(kit, request, v, 'settings', settingsView(v.t, state()))
 			},
 			{ detail: { hide: true } },
 		)
@@ -29,25 +50,30 @@ export const settingsPage = (kit: PanelKit, deps: { catalog: SettingsCatalog; wa
 				const v = await guard(kit, request)
 				if (v instanceof Response) return v
 				const form = await postedForm(kit, request, v)
+				const current = new Map(deps.catalog.view().map((s) => [s.stored, s]))
+				const patch: Record<string, string | null> = {}
 				let extra: Partial<SettingsState>
 				try {
 					// Only fields that differ from the value in force: an unchanged field keeps its source.
-					const current = new Map(deps.catalog.view().map((s) => [s.stored, s]))
-					const patch: Record<string, string | null> = {}
 					for (const [name, value] of form.entries()) {
 						const setting = current.get(name)
 						if (!setting || typeof value !== 'string' || setting.locked || setting.secret) continue
-						const shown =
-							setting.value === null || setting.value === undefined ? '' : Array.isArray(setting.value) ? setting.value.join(',') : String(setting.value)
-						if (value.trim() === shown) continue
+						if (value.trim() === showValue(setting.value)) continue
 						patch[name] = value.trim() === '' ? null : value.trim()
 					}
 					const changed = await deps.watch.save(patch)
-					extra = { message: changed.length ? `Saved: ${changed.join(', ')}.` : 'Nothing changed.' }
+					// Named as the operator knows them: the environment names.
+					const names = changed.map((stored) => current.get(stored)?.env ?? stored)
+					extra = { message: names.length ? v.t('settings.saved', { names: names.join(', ') }) : v.t('settings.nothing') }
 				} catch (err) {
-					extra = { error: message(err) }
+					const setting = err instanceof GatewayError && err.param ? current.get(err.param) : undefined
+					if (setting && err instanceof GatewayError) {
+						const draft = Object.fromEntries(Object.entries(patch).map(([k, value]) => [k, value ?? '']))
+						const text = refusal(v.t, setting, err)
+						extra = { error: text, invalid: { env: setting.env, message: text }, draft }
+					} else extra = { error: message(err, v.t) }
 				}
-				return show(kit, request, v, 'settings', 'Settings', settingsView(state(extra)))
+				return show(kit, request, v, 'settings', settingsView(v.t, state(extra)))
 			},
 			{ parse: 'none', detail: { hide: true } },
 		)
@@ -60,10 +86,12 @@ export const settingsPage = (kit: PanelKit, deps: { catalog: SettingsCatalog; wa
 				try {
 					const current = form.get('current')
 					const next = form.get('password')
-					if (typeof current !== 'string' || typeof next !== 'string' || next.length < 12) throw new FormError('The new password needs at least 12 characters.')
+					if (typeof current !== 'string' || typeof next !== 'string' || next.length < 12) throw new FormError('settings.pwShort')
 					await kit.auth.changePassword(current, next, (p) => hashPassword(p))
 				} catch (err) {
-					return show(kit, request, v, 'settings', 'Settings', settingsView(state({ error: message(err) })))
+					const code = err instanceof GatewayError ? err.code : null
+					const text = code === 'wrong_password' ? v.t('settings.pwWrong') : code === 'password_from_env' ? v.t('settings.pwFromEnv') : message(err, v.t)
+					return show(kit, request, v, 'settings', settingsView(v.t, state({ error: text })))
 				}
 				return new Response(null, {
 					status: 303,

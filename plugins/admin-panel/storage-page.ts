@@ -33,7 +33,7 @@ export const storagePage = (kit: PanelKit, deps: { storage: Observed; shared: bo
 	const page = async ({ request }: { request: Request }) => {
 		const v = await guard(kit, request)
 		if (v instanceof Response) return v
-		return show(kit, request, v, 'storage', 'Storage', storageView(await state()))
+		return show(kit, request, v, 'storage', storageView(v.t, await state()))
 	}
 	return new Elysia({ name: 'panel-storage' })
 		.get('/ui/storage', page, { detail: { hide: true } })
@@ -44,7 +44,7 @@ export const storagePage = (kit: PanelKit, deps: { storage: Observed; shared: bo
 				const v = await guard(kit, request)
 				if (v instanceof Response) return v
 				const s = await state()
-				return show(kit, request, v, 'storage', 'Storage', raw(statusBanner({ healthy: s.healthy, since: downSince, backend: s.backend })))
+				return show(kit, request, v, 'storage', raw(statusBanner(v.t, { healthy: s.healthy, since: downSince, backend: s.backend })))
 			},
 			{ detail: { hide: true } },
 		)

@@ -1,6 +1,7 @@
 /** Usage: a day picker, totals, per model, key and client key, bar charts and a 14-day trend. */
 import { Elysia } from 'elysia'
 import { DAY_MS, parseUsageDay, usageDay } from '../../core/usage-day.ts'
+import type { Translator } from '../../views/i18n/i18n.ts'
 import { type UsageState, usageView } from '../../views/usage.ts'
 import type { ClientKeys } from '../client-keys/client-keys.ts'
 import type { KeyPool } from '../rate-limits/key-pool.ts'
@@ -8,7 +9,7 @@ import { type UsageStats, usageReport } from '../usage-stats/usage-stats.ts'
 import { guard, message, type PanelKit, show } from './http.ts'
 
 export const usagePage = (kit: PanelKit, deps: { usage: UsageStats; pool: KeyPool; clientKeys?: ClientKeys }) => {
-	const state = async (dayParam: string | undefined): Promise<UsageState> => {
+	const state = async (t: Translator, dayParam: string | undefined): Promise<UsageState> => {
 		const today = usageDay(kit.now())
 		const day = dayParam && parseUsageDay(dayParam) !== null ? dayParam : today
 		try {
@@ -30,7 +31,7 @@ export const usagePage = (kit: PanelKit, deps: { usage: UsageStats; pool: KeyPoo
 			)
 			return { day, report, trend }
 		} catch (err) {
-			return { day, report: null, trend: [], error: `Usage cannot be read: ${message(err)}` }
+			return { day, report: null, trend: [], error: t('usage.unreadableWhy', { error: message(err) }) }
 		}
 	}
 	return new Elysia({ name: 'panel-usage' }).get(
@@ -38,7 +39,7 @@ export const usagePage = (kit: PanelKit, deps: { usage: UsageStats; pool: KeyPoo
 		async ({ request, query }) => {
 			const v = await guard(kit, request)
 			if (v instanceof Response) return v
-			return show(kit, request, v, 'usage', 'Usage', usageView(await state(typeof query.day === 'string' ? query.day : undefined)))
+			return show(kit, request, v, 'usage', usageView(v.t, await state(v.t, typeof query.day === 'string' ? query.day : undefined)))
 		},
 		{ detail: { hide: true } },
 	)

@@ -165,7 +165,7 @@ export class AssemblyClient {
 		let bootstrapLeft = native ? (this.options.streamBootstrapRetries ?? 0) : 0
 		const finish = (event: Omit<RequestEvent, 'model' | 'stream' | 'attempts' | 'principal'>) => {
 			trace?.upstreamEnded(event)
-			this.deps.recorder?.finished({ ...event, principal, model, stream: wantsStream, attempts: attempt })
+			this.deps.recorder?.finished({ ...event, principal, model, stream: wantsStream, attempts: attempt, requestId })
 		}
 
 		while (attempt < attempts) {

@@ -67,6 +67,7 @@ export const plugin = definePlugin({
 			'comment',
 			'fake-stream heartbeats as SSE comments (comment) or empty-content chunks (chunk)',
 			'fake_stream_heartbeat_style',
+			{ choices: ['comment', 'chunk'] },
 		),
 		speed: spec(
 			'FAKE_STREAM_SPEED',

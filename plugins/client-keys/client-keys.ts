@@ -78,7 +78,8 @@ export function maskClientKey(key: string): string {
 
 export type ClientPatch = Partial<Pick<ClientRecord, 'name' | 'enabled' | 'expires_at' | 'daily_limit' | 'total_limit' | 'allowed_models'>>
 
-export interface ClientView extends Omit<ClientRecord, 'created_at' | 'expires_at'> {
+/** A client key as the admin API and the panel show it (Pick, not Omit: Doc's index signature would erase the named fields). */
+export interface ClientView extends Pick<ClientRecord, 'id' | 'name' | 'masked_key' | 'enabled' | 'daily_limit' | 'total_limit' | 'allowed_models'> {
 	status: 'active' | 'disabled' | 'expired'
 	created_at: string
 	expires_at: string | null

@@ -9,7 +9,9 @@
  * requests spend quota.
  *
  * Storage: limits are `quotas` documents with the key id as id; today's use is the counter group
- * `quota:<day>:<keyId>` with field `total`, and `model:<model>` for models with a limit.
+ * `quota:<day>:<keyId>` with field `total`, and `model:<model>` for every model used: reserved
+ * atomically for a model with a limit, counted in the background (batched) for the others, so a
+ * limit set later in the day starts from what the model already used.
  */
 import { Elysia, t } from 'elysia'
 import { keyedBatcher } from '../../core/batch.ts'
@@ -110,6 +112,7 @@ export class DailyQuota implements KeyGate {
 		const local = this.leased.get(keyId)
 		if (local && local.slots > 0 && local.day === usageDay(this.now()) && !this.hasModelLimit(keyId, model)) {
 			local.slots--
+			this.countModel(quotaCounter(local.day, keyId), model, 1)
 			return Promise.resolve({ granted: true })
 		}
 		return this.reserveBatch(`${keyId}\n${model}`, { keyId, model })
@@ -120,6 +123,32 @@ export class DailyQuota implements KeyGate {
 	/** The total counter's value each key's last reservation saw (on its day): sizes the next lease. */
 	private readonly lastSeen = new Map<string, { name: string; value: number }>()
 	private closed = false
+	/** Use of models without a limit, by counter group and field, not yet written. */
+	private modelUse = new Map<string, Map<string, number>>()
+	private modelUseTimer: ReturnType<typeof setTimeout> | null = null
+
+	/** Counts `n` requests of a model without a limit (negative: given back); written within LEASE_MS. */
+	private countModel(name: string, model: string, n: number): void {
+		let fields = this.modelUse.get(name)
+		if (!fields) this.modelUse.set(name, (fields = new Map()))
+		fields.set(`model:${model}`, (fields.get(`model:${model}`) ?? 0) + n)
+		this.modelUseTimer ??= setTimeout(() => void this.flushModelUse().catch(() => {}), LEASE_MS)
+	}
+
+	/** Writes the counted use of models without a limit. */
+	async flushModelUse(): Promise<void> {
+		if (this.modelUseTimer) clearTimeout(this.modelUseTimer)
+		this.modelUseTimer = null
+		const pending = this.modelUse
+		this.modelUse = new Map()
+		const expireAt = nextReset(this.now()) + GRACE_MS
+		await Promise.all(
+			[...pending].map(([name, fields]) => {
+				const deltas = Object.fromEntries([...fields].filter(([, n]) => n !== 0))
+				return Object.keys(deltas).length ? this.deps.storage.addCounters(name, deltas, expireAt) : undefined
+			}),
+		)
+	}
 
 	private hasModelLimit(keyId: string, model: string): boolean {
 		const cached = this.cache.get(keyId)
@@ -164,7 +193,7 @@ export class DailyQuota implements KeyGate {
 				granted = perModel
 				reason = `daily limit ${modelLimit} for model ${model} reached`
 			}
-		}
+		} else if (modelLimit === undefined && fromLease + granted > 0) this.countModel(name, model, fromLease + granted)
 		return all.map((_, i) => (i < fromLease + granted ? { granted: true } : { granted: false, until, reason }))
 	}
 
@@ -190,6 +219,7 @@ export class DailyQuota implements KeyGate {
 	async close(): Promise<void> {
 		this.closed = true
 		await Promise.allSettled([...this.leased.keys()].map((keyId) => this.returnLease(keyId)))
+		await this.flushModelUse().catch(() => {})
 	}
 
 	/** Reserves `n`, or as many as are left when fewer are: resolves to how many it took. */
@@ -210,6 +240,7 @@ export class DailyQuota implements KeyGate {
 		const now = this.now()
 		const deltas: Record<string, number> = { total: -1 }
 		if (limits.models[model] !== undefined) deltas[`model:${model}`] = -1
+		else this.countModel(quotaCounter(usageDay(now), keyId), model, -1)
 		await this.deps.storage.addCounters(quotaCounter(usageDay(now), keyId), deltas, nextReset(now) + GRACE_MS)
 	}
 
@@ -220,6 +251,11 @@ export class DailyQuota implements KeyGate {
 		for (const [name, values] of Object.entries(await this.deps.storage.readCounters(prefix))) {
 			const models: Record<string, number> = {}
 			for (const [field, value] of Object.entries(values)) if (field.startsWith('model:')) models[field.slice('model:'.length)] = value
+			// This instance's counted, not yet written use is use.
+			for (const [field, n] of this.modelUse.get(name) ?? []) {
+				const model = field.slice('model:'.length)
+				models[model] = (models[model] ?? 0) + n
+			}
 			const keyId = name.slice(prefix.length)
 			// This instance's leased, unused requests are not use.
 			const local = this.leased.get(keyId)
@@ -277,6 +313,8 @@ export class DailyQuota implements KeyGate {
 
 	/** Changes a key's limits: a number sets, null removes (daily: back to the default). */
 	async setLimits(keyId: string, patch: { daily_limit?: number | null; model_limits?: Record<string, number | null> }): Promise<EffectiveLimits> {
+		// A new model limit starts from the model's use today: what this instance counted is written first.
+		await this.flushModelUse()
 		const now = this.now()
 		const doc = await this.deps.storage.updateDoc<QuotaLimitsDoc>('quotas', keyId, (current) => {
 			const next: QuotaLimitsDoc = current

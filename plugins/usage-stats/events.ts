@@ -42,6 +42,8 @@ export interface RequestEvent {
 	attempts: number
 	/** Present on transcriptions only: seconds of audio (0 when it failed), their cost in micro-USD (null: the model has no price). */
 	audio?: { seconds: number; costMicroUsd: number | null }
+	/** The client request's id (its log line's `request_id`). */
+	requestId?: string
 }
 
 export interface UsageRecorder {

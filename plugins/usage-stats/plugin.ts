@@ -12,12 +12,14 @@ export const plugin = definePlugin({
 	name: 'usage-stats',
 	description: 'usage counters per day, key, model and client key (/admin/usage)',
 	optional: true,
-	needs: ['storage', 'log', 'now', 'pool', 'adminAuth'],
+	needs: ['storage', 'log', 'now', 'pool', 'adminAuth', 'requests'],
 	uses: ['clientKeys'],
 	provides: ['usage'],
 	setup: ({ services }) => {
 		const usage = new UsageStats({ storage: services.storage, log: services.log, now: services.now })
 		const clientKeys = services.clientKeys
+		// Requests refused before the upstream client (no `finished` event) are counted from their answer.
+		services.requests.subscribe((r) => usage.answered(r))
 		return {
 			services: { usage },
 			routes: usageAdmin({

@@ -8,9 +8,14 @@
  *   + `aborted` (the client went away: neither a success nor a failure of ours);
  * - tokens from the upstream's usage (streams too: amb2api always asks upstream for it);
  * - `attempts`: every upstream attempt made on that key (from `attempt` events), so a retried
- *   request shows one request on the key that answered and one attempt on each key it tried.
+ *   request shows one request on the key that answered and one attempt on each key it tried;
+ * - `failed_attempts`: the attempts on that key the upstream failed (5xx, network, 429, a refused
+ *   key or model): a retry that succeeded elsewhere hides them from `failures_upstream`.
  * A request no key answered (every attempt failed, or no key could be leased) is counted in the
- * `-` key bucket, shown as `no_key`.
+ * `-` key bucket, shown as `no_key`. A /v1 request refused before it reached the upstream client
+ * (401, 403, 404, a malformed body, a client key's quota 429) has no `finished` event: it is
+ * counted from the finished HTTP request, in the `-` key bucket under the model `-`, as a
+ * client failure.
  *
  * Counter groups: `usage:<day>:key:<keyId|->:<model>` and `usage:<day>:client:<clientId>:<model>`.
  * Writes never block or fail a request: they are batched for 100 ms (deltas to the same group are
@@ -40,6 +45,7 @@ export const USAGE_FIELDS = [
 	'audio_seconds',
 	'audio_cost_micro_usd',
 	'audio_seconds_unpriced',
+	'failed_attempts',
 ] as const
 
 export type UsageField = (typeof USAGE_FIELDS)[number]
@@ -124,19 +130,41 @@ export class UsageStats implements UsageRecorder {
 		this.now = deps.now ?? Date.now
 	}
 
+	/** Ids of requests whose failure `finished` already counted, until their HTTP answer is seen. */
+	private readonly counted = new Map<string, number>()
+
 	attempt(event: AttemptEvent): void {
 		const now = this.now()
-		this.add(`usage:${usageDay(now)}:key:${event.keyId}:${event.model}`, { attempts: 1 }, now)
+		const failed = event.outcome !== 'success' && event.outcome !== 'aborted' && event.outcome !== 'client'
+		this.add(`usage:${usageDay(now)}:key:${event.keyId}:${event.model}`, failed ? { attempts: 1, failed_attempts: 1 } : { attempts: 1 }, now)
 	}
 
 	finished(event: RequestEvent): void {
 		const now = this.now()
 		const day = usageDay(now)
 		const deltas = requestDeltas(event)
+		if (!event.ok && event.requestId) this.rememberCounted(event.requestId, now)
 		this.add(`usage:${day}:key:${event.keyId ?? NO_KEY}:${event.model}`, deltas, now)
 		if (event.principal?.kind === 'client') {
 			this.add(`usage:${day}:client:${event.principal.id}:${event.model}`, { ...deltas, attempts: event.attempts }, now)
 		}
+	}
+
+	/**
+	 * A finished HTTP request: a /v1 client error the pipeline never saw (refused by
+	 * authentication, validation, the catalog or a client key's limits) is a client failure.
+	 */
+	answered(request: { route: string; status: number; requestId: string }): void {
+		const seen = this.counted.delete(request.requestId)
+		if (seen || request.status < 400 || request.status >= 500 || !request.route.startsWith('/v1/')) return
+		const now = this.now()
+		this.add(`usage:${usageDay(now)}:key:${NO_KEY}:${NO_KEY}`, { requests: 1, failures_client: 1 }, now)
+	}
+
+	/** Remembered briefly: a stream that failed after its 200 never comes back as a 4xx. */
+	private rememberCounted(requestId: string, now: number): void {
+		this.counted.set(requestId, now)
+		if (this.counted.size > 10_000) for (const [id, at] of this.counted) if (now - at > 60_000 || this.counted.size > 10_000) this.counted.delete(id)
 	}
 
 	/** Resolves once every counter change recorded so far is written (or failed). */
@@ -337,7 +365,7 @@ export const usageAdmin = (deps: UsageAdminDeps) =>
 				detail: {
 					summary: 'Usage per key, model and client key',
 					description:
-						'Counts of one usage day (07:00 UTC to 07:00 UTC; default: today): totals, per model, per upstream key (masked; `id` is the stable handle), requests no key answered (`no_key`), and per client key. `requests` = `successes` + `failures_rate_limited` + `failures_upstream` + `failures_client` + `aborted`; `attempts` counts every upstream attempt on a key, retries included; tokens come from the upstream usage. Transcriptions: `audio_seconds` of audio transcribed, their cost in `audio_cost_micro_usd` (micro-USD), and `audio_seconds_unpriced`: the part of those seconds whose model has no price (not in the cost).',
+						'Counts of one usage day (07:00 UTC to 07:00 UTC; default: today): totals, per model, per upstream key (masked; `id` is the stable handle), requests no key answered (`no_key`), and per client key. `requests` = `successes` + `failures_rate_limited` + `failures_upstream` + `failures_client` + `aborted`; `attempts` counts every upstream attempt on a key, retries included, and `failed_attempts` those the upstream failed; tokens come from the upstream usage. Transcriptions: `audio_seconds` of audio transcribed, their cost in `audio_cost_micro_usd` (micro-USD), and `audio_seconds_unpriced`: the part of those seconds whose model has no price (not in the cost).',
 					tags,
 					security,
 				},

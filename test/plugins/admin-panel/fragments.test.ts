@@ -248,7 +248,7 @@ describe('settings widget', () => {
 		expect(page.text).toContain('set (hidden)')
 		expect(page.text).not.toContain(PANEL_PASSWORD)
 		const bad = await fragment(h, s, '/ui/settings', { method: 'POST', form: { calls_per_rotation: 'lots' } })
-		expect(bad.text).toContain('must be an integer')
+		expect(bad.text).toContain('CALLS_PER_ROTATION was not saved: it must be a whole number')
 		const good = await fragment(h, s, '/ui/settings', { method: 'POST', form: { calls_per_rotation: '7', log_level: 'warning' } })
 		expect(good.text).toContain('Saved')
 		const view = (await (await h.admin('/admin/settings')).json()).settings as { env: string; value: unknown; source: string }[]

@@ -131,8 +131,8 @@ describe('daily quotas of upstream keys', () => {
 		expect((await ask(h, 'claude-sonnet-4-6')).status).toBe(200)
 		expect((await ask(h, 'claude-sonnet-4-6')).status).toBe(429)
 		expect((await ask(h, 'gemini-2.5-flash')).status).toBe(200)
-		// A model refusal gave its total reservation back: 1 + 2 + 1 successes.
-		expect((await quotas(h)).quotas[0]!.used).toEqual({ total: 4, models: { 'gpt-5': 1, 'claude-sonnet-4-6': 2 } })
+		// A model refusal gave its total reservation back: 1 + 2 + 1 successes; every model used is counted, limited or not.
+		expect((await quotas(h)).quotas[0]!.used).toEqual({ total: 4, models: { 'gpt-5': 1, 'claude-sonnet-4-6': 2, 'gemini-2.5-flash': 1 } })
 
 		expect((await setQuota(h, KEYS[0], { model_limits: { 'gpt-5': null } })).status).toBe(200)
 		expect((await quotas(h)).quotas[0]!.model_limits).toEqual({ 'claude-sonnet-4-6': 2 })

@@ -50,6 +50,8 @@ describe('usage statistics', () => {
 			for (const rec of chats().slice(from)) {
 				const counts = expected.counts(id(rec.key), rec.model!)
 				counts.attempts++
+				// The upstream failed the attempt (a 5xx or 429 here; the client's own 400 is no failure of the key).
+				if (rec.status >= 429) counts.failed_attempts++
 				if (rec.status === 200) {
 					const u = fakeUsage(rec.body, fakeAnswer(rec.body).output, rec.cache)
 					counts.prompt_tokens += u.prompt_tokens
