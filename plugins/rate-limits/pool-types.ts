@@ -6,8 +6,8 @@ import type { Doc } from '../../core/storage.ts'
 
 export type KeyStatus = 'active' | 'disabled' | 'banned'
 
-export interface KeyRecord extends Doc {
-	key: string
+/** What a key record holds besides the key itself (shared by the record in memory and as stored). */
+export interface KeyState extends Doc {
 	source: 'env' | 'admin'
 	status: KeyStatus
 	/** Why the key is disabled or banned, or why it cools down. */
@@ -20,6 +20,11 @@ export interface KeyRecord extends Doc {
 	failing?: KeyFailing | null
 	/** The last key test (POST /admin/keys/{id}/test, re-validation, incident probe). */
 	lastTest?: KeyTestRecord | null
+}
+
+/** A key of the pool, in memory. */
+export interface KeyRecord extends KeyState {
+	key: string
 }
 
 export interface KeyFailing {
@@ -63,15 +68,8 @@ export interface QuotaState {
 }
 
 /** A key record as stored: its state, and for admin keys the sealed key (key-records.ts). */
-export interface StoredKeyRecord extends Doc {
-	source: KeyRecord['source']
-	status: KeyRecord['status']
-	reason: string | null
-	changedAt: number | null
-	addedAt: number
-	cooldownUntil: number | null
-	failing?: KeyFailing | null
-	lastTest?: KeyTestRecord | null
+/** A key record as stored: admin keys keep the key sealed, env keys not at all. */
+export interface StoredKeyRecord extends KeyState {
 	/** Admin keys: the key, sealed with the record id as additional data. */
 	sealed?: string
 	/** Only in records written by earlier versions (plain text); `upgrade` removes it. */
