@@ -207,7 +207,9 @@ function translateItems(items: unknown[], out: ChatMessage[]): void {
 				// Consecutive calls (and the assistant text right before them) are one assistant turn.
 				const last = out[out.length - 1]
 				if (last?.role === 'assistant' && (last.tool_calls !== undefined || typeof last.content === 'string')) {
-					last.tool_calls = [...(last.tool_calls ?? []), call]
+					// Appended in place: a copy per call made 100,000 consecutive calls quadratic.
+					if (last.tool_calls) last.tool_calls.push(call)
+					else last.tool_calls = [call]
 					if (last.content === '') last.content = null
 				} else out.push({ role: 'assistant', content: null, tool_calls: [call] })
 				known.add(item.call_id)

@@ -82,7 +82,8 @@ export function geminiToChat(body: Obj): Obj {
 	const contents = body.contents
 	if (!Array.isArray(contents) || contents.length === 0) throw bad(`contents must be a non-empty array. ${EXPECTED}.`, 'contents')
 	/** Call ids by function name, oldest first: a functionResponse answers the oldest open call of its name. */
-	const open = new Map<string, string[]>()
+	// Call ids by function name, answered in order (`next`: no shift(), which is linear per call).
+	const open = new Map<string, { ids: string[]; next: number }>()
 	let callSeq = 0
 	contents.forEach((content, i) => {
 		const param = `contents[${i}]`
@@ -95,7 +96,10 @@ export function geminiToChat(body: Obj): Obj {
 				if (!isObject(call)) continue
 				if (typeof call.name !== 'string') throw bad(`${param}: functionCall.name must be a string.`, param)
 				const id = typeof call.id === 'string' && call.id !== '' ? call.id : `call_gemini_${++callSeq}`
-				open.set(call.name, [...(open.get(call.name) ?? []), id])
+				// Appended in place: a copy per call made 100,000 calls quadratic (seconds of a blocked loop).
+				const pending = open.get(call.name)
+				if (pending) pending.ids.push(id)
+				else open.set(call.name, { ids: [id], next: 0 })
 				const tc: ToolCall = { id, type: 'function', function: { name: call.name, arguments: JSON.stringify(call.args ?? {}) } }
 				const signature = field(p, 'thoughtSignature', 'thought_signature')
 				if (typeof signature === 'string') tc.thought_signature = signature
@@ -115,9 +119,10 @@ export function geminiToChat(body: Obj): Obj {
 			const response = field(p, 'functionResponse', 'function_response')
 			if (isObject(response)) {
 				const name = typeof response.name === 'string' ? response.name : ''
-				const queue = open.get(name) ?? []
-				const id = typeof response.id === 'string' && response.id !== '' ? response.id : (queue.shift() ?? `call_gemini_${++callSeq}`)
-				open.set(name, queue)
+				const queue = open.get(name)
+				// A response with its own id takes nothing from the queue.
+				const next = () => (queue && queue.next < queue.ids.length ? queue.ids[queue.next++] : undefined)
+				const id = typeof response.id === 'string' && response.id !== '' ? response.id : (next() ?? `call_gemini_${++callSeq}`)
 				const payload = response.response
 				messages.push({ role: 'tool', tool_call_id: id, name, content: typeof payload === 'string' ? payload : JSON.stringify(payload ?? {}) })
 				continue
