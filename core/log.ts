@@ -131,6 +131,23 @@ export interface LogOptions {
 	rotation?: { maxBytes: number; backupCount: number }
 }
 
+/** A level as written in a line (pino's names, with warning for warn). */
+type LineLevel = 'debug' | 'info' | 'warn' | 'error'
+const LINE_LEVEL: Record<LineLevel, string> = { debug: 'debug', info: 'info', warn: 'warning', error: 'error' }
+
+/** Writers of one line in the logger's own format, by logger (see `lineWriter`). */
+const lineWriters = new WeakMap<Logger, (level: LineLevel, fields: Record<string, unknown>, msg: string) => void>()
+
+/**
+ * The one line the gateway writes per request, without pino's per-call machinery (serializers,
+ * redaction paths, tracing channels: about 10 % of the gateway's CPU under load). Same format and
+ * destinations as the logger, scrubbed of secrets the same way; the fields must be plain JSON
+ * and carry no secret by name (the request log's are). Null for a logger made elsewhere.
+ */
+export function lineWriter(log: Logger): ((level: LineLevel, fields: Record<string, unknown>, msg: string) => void) | null {
+	return lineWriters.get(log) ?? null
+}
+
 export function createLogger(options: LogOptions): { log: Logger; secrets: SecretRegistry; ring: LogRing; flush: () => void } {
 	const secrets = options.secrets ?? new SecretRegistry()
 	const ring = options.ring ?? new LogRing()
@@ -167,6 +184,22 @@ export function createLogger(options: LogOptions): { log: Logger; secrets: Secre
 		},
 		multi,
 	)
+	// The ISO time of the current millisecond, made once per millisecond (many lines share one).
+	let clockMs = 0
+	let clockIso = ''
+	lineWriters.set(log, (lineLevel, fields, msg) => {
+		if (!log.isLevelEnabled(lineLevel)) return
+		const now = Date.now()
+		if (now !== clockMs) {
+			clockMs = now
+			clockIso = new Date(now).toISOString()
+		}
+		const body = JSON.stringify(fields)
+		const line = secrets.scrub(
+			`{"level":"${LINE_LEVEL[lineLevel]}","time":"${clockIso}",${body.length > 2 ? `${body.slice(1, -1)},` : ''}"msg":${JSON.stringify(msg)}}\n`,
+		)
+		for (const entry of streams) entry.stream.write(line)
+	})
 	/** Writes what is buffered and stops the timers (on shutdown). */
 	const flush = () => {
 		stdout?.flushSync()

@@ -4,7 +4,7 @@
  * the level). Observers (e.g. metrics) get every finished request too, /health included.
  */
 import { Elysia } from 'elysia'
-import type { Logger } from './log.ts'
+import { type Logger, lineWriter } from './log.ts'
 import { capText, FIELD_MAX, PATH_MAX } from './log-fields.ts'
 import { requestIdOf } from './request-id.ts'
 
@@ -49,8 +49,9 @@ export class RequestObservers {
 	}
 }
 
-export const requestLog = (log: Logger, observers?: RequestObservers, now: () => number = performance.now.bind(performance)) =>
-	new Elysia({ name: 'request-log' })
+export const requestLog = (log: Logger, observers?: RequestObservers, now: () => number = performance.now.bind(performance)) => {
+	const writeLine = lineWriter(log)
+	return new Elysia({ name: 'request-log' })
 		.onRequest(function startClock({ request }) {
 			started.set(request, now())
 		})
@@ -78,5 +79,7 @@ export const requestLog = (log: Logger, observers?: RequestObservers, now: () =>
 					entry[name] = typeof value === 'string' && value.length > FIELD_MAX ? capText(value, FIELD_MAX) : value
 				}
 			}
-			log[level](entry, 'request')
+			if (writeLine) writeLine(level, entry, 'request')
+			else log[level](entry, 'request')
 		})
+}
