@@ -25,6 +25,8 @@ import type { Answer, ChatCall, ChatResult } from '../chat-core/upstream-call.ts
 import type { RequestEvent, UsageRecorder } from '../usage-stats/events.ts'
 import { readLimitHeaders } from '../rate-limits/rate-window.ts'
 import type { DebugBodies } from './debug-bodies.ts'
+import { fallbackModels } from '../chat-core/reachable-models.ts'
+import { answeringModel, endpointTier, requestTier } from '../pricing/tier.ts'
 
 export interface AssemblyClientOptions {
 	endpoint: string
@@ -103,7 +105,11 @@ export class AssemblyClient {
 		const info = await this.deps.catalog.info(model)
 		// Native streaming only where the catalog lists `stream` (upstream-api.md §5.1); unknown models try it.
 		const native = wantsStream && (info?.supportedParameters ? info.supportedParameters.includes('stream') : true)
-		const body = JSON.stringify(toGatewayBody(request, { model, stream: native, includeUsage, defaultModelRegion: this.options.modelRegion ?? undefined }))
+		const gatewayBody = toGatewayBody(request, { model, stream: native, includeUsage, defaultModelRegion: this.options.modelRegion ?? undefined })
+		const body = JSON.stringify(gatewayBody)
+		// The price tier of what reaches the upstream, and the models that may answer (fallbacks).
+		const tier = requestTier(gatewayBody.model_region, endpointTier(this.options.endpoint))
+		const fallbacks = fallbackModels(request)
 		this.deps.bodies?.request(requestId, request, body)
 		const attempts = this.options.retryEnabled ? this.options.maxRetries + 1 : 1
 		// Real time, like the timers: the whole request is bounded, not only each attempt (issue 10, defect 9).
@@ -113,7 +119,7 @@ export class AssemblyClient {
 		let lastFailure: FailureClass | null = null
 		let attempt = 0
 		const finish = (event: Omit<RequestEvent, 'model' | 'stream' | 'attempts' | 'principal'>) =>
-			this.deps.recorder?.finished({ ...event, principal, model, stream: wantsStream, attempts: attempt })
+			this.deps.recorder?.finished({ ...event, principal, model, stream: wantsStream, attempts: attempt, tier })
 
 		while (attempt < attempts) {
 			if (signal.aborted) throw this.gone(finish)
@@ -142,7 +148,7 @@ export class AssemblyClient {
 			attempt++
 			tried.add(lease.keyId)
 			const timeoutMs = Math.max(1, Math.min(this.options.timeoutMs, deadline - Date.now()))
-			const outcome = await this.attempt(lease, body, { native, wantsStream, includeUsage, model, signal, requestId, timeoutMs }, finish)
+			const outcome = await this.attempt(lease, body, { native, wantsStream, includeUsage, model, fallbacks, signal, requestId, timeoutMs }, finish)
 			if (outcome.result) {
 				let answer = this.deps.bodies ? this.deps.bodies.answer(requestId, outcome.result) : outcome.result
 				const opened = answer.kind === 'stream' ? this.deps.recorder?.streamOpened?.(model) : undefined
@@ -175,7 +181,16 @@ export class AssemblyClient {
 	private async attempt(
 		lease: Lease,
 		body: string,
-		ctx: { native: boolean; wantsStream: boolean; includeUsage: boolean; model: string; signal: AbortSignal; requestId?: string; timeoutMs: number },
+		ctx: {
+			native: boolean
+			wantsStream: boolean
+			includeUsage: boolean
+			model: string
+			fallbacks: readonly string[]
+			signal: AbortSignal
+			requestId?: string
+			timeoutMs: number
+		},
 		finish: (e: Omit<RequestEvent, 'model' | 'stream' | 'attempts' | 'principal'>) => void,
 	): Promise<{ result?: Answer; error: GatewayError | null; failure: FailureClass | null }> {
 		const { model, signal } = ctx
@@ -234,6 +249,7 @@ export class AssemblyClient {
 			await recordSuccess(response.status, response.headers)
 			const created = Math.floor(this.now() / 1000)
 			let usage: Usage | null = null
+			let answered: string | undefined
 			const watchdog = idleWatchdog(this.options.timeoutMs, controller, Date.now)
 			const stream = translateStream(response.body, {
 				onChunk: watchdog.touch,
@@ -244,12 +260,22 @@ export class AssemblyClient {
 				onUsage: (u) => {
 					usage = u
 				},
+				onModel: (m) => {
+					answered = m
+				},
 				onEnd: ({ clean }) => {
 					watchdog.stop()
 					signal.removeEventListener('abort', onClientAbort)
 					// Bun's reader.cancel() leaves the upstream socket open; only abort() closes it.
 					if (!clean) controller.abort(new Error('stream ended early'))
-					finish({ keyId: lease.keyId, ok: clean, status: clean ? 200 : 502, failure: clean ? null : signal.aborted ? 'aborted' : 'transient', usage })
+					finish({
+						keyId: lease.keyId,
+						ok: clean,
+						status: clean ? 200 : 502,
+						failure: clean ? null : signal.aborted ? 'aborted' : 'transient',
+						usage,
+						answeredModel: answeringModel(model, ctx.fallbacks, answered),
+					})
 				},
 			})
 			return { result: { kind: 'stream', body: stream }, error: null, failure: null }
@@ -283,7 +309,8 @@ export class AssemblyClient {
 		if (status >= 200 && status < 300) {
 			await recordSuccess(status, response.headers)
 			const completion = toChatCompletion(parsed, { model, created: Math.floor(this.now() / 1000) })
-			finish({ keyId: lease.keyId, ok: true, status: 200, failure: null, usage: completion.usage ?? null })
+			const answeredModel = answeringModel(model, ctx.fallbacks, isObject(parsed) ? parsed.model : undefined)
+			finish({ keyId: lease.keyId, ok: true, status: 200, failure: null, usage: completion.usage ?? null, answeredModel })
 			if (ctx.wantsStream) {
 				return { result: { kind: 'stream', body: completionToStream(completion, { includeUsage: ctx.includeUsage }) }, error: null, failure: null }
 			}

@@ -49,17 +49,29 @@ export async function callPipeline(
 	try {
 		// Every model the request can reach (fallbacks too) is checked against a client key's allow-list.
 		// Only client keys have quotas and model lists: the password user skips the await.
-		admission = deps.auth.admit && principal.kind === 'client' ? await deps.auth.admit(principal, readModelPrefixes(chat.model).model, fallbacks) : null
-		result = await deps.chat.chat({ request: chat, signal: request.signal, principal, requestId: requestIdOf(request), keepAlive: options.keepAlive })
+		admission = deps.auth.admit && principal.kind === 'client' ? await deps.auth.admit(principal, readModelPrefixes(chat.model).model, fallbacks, chat) : null
+		// The reservation travels with the principal to the usage events that settle it.
+		const caller = admission?.ticket && principal.kind === 'client' ? { ...principal, ticket: admission.ticket } : principal
+		result = await deps.chat.chat({ request: chat, signal: request.signal, principal: caller, requestId: requestIdOf(request), keepAlive: options.keepAlive })
 	} catch (err) {
 		release?.()
 		// A request that failed on our side (no key, upstream down, a bug: every 5xx of ours, or
 		// the client going away) does not spend the client's quota; only the client's own 4xx does.
 		if (admission && !(err instanceof GatewayError && err.status < 429)) await admission.release()
+		else await admission?.close?.()
 		throw err
 	}
 	annotate(request, { key: result.masked, attempts: result.attempts, ...modeNotes(result.modes) })
+	// A budgeted answer ends only once its cost is stored: the client's next request sees it.
+	const ticket = admission?.ticket
+	if (ticket && result.kind === 'json') await ticket.settled()
+	if (ticket && result.kind === 'stream') result = { ...result, body: endsAfter(result.body, () => ticket.settled()) }
 	if (result.kind === 'stream' && release) return { ...result, body: releaseWhenDone(result.body, release, request.signal) }
 	release?.()
 	return result
+}
+
+/** The same stream, whose end waits for `last` (cancelling it still cancels the source). */
+function endsAfter(body: ReadableStream<Uint8Array>, last: () => Promise<void>): ReadableStream<Uint8Array> {
+	return body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ flush: () => last().catch(() => {}) }))
 }

@@ -6,13 +6,19 @@
  * What is counted (one `finished` event per client request, on the key that answered it):
  * - `requests` = `successes` + `failures_rate_limited` + `failures_upstream` + `failures_client`
  *   + `aborted` (the client went away: neither a success nor a failure of ours);
- * - tokens from the upstream's usage (streams too: amb2api always asks upstream for it);
+ * - tokens from the upstream's usage (streams too: amb2api always asks upstream for it), with
+ *   the cache writes by kind;
+ * - spend: `cost_nusd`, the cost in nano-USD (1e-9, an integer like every counter) of the
+ *   requests whose model had a price, and `unpriced_requests`, those whose model had none (their
+ *   tokens count, their cost is unknown: never $0). A request is counted under the model that
+ *   answered it (a fallback, when the upstream names one);
  * - `attempts`: every upstream attempt made on that key (from `attempt` events), so a retried
  *   request shows one request on the key that answered and one attempt on each key it tried.
  * A request no key answered (every attempt failed, or no key could be leased) is counted in the
  * `-` key bucket, shown as `no_key`.
  *
- * Counter groups: `usage:<day>:key:<keyId|->:<model>` and `usage:<day>:client:<clientId>:<model>`.
+ * Counter groups: `usage:<day>:key:<keyId|->:<model>`, `usage:<day>:client:<clientId>:<model>`, and
+ * for the CSV export `usage:<day>:row:<keyId|->:<clientId|->:<model>` (day x key x client x model).
  * Writes never block or fail a request: they are batched for 100 ms (deltas to the same group are
  * merged) and written in the background; a failing backend is logged once per failure streak.
  */
@@ -24,25 +30,11 @@ import { DAY_MS, nextReset, parseUsageDay, usageDay } from '../../core/usage-day
 import { type AdminAuth, requirePanelAuth } from '../admin-auth/admin-auth.ts'
 import type { AttemptEvent, RequestEvent, UsageRecorder } from './events.ts'
 import type { KeyPool } from '../rate-limits/key-pool.ts'
+import { tokensByKind } from '../pricing/prices.ts'
+import { usageCsv } from './usage-csv.ts'
+import { addInto, costUsd, emptyCounts, NO_KEY, type UsageCounts, type UsageField, type UsageRow, USAGE_FIELDS } from './usage-counts.ts'
 
-export const USAGE_FIELDS = [
-	'requests',
-	'successes',
-	'failures_rate_limited',
-	'failures_upstream',
-	'failures_client',
-	'aborted',
-	'prompt_tokens',
-	'completion_tokens',
-	'cached_tokens',
-	'attempts',
-] as const
-
-export type UsageField = (typeof USAGE_FIELDS)[number]
-export type UsageCounts = Record<UsageField, number>
-
-/** The key bucket of requests that no key answered. */
-export const NO_KEY = '-'
+export { addInto, costUsd, emptyCounts, NO_KEY, type UsageCounts, type UsageField, type UsageRow, USAGE_FIELDS }
 
 /** How long counter changes are gathered before they are written. */
 const BATCH_MS = 100
@@ -62,13 +54,6 @@ export interface UsageStatsOptions {
 export interface UsageDayData {
 	keys: Map<string, Map<string, UsageCounts>>
 	clients: Map<string, Map<string, UsageCounts>>
-}
-
-export const emptyCounts = (): UsageCounts => Object.fromEntries(USAGE_FIELDS.map((f) => [f, 0])) as UsageCounts
-
-function addInto(target: UsageCounts, source: Partial<Counters>): UsageCounts {
-	for (const field of USAGE_FIELDS) target[field] += source[field] ?? 0
-	return target
 }
 
 /** Token counts are integers in every backend; anything else from upstream is not a count. */
@@ -91,10 +76,16 @@ export function requestDeltas(event: RequestEvent): Counters {
 	if (event.usage) {
 		const prompt = tokens(event.usage.prompt_tokens)
 		const completion = tokens(event.usage.completion_tokens)
-		const cached = tokens(event.usage.prompt_tokens_details?.cached_tokens)
+		const kinds = tokensByKind(event.usage)
 		if (prompt) deltas.prompt_tokens = prompt
 		if (completion) deltas.completion_tokens = completion
-		if (cached) deltas.cached_tokens = cached
+		if (kinds.cache_read) deltas.cached_tokens = kinds.cache_read
+		if (kinds.cache_write) deltas.cache_write_tokens = kinds.cache_write
+		if (kinds.cache_write_1h) deltas.cache_write_1h_tokens = kinds.cache_write_1h
+		// Priced (a cost, possibly 0 for a request without tokens) or unpriced; neither when pricing is off.
+		if (event.cost) {
+			if (event.cost.nusd) deltas.cost_nusd = event.cost.nusd
+		} else if (event.cost === null) deltas.unpriced_requests = 1
 	}
 	return deltas
 }
@@ -123,10 +114,12 @@ export class UsageStats implements UsageRecorder {
 		const now = this.now()
 		const day = usageDay(now)
 		const deltas = requestDeltas(event)
-		this.add(`usage:${day}:key:${event.keyId ?? NO_KEY}:${event.model}`, deltas, now)
-		if (event.principal?.kind === 'client') {
-			this.add(`usage:${day}:client:${event.principal.id}:${event.model}`, { ...deltas, attempts: event.attempts }, now)
-		}
+		const model = event.answeredModel ?? event.model
+		const key = event.keyId ?? NO_KEY
+		const client = event.principal?.kind === 'client' ? event.principal.id : NO_KEY
+		this.add(`usage:${day}:key:${key}:${model}`, deltas, now)
+		if (client !== NO_KEY) this.add(`usage:${day}:client:${client}:${model}`, { ...deltas, attempts: event.attempts }, now)
+		this.add(`usage:${day}:row:${key}:${client}:${model}`, deltas, now)
 	}
 
 	/** Resolves once every counter change recorded so far is written (or failed). */
@@ -198,6 +191,22 @@ export class UsageStats implements UsageRecorder {
 		return data
 	}
 
+	/** The export rows of one usage day: day x upstream key x client key x model. */
+	async rows(day: string): Promise<UsageRow[]> {
+		await this.flush()
+		const prefix = `usage:${day}:row:`
+		const out: UsageRow[] = []
+		for (const [name, values] of Object.entries(await this.deps.storage.readCounters(prefix))) {
+			// `<keyId>:<clientId>:<model>`; ids never contain ':', models may.
+			const rest = name.slice(prefix.length)
+			const first = rest.indexOf(':')
+			const second = rest.indexOf(':', first + 1)
+			if (first < 0 || second < 0) continue
+			out.push({ day, key: rest.slice(0, first), client: rest.slice(first + 1, second), model: rest.slice(second + 1), counts: addInto(emptyCounts(), values) })
+		}
+		return out.sort((a, b) => a.key.localeCompare(b.key) || a.client.localeCompare(b.client) || a.model.localeCompare(b.model))
+	}
+
 	/**
 	 * Removes usage counters of every day: one upstream key's, one client's, or all of them.
 	 * Resolves to the number of counter groups removed.
@@ -214,6 +223,11 @@ export class UsageStats implements UsageRecorder {
 			const day = name.slice('usage:'.length, name.indexOf(':', 'usage:'.length))
 			const rest = name.slice(`usage:${day}:`.length)
 			for (const w of wanted) if (rest.startsWith(w)) prefixes.add(`usage:${day}:${w}`)
+			// Export rows `row:<key>:<client>:<model>`: one prefix per key and client pair.
+			const row = rest.startsWith('row:') ? rest.split(':') : null
+			if (row && row.length >= 4 && ((target.key !== undefined && row[1] === target.key) || (target.client !== undefined && row[2] === target.client))) {
+				prefixes.add(`usage:${day}:row:${row[1]}:${row[2]}:`)
+			}
 		}
 		let removed = 0
 		for (const prefix of prefixes) removed += await this.deps.storage.deleteCounters(prefix)
@@ -223,18 +237,24 @@ export class UsageStats implements UsageRecorder {
 
 // ---- the admin view ----
 
+/** Counts as the report shows them: with the cost in USD, null when every priced request was unpriced. */
+export type ReportCounts = UsageCounts & { cost_usd: number | null }
+
+const withCost = (counts: UsageCounts): ReportCounts => ({ ...counts, cost_usd: costUsd(counts) })
+
 interface Breakdown {
-	totals: UsageCounts
-	models: Record<string, UsageCounts>
+	totals: ReportCounts
+	models: Record<string, ReportCounts>
 }
 
 function breakdown(models: Map<string, UsageCounts> | undefined): Breakdown {
-	const out: Breakdown = { totals: emptyCounts(), models: {} }
+	const totals = emptyCounts()
+	const out: Record<string, ReportCounts> = {}
 	for (const [model, counts] of [...(models ?? new Map<string, UsageCounts>())].sort(([a], [b]) => a.localeCompare(b))) {
-		out.models[model] = { ...counts }
-		addInto(out.totals, counts)
+		out[model] = withCost(counts)
+		addInto(totals, counts)
 	}
-	return out
+	return { totals: withCost(totals), models: out }
 }
 
 export interface ClientSummary {
@@ -248,8 +268,8 @@ export interface UsageReport {
 	starts_at: string
 	ends_at: string
 	/** Every client request of the day (the sum over keys and no_key). */
-	totals: UsageCounts
-	models: Record<string, UsageCounts>
+	totals: ReportCounts
+	models: Record<string, ReportCounts>
 	keys: ({ id: string; key: string | null; removed: boolean } & Breakdown)[]
 	/** Requests no key answered. */
 	no_key: Breakdown
@@ -280,7 +300,7 @@ export function usageReport(day: string, data: UsageDayData, keys: { id: string;
 		day,
 		starts_at: new Date(start).toISOString(),
 		ends_at: new Date(start + DAY_MS).toISOString(),
-		totals,
+		totals: withCost(totals),
 		models: breakdown(models).models,
 		keys: keyRows,
 		no_key: breakdown(data.keys.get(NO_KEY)),
@@ -303,6 +323,7 @@ export interface UsageAdminDeps {
 }
 
 const tags = ['Admin']
+const MAX_EXPORT_DAYS = 366
 const security = [{ bearer: [] }]
 
 export const usageAdmin = (deps: UsageAdminDeps) =>
@@ -328,6 +349,38 @@ export const usageAdmin = (deps: UsageAdminDeps) =>
 					summary: 'Usage per key, model and client key',
 					description:
 						'Counts of one usage day (07:00 UTC to 07:00 UTC; default: today): totals, per model, per upstream key (masked; `id` is the stable handle), requests no key answered (`no_key`), and per client key. `requests` = `successes` + `failures_rate_limited` + `failures_upstream` + `failures_client` + `aborted`; `attempts` counts every upstream attempt on a key, retries included; tokens come from the upstream usage.',
+					tags,
+					security,
+				},
+			},
+		)
+		.get(
+			'/usage/export',
+			async function exportUsage({ query, set }) {
+				const today = usageDay((deps.now ?? Date.now)())
+				const to = query.to ?? today
+				const from = query.from ?? to
+				const start = parseUsageDay(from)
+				const end = parseUsageDay(to)
+				if (start === null) throw new BadRequestError(`from must be a date as YYYY-MM-DD, got ${JSON.stringify(from).slice(0, 40)}`, 'from', 'invalid_day')
+				if (end === null) throw new BadRequestError(`to must be a date as YYYY-MM-DD, got ${JSON.stringify(to).slice(0, 40)}`, 'to', 'invalid_day')
+				if (end < start) throw new BadRequestError('from must not be after to', 'from', 'invalid_range')
+				if ((end - start) / DAY_MS >= MAX_EXPORT_DAYS) throw new BadRequestError(`At most ${MAX_EXPORT_DAYS} days per export`, 'from', 'invalid_range')
+				const days: string[] = []
+				for (let at = start; at <= end; at += DAY_MS) days.push(usageDay(at))
+				const [perDay, keys, clients] = await Promise.all([Promise.all(days.map((d) => deps.stats.rows(d))), deps.pool.report(), deps.clients?.() ?? []])
+				const keyNames = new Map(keys.map((k) => [k.id, k.key]))
+				const clientNames = new Map(clients.map((c) => [c.id, c.name]))
+				set.headers['content-type'] = 'text/csv; charset=utf-8'
+				set.headers['content-disposition'] = `attachment; filename="amb2api-usage-${from}-${to}.csv"`
+				return usageCsv(perDay.flat(), { key: (id) => keyNames.get(id) ?? null, client: (id) => clientNames.get(id) ?? null })
+			},
+			{
+				query: t.Object({ from: t.Optional(t.String({ maxLength: 20 })), to: t.Optional(t.String({ maxLength: 20 })) }),
+				detail: {
+					summary: 'Usage and spend as CSV',
+					description:
+						'One row per usage day x upstream key (masked) x client key x model, for the usage days `from`..`to` (YYYY-MM-DD, inclusive; default today; at most 366 days): requests, successes, failures, tokens by kind (prompt without cached reads and cache writes, cached reads, 5-minute and 1-hour cache writes, completion) and `cost_usd` (empty when the model had no price; `unpriced_requests` counts those).',
 					tags,
 					security,
 				},
