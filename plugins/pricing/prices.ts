@@ -72,6 +72,29 @@ export function readTier(value: unknown): TierPrices | null {
 	return tier
 }
 
+/**
+ * An operator's prices: like the catalog's, but strict, so a misspelt field is refused rather
+ * than silently dropped. Resolves to the prices, or to what is wrong with them.
+ */
+export function readOverride(value: unknown): ModelPrices | string {
+	if (!isObject(value)) return 'must be an object with a global tier'
+	for (const key of Object.keys(value)) {
+		if (key === 'regional_increase_percent') {
+			if (!isPrice(value[key])) return 'regional_increase_percent must be a number from 0'
+			continue
+		}
+		if (!(PRICE_TIERS as readonly string[]).includes(key)) return `unknown field ${JSON.stringify(key.slice(0, 40))}`
+		const tier = value[key]
+		if (!isObject(tier)) return `${key} must be an object`
+		for (const field of Object.keys(tier)) {
+			if (!(PRICE_FIELDS as readonly string[]).includes(field)) return `${key}: unknown field ${JSON.stringify(field.slice(0, 40))}`
+			if (!isPrice(tier[field])) return `${key}.${field} must be a number from 0 to ${MAX_PRICE} (USD per million tokens)`
+		}
+		if (tier.prompt === undefined || tier.completions === undefined) return `${key} needs prompt and completions`
+	}
+	return readModelPrices(value) ?? 'global (prompt and completions) is required'
+}
+
 /** A catalog entry's `pricing`, or null when it carries no usable `global` tier (unpriced). */
 export function readModelPrices(pricing: unknown): ModelPrices | null {
 	if (!isObject(pricing)) return null

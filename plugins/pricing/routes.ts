@@ -3,23 +3,7 @@ import { Elysia, t } from 'elysia'
 import { BadRequestError } from '../../core/errors.ts'
 import { type AdminAuth, requirePanelAuth } from '../admin-auth/admin-auth.ts'
 import type { PriceBook } from './price-book.ts'
-import { MAX_PRICE, type ModelPrices, readModelPrices } from './prices.ts'
-
-const price = t.Number({ minimum: 0, maximum: MAX_PRICE })
-const tier = t.Object(
-	{
-		prompt: price,
-		completions: price,
-		input_cache_read: t.Optional(price),
-		input_cache_write: t.Optional(price),
-		input_cache_write_1h: t.Optional(price),
-	},
-	{ additionalProperties: false },
-)
-const modelPrices = t.Object(
-	{ global: tier, us: t.Optional(tier), eu: t.Optional(tier), regional_increase_percent: t.Optional(t.Number({ minimum: 0, maximum: 1000 })) },
-	{ additionalProperties: false },
-)
+import { type ModelPrices, readOverride } from './prices.ts'
 
 const tags = ['Admin']
 const security = [{ bearer: [] }]
@@ -47,15 +31,15 @@ export const pricesAdmin = (deps: { auth: AdminAuth; book: PriceBook }) =>
 						changes[model] = null
 						continue
 					}
-					const prices = readModelPrices(value)
-					if (!prices) throw new BadRequestError(`Prices of ${model} are not valid`, `prices.${model}`, 'invalid_prices')
+					const prices = readOverride(value)
+					if (typeof prices === 'string') throw new BadRequestError(`Prices of ${model}: ${prices}`, `prices.${model}`, 'invalid_prices')
 					changes[model] = prices
 				}
 				await deps.book.setOverrides(changes)
 				return { models: (await deps.book.list()).filter((row) => row.model in changes) }
 			},
 			{
-				body: t.Object({ prices: t.Record(t.String({ minLength: 1, maxLength: 200 }), t.Union([modelPrices, t.Null()]), { maxProperties: 1000 }) }),
+				body: t.Object({ prices: t.Record(t.String({ minLength: 1, maxLength: 200 }), t.Unknown(), { maxProperties: 1000 }) }),
 				detail: {
 					summary: 'Override model prices',
 					description:
