@@ -44,6 +44,8 @@ export interface ApiAuthenticator {
 	 * the allow-list must cover them too. Throws 403/429 catalogue errors. Absent = nothing to check.
 	 */
 	admit?(principal: Principal, model: string, fallbacks?: readonly string[], request?: AdmissionRequest): Promise<Admission | null>
+	/** The models this caller may use (null = every model); throws 401/403 when its key no longer may call. Absent = every model. */
+	allowedModels?(principal: Principal): Promise<readonly string[] | null>
 }
 
 /** Only the API password. */

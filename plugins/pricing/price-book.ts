@@ -100,6 +100,11 @@ export class PriceBook {
 		return this.catalogPrices
 	}
 
+	/** Resolves once the catalog has been fetched at least once (at once when it has). */
+	async ready(): Promise<void> {
+		if (this.catalog && this.catalog.entries() === null) await this.catalog.refresh?.()
+	}
+
 	/** The prices charged for a model (override first, then catalog), or null when unpriced. */
 	pricesOf(model: string): ModelPrices | null {
 		this.freshen()
