@@ -2,6 +2,8 @@
  * `bun bench/throughput.ts [seconds] [concurrency]`: the gateway's cost against a bare Bun fetch
  * proxy, both in front of the same fake upstream, measured in one run (alternating rounds, so
  * machine noise hits both alike). Design goal: amb2api >= 85 % of the bare proxy's throughput.
+ * BENCH_CLIENT_KEY=1 adds `amb2api+key`: the same gateway called with a client key that has a
+ * budget and an rpm set (both far above what the run spends), in the same alternating rounds.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -112,6 +114,7 @@ async function load(
 	ms: number,
 	pid?: number,
 	workers = concurrency,
+	token = BENCH_PASSWORD,
 ): Promise<{ rps: number; errors: number; p50: number; p99: number; cpuUs: number }> {
 	const cpuBefore = pid ? cpuMs(pid) : Number.NaN
 	const deadline = performance.now() + ms
@@ -125,7 +128,7 @@ async function load(
 			try {
 				const response = await fetch(`${url}/v1/chat/completions`, {
 					method: 'POST',
-					headers: { authorization: `Bearer ${BENCH_PASSWORD}`, 'content-type': 'application/json' },
+					headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
 					body: payload,
 				})
 				await response.arrayBuffer()
@@ -169,6 +172,8 @@ async function mainRows(bare: string, bareJson: string, elysiaBare: string, gate
 	await load(bareJson, false, 1000)
 	await load(elysiaBare, false, 1000)
 	await load(gateway, false, 1000)
+	const clientKey = process.env.BENCH_CLIENT_KEY === '1' ? await budgetedKey(gateway) : null
+	if (clientKey) await load(gateway, false, 1000, undefined, concurrency, clientKey)
 	const rounds = 2
 	const results: Record<string, { rps: number; errors: number; p50: number; p99: number; cpuUs: number }[]> = {}
 	for (const stream of [false, true]) {
@@ -182,6 +187,10 @@ async function mainRows(bare: string, bareJson: string, elysiaBare: string, gate
 				const key = `${name} ${stream ? 'stream' : 'json'}`
 				;(results[key] ??= []).push(await load(url, stream, (seconds * 1000) / rounds, pid))
 			}
+			if (clientKey)
+				(results[`amb2api+key ${stream ? 'stream' : 'json'}`] ??= []).push(
+					await load(gateway, stream, (seconds * 1000) / rounds, pids.gateway, concurrency, clientKey),
+				)
 		}
 	}
 	const summary = (key: string) => {
@@ -210,5 +219,22 @@ async function mainRows(bare: string, bareJson: string, elysiaBare: string, gate
 		console.log(
 			`${mode.padEnd(6)} bare ${b.rps.toFixed(0)} req/s (p50 ${b.p50.toFixed(1)} ms, ${b.cpuUs.toFixed(0)} µs CPU/req) | amb2api ${g.rps.toFixed(0)} req/s (p50 ${g.p50.toFixed(1)} ms, p99 ${g.p99.toFixed(1)} ms, ${g.cpuUs.toFixed(0)} µs CPU/req, errors ${g.errors}) | ratio ${((g.rps / b.rps) * 100).toFixed(1)} %`,
 		)
+		if (clientKey) {
+			const k = summary(`amb2api+key ${mode}`)
+			console.log(
+				`${mode.padEnd(6)} amb2api with a client key (budget + rpm): ${k.rps.toFixed(0)} req/s (p50 ${k.p50.toFixed(1)} ms, p99 ${k.p99.toFixed(1)} ms, ${k.cpuUs.toFixed(0)} µs CPU/req, errors ${k.errors}) | ratio to bare ${((k.rps / b.rps) * 100).toFixed(1)} %, to amb2api with the password ${((k.rps / g.rps) * 100).toFixed(1)} %`,
+			)
+		}
 	}
+}
+
+/** A client key with a budget and an rpm set, both far above what the run can spend. */
+async function budgetedKey(gateway: string): Promise<string> {
+	const response = await fetch(`${gateway}/admin/clients`, {
+		method: 'POST',
+		headers: { authorization: 'Bearer bench-panel-password', 'content-type': 'application/json' },
+		body: JSON.stringify({ name: 'bench', budget_usd: 1_000_000, budget_period: 'month', rpm: 100_000_000 }),
+	})
+	if (response.status !== 201) throw new Error(`could not create the bench client key: ${response.status} ${await response.text()}`)
+	return ((await response.json()) as { key: string }).key
 }
