@@ -13,6 +13,8 @@ export type Principal = { kind: 'password' } | { kind: 'client'; id: string; nam
  * the real cost and tokens of each upstream answer it gets (anti-truncation continuations add up).
  */
 export interface SpendTicket {
+	/** A budget or a tokens-per-minute limit depends on the settlement: the answer ends only once it is stored. */
+	readonly binding: boolean
 	/** One upstream answer's tokens (prompt + completion) and cost in nano-USD (0 when unpriced or unknown). */
 	settle(actual: { tokens: number; nusd: number }): void
 	/** Resolves once every settlement made so far is stored. */

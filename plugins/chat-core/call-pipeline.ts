@@ -50,8 +50,12 @@ export async function callPipeline(
 		// Every model the request can reach (fallbacks too) is checked against a client key's allow-list.
 		// Only client keys have quotas and model lists: the password user skips the await.
 		admission = deps.auth.admit && principal.kind === 'client' ? await deps.auth.admit(principal, readModelPrefixes(chat.model).model, fallbacks, chat) : null
-		// The reservation travels with the principal to the usage events that settle it.
-		const caller = admission?.ticket && principal.kind === 'client' ? { ...principal, ticket: admission.ticket } : principal
+		// The reservation travels with the principal to the usage events that settle it (not enumerable:
+		// whoever logs or serialises the principal does not walk into it).
+		const caller =
+			admission?.ticket && principal.kind === 'client'
+				? Object.defineProperty({ ...principal }, 'ticket', { value: admission.ticket, enumerable: false })
+				: principal
 		result = await deps.chat.chat({ request: chat, signal: request.signal, principal: caller, requestId: requestIdOf(request), keepAlive: options.keepAlive })
 	} catch (err) {
 		release?.()
@@ -63,7 +67,7 @@ export async function callPipeline(
 	}
 	annotate(request, { key: result.masked, attempts: result.attempts, ...modeNotes(result.modes) })
 	// A budgeted answer ends only once its cost is stored: the client's next request sees it.
-	const ticket = admission?.ticket
+	const ticket = admission?.ticket?.binding ? admission.ticket : undefined
 	if (ticket && result.kind === 'json') await ticket.settled()
 	if (ticket && result.kind === 'stream') result = { ...result, body: endsAfter(result.body, () => ticket.settled()) }
 	if (result.kind === 'stream' && release) return { ...result, body: releaseWhenDone(result.body, release, request.signal) }

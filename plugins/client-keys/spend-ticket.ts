@@ -38,11 +38,14 @@ export interface TicketDeps {
 export class Ticket implements SpendTicket {
 	private reserved = true
 	private readonly pending = new Set<Promise<void>>()
+	readonly binding: boolean
 
 	constructor(
 		private readonly deps: TicketDeps,
 		private readonly plan: TicketPlan,
-	) {}
+	) {
+		this.binding = plan.budget !== null || plan.rate !== null
+	}
 
 	settle(actual: { tokens: number; nusd: number }): void {
 		const first = this.reserved
