@@ -324,6 +324,70 @@ export interface UsageAdminDeps {
 
 const tags = ['Admin']
 const MAX_EXPORT_DAYS = 366
+
+/** The usage days `from`..`to` of a query (default: today only); 400 for bad dates or ranges. */
+function dayRange(query: { from?: string; to?: string }, today: string): { from: string; to: string; days: string[] } {
+	const to = query.to ?? today
+	const from = query.from ?? to
+	const start = parseUsageDay(from)
+	const end = parseUsageDay(to)
+	if (start === null) throw new BadRequestError(`from must be a date as YYYY-MM-DD, got ${JSON.stringify(from).slice(0, 40)}`, 'from', 'invalid_day')
+	if (end === null) throw new BadRequestError(`to must be a date as YYYY-MM-DD, got ${JSON.stringify(to).slice(0, 40)}`, 'to', 'invalid_day')
+	if (end < start) throw new BadRequestError('from must not be after to', 'from', 'invalid_range')
+	if ((end - start) / DAY_MS >= MAX_EXPORT_DAYS) throw new BadRequestError(`At most ${MAX_EXPORT_DAYS} days per request`, 'from', 'invalid_range')
+	const days: string[] = []
+	for (let at = start; at <= end; at += DAY_MS) days.push(usageDay(at))
+	return { from, to, days }
+}
+
+export interface SpendReport {
+	from: string
+	to: string
+	totals: ReportCounts
+	models: Record<string, ReportCounts>
+	keys: { id: string; key: string | null; totals: ReportCounts }[]
+	clients: { id: string; name: string | null; totals: ReportCounts }[]
+	days: { day: string; requests: number; cost_usd: number | null; unpriced_requests: number }[]
+}
+
+/** Spend over several usage days from their export rows: totals, per model, key and client, and per day. */
+export function spendReport(
+	from: string,
+	to: string,
+	days: { day: string; rows: UsageRow[] }[],
+	keyNames: Map<string, string>,
+	clientNames: Map<string, string>,
+): SpendReport {
+	const totals = emptyCounts()
+	const models = new Map<string, UsageCounts>()
+	const keys = new Map<string, UsageCounts>()
+	const clients = new Map<string, UsageCounts>()
+	const sum = (into: Map<string, UsageCounts>, id: string, counts: UsageCounts) => {
+		const current = into.get(id) ?? emptyCounts()
+		into.set(id, addInto(current, counts))
+	}
+	const trend = days.map(({ day, rows }) => {
+		const daily = emptyCounts()
+		for (const row of rows) {
+			addInto(daily, row.counts)
+			sum(models, row.model, row.counts)
+			sum(keys, row.key, row.counts)
+			if (row.client !== NO_KEY) sum(clients, row.client, row.counts)
+		}
+		addInto(totals, daily)
+		return { day, requests: daily.requests, cost_usd: costUsd(daily), unpriced_requests: daily.unpriced_requests }
+	})
+	const byCost = (a: [string, UsageCounts], b: [string, UsageCounts]) => b[1].cost_nusd - a[1].cost_nusd || a[0].localeCompare(b[0])
+	return {
+		from,
+		to,
+		totals: withCost(totals),
+		models: Object.fromEntries([...models].sort(byCost).map(([m, c]) => [m, withCost(c)])),
+		keys: [...keys].sort(byCost).map(([id, c]) => ({ id, key: id === NO_KEY ? null : (keyNames.get(id) ?? null), totals: withCost(c) })),
+		clients: [...clients].sort(byCost).map(([id, c]) => ({ id, name: clientNames.get(id) ?? null, totals: withCost(c) })),
+		days: trend,
+	}
+}
 const security = [{ bearer: [] }]
 
 export const usageAdmin = (deps: UsageAdminDeps) =>
@@ -357,17 +421,7 @@ export const usageAdmin = (deps: UsageAdminDeps) =>
 		.get(
 			'/usage/export',
 			async function exportUsage({ query, set }) {
-				const today = usageDay((deps.now ?? Date.now)())
-				const to = query.to ?? today
-				const from = query.from ?? to
-				const start = parseUsageDay(from)
-				const end = parseUsageDay(to)
-				if (start === null) throw new BadRequestError(`from must be a date as YYYY-MM-DD, got ${JSON.stringify(from).slice(0, 40)}`, 'from', 'invalid_day')
-				if (end === null) throw new BadRequestError(`to must be a date as YYYY-MM-DD, got ${JSON.stringify(to).slice(0, 40)}`, 'to', 'invalid_day')
-				if (end < start) throw new BadRequestError('from must not be after to', 'from', 'invalid_range')
-				if ((end - start) / DAY_MS >= MAX_EXPORT_DAYS) throw new BadRequestError(`At most ${MAX_EXPORT_DAYS} days per export`, 'from', 'invalid_range')
-				const days: string[] = []
-				for (let at = start; at <= end; at += DAY_MS) days.push(usageDay(at))
+				const { from, to, days } = dayRange(query, usageDay((deps.now ?? Date.now)()))
 				const [perDay, keys, clients] = await Promise.all([Promise.all(days.map((d) => deps.stats.rows(d))), deps.pool.report(), deps.clients?.() ?? []])
 				const keyNames = new Map(keys.map((k) => [k.id, k.key]))
 				const clientNames = new Map(clients.map((c) => [c.id, c.name]))
@@ -381,6 +435,30 @@ export const usageAdmin = (deps: UsageAdminDeps) =>
 					summary: 'Usage and spend as CSV',
 					description:
 						'One row per usage day x upstream key (masked) x client key x model, for the usage days `from`..`to` (YYYY-MM-DD, inclusive; default today; at most 366 days): requests, successes, failures, tokens by kind (prompt without cached reads and cache writes, cached reads, 5-minute and 1-hour cache writes, completion) and `cost_usd` (empty when the model had no price; `unpriced_requests` counts those).',
+					tags,
+					security,
+				},
+			},
+		)
+		.get(
+			'/usage/spend',
+			async function readSpend({ query }) {
+				const { from, to, days } = dayRange(query, usageDay((deps.now ?? Date.now)()))
+				const [perDay, keys, clients] = await Promise.all([Promise.all(days.map((d) => deps.stats.rows(d))), deps.pool.report(), deps.clients?.() ?? []])
+				return spendReport(
+					from,
+					to,
+					days.map((day, i) => ({ day, rows: perDay[i] ?? [] })),
+					new Map(keys.map((k) => [k.id, k.key])),
+					new Map(clients.map((c) => [c.id, c.name])),
+				)
+			},
+			{
+				query: t.Object({ from: t.Optional(t.String({ maxLength: 20 })), to: t.Optional(t.String({ maxLength: 20 })) }),
+				detail: {
+					summary: 'Spend over a date range',
+					description:
+						"For the usage days `from`..`to` (YYYY-MM-DD, inclusive; default today; at most 366 days): the totals, and the counts with `cost_usd` per model, per upstream key (masked) and per client key, plus `days`: each day's requests and cost (a trend). `cost_usd` is null where every request with usage was unpriced.",
 					tags,
 					security,
 				},

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import OpenAI from 'openai'
 import { costAt, type ModelPrices, readModelPrices } from '../../../plugins/pricing/prices.ts'
 import { createFakeGateway, FAKE_CATALOG } from '../../fake-gateway.ts'
-import { API_PASSWORD, harnessSet, type Harness, KEYS, PANEL_PASSWORD, readSse } from '../../support.ts'
+import { API_PASSWORD, harnessSet, type Harness, KEYS, PANEL_PASSWORD, readSse, testClock } from '../../support.ts'
 
 const harnesses = harnessSet()
 afterEach(() => harnesses.closeAll())
@@ -220,6 +220,32 @@ describe('spend export and metrics', () => {
 			expect((await h.admin(`/admin/usage/export${q}`)).status).toBe(400)
 		}
 		expect((await h.admin('/admin/usage/export?from=2020-01-01&to=2020-01-03')).status).toBe(200)
+	})
+
+	test('/admin/usage/spend: a date range with totals per model, key and client, and a per-day trend', async () => {
+		const c = testClock(Date.UTC(2026, 10, 26, 12, 0, 0))
+		const h = await harnesses.start({ now: c.now })
+		const client = (await (await h.admin('/admin/clients', { method: 'POST', json: { name: 'trend' } })).json()) as any
+		expect((await h.chat({ model: 'gpt-5', ...hello })).status).toBe(200)
+		c.advance(86_400_000)
+		expect((await h.chat({ model: 'gpt-5', ...hello }, client.key)).status).toBe(200)
+		expect((await h.chat({ model: 'qwen3-next-80b-a3b', ...hello }, client.key)).status).toBe(200)
+		const day1 = (await (await h.admin('/admin/usage?day=2026-11-26')).json()) as any
+		const day2 = (await (await h.admin('/admin/usage?day=2026-11-27')).json()) as any
+		const spend = (await (await h.admin('/admin/usage/spend?from=2026-11-25&to=2026-11-27')).json()) as any
+		expect(spend.days.map((d: any) => [d.day, d.requests])).toEqual([
+			['2026-11-25', 0],
+			['2026-11-26', 1],
+			['2026-11-27', 2],
+		])
+		expect(spend.days[1].cost_usd).toBe(day1.totals.cost_usd)
+		expect(spend.days[2]).toMatchObject({ cost_usd: day2.totals.cost_usd, unpriced_requests: 1 })
+		expect(spend.totals.cost_nusd).toBe(day1.totals.cost_nusd + day2.totals.cost_nusd)
+		expect(spend.models['qwen3-next-80b-a3b'].cost_usd).toBeNull()
+		expect(spend.clients).toEqual([expect.objectContaining({ id: client.id, name: 'trend' })])
+		expect(spend.clients[0].totals.requests).toBe(2)
+		expect(spend.keys.every((k: any) => k.key === null || k.key.includes('...'))).toBe(true)
+		expect((await h.admin('/admin/usage/spend?from=2026-11-28&to=2026-11-27')).status).toBe(400)
 	})
 
 	test('/metrics: amb2api_spend_usd_total by model', async () => {
