@@ -32,7 +32,22 @@ function patchFrom(form: FormData): ClientPatch & { name: string } {
 				].slice(0, 1000)
 			: null,
 		expires_at: expiresAt,
+		...spendFrom(form),
 	}
+}
+
+const PERIODS = ['day', 'week', 'month', 'total'] as const
+
+/** Budget and per-minute limits from the form; an empty field = none. */
+function spendFrom(form: FormData): Pick<ClientPatch, 'budget_usd' | 'budget_period' | 'rpm' | 'tpm'> {
+	const budget = field(form, 'budget_usd')
+	const amount = budget === null ? null : Number(budget)
+	if (amount !== null && !(Number.isFinite(amount) && amount > 0 && amount <= 1_000_000_000))
+		throw new FormError('The budget must be a positive amount of USD.')
+	const period = field(form, 'budget_period') ?? 'total'
+	const known = PERIODS.find((p) => p === period)
+	if (!known) throw new FormError('The budget period must be day, week, month or total.')
+	return { budget_usd: amount, budget_period: known, rpm: intField(form, 'rpm', 'Requests per minute'), tpm: intField(form, 'tpm', 'Tokens per minute') }
 }
 
 export const clientsPage = (kit: PanelKit, deps: { clientKeys: ClientKeys }) => {
