@@ -11,7 +11,8 @@ export interface ClientsState {
 	error?: string | null
 }
 
-const date = (iso: string | null) => (iso ? iso.slice(0, 10) : '')
+/** `YYYY-MM-DDTHH:MM` in UTC, the value of a datetime-local input labelled UTC. */
+const dateTime = (iso: string | null) => (iso ? iso.slice(0, 16) : '')
 
 /** The strings of the limit, budget and spend columns and fields, in one place for the message catalogue. */
 export const CLIENT_SPEND_TEXT = {
@@ -61,7 +62,7 @@ export function createClientForm(): SafeHtml {
 <p><label for="c-daily">Daily limit</label> <input id="c-daily" name="daily_limit" type="number" min="1" placeholder="unlimited">
 <label for="c-total">Total limit</label> <input id="c-total" name="total_limit" type="number" min="1" placeholder="unlimited"></p>
 <p><label for="c-models">Allowed models (comma separated, empty = all)</label> <input id="c-models" name="allowed_models"></p>
-<p><label for="c-expires">Expires</label> <input id="c-expires" name="expires" type="date"></p>
+<p><label for="c-expires">${S.expires}</label> <input id="c-expires" name="expires" type="datetime-local"></p>
 <p>${spendFields('c')}</p>
 <button type="submit">Create client key</button></form>`
 }
@@ -78,14 +79,14 @@ export function clientsView(state: ClientsState): SafeHtml {
 ${state.clients.map(
 	(
 		c,
-	) => html`<tr id="client-${c.id}"><td>${c.name}</td><td><code>${c.masked_key}</code></td><td>${badge(c.status)}</td><td class="num">${c.used_today} / ${c.used_total}</td><td>${limitsCell(c)}</td><td>${budgetCell(c)}</td><td class="num">${money(c.spent_today_usd)}</td><td>${c.expires_at ? c.expires_at.slice(0, 16).replace('T', ' ') : S.never}</td>
+	) => html`<tr id="client-${c.id}"><td>${c.name}</td><td><code>${c.masked_key}</code></td><td>${badge(c.status)}</td><td class="num">${c.used_today} / ${c.used_total}</td><td>${limitsCell(c)}</td><td>${budgetCell(c)}</td><td class="num">${money(c.spent_today_usd)}</td><td>${c.expires_at ? `${c.expires_at.slice(0, 16).replace('T', ' ')} UTC` : S.never}</td>
 <td><details id="client-${c.id}-edit"><summary>Edit</summary>
 <form method="post" action="/ui/clients/${c.id}" hx-post="/ui/clients/${c.id}" hx-target="#clients" hx-swap="outerMorph" class="stack">
 <label>Name <input name="name" value="${c.name}" required maxlength="200"></label>
 <label>Daily limit <input name="daily_limit" type="number" min="1" value="${c.daily_limit ?? ''}" placeholder="unlimited"></label>
 <label>Total limit <input name="total_limit" type="number" min="1" value="${c.total_limit ?? ''}" placeholder="unlimited"></label>
 <label>Allowed models <input name="allowed_models" value="${(c.allowed_models as string[] | null)?.join(', ') ?? ''}" placeholder="all"></label>
-<label>Expires <input name="expires" type="date" value="${date(c.expires_at)}"></label>
+<label>${S.expires} <input name="expires" type="datetime-local" value="${dateTime(c.expires_at)}"></label>
 ${spendFields(`e-${String(c.id).slice(0, 12)}`, c)}
 <label><input type="checkbox" name="enabled" value="1"${c.enabled ? html` checked` : ''}> Enabled</label>
 <button type="submit">Save</button></form>

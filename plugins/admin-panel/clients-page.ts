@@ -13,8 +13,11 @@ function patchFrom(form: FormData): ClientPatch & { name: string } {
 	const expires = field(form, 'expires')
 	let expiresAt: number | null = null
 	if (expires) {
-		const ms = Date.parse(`${expires}T00:00:00Z`)
-		if (!/^\d{4}-\d{2}-\d{2}$/.test(expires) || !Number.isFinite(ms)) throw new FormError('Expires must be a date.')
+		// A date (midnight) or a date and time, both in UTC as the form says.
+		const dated = /^\d{4}-\d{2}-\d{2}$/.test(expires)
+		const timed = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(expires)
+		const ms = Date.parse(dated ? `${expires}T00:00:00Z` : `${expires}:00Z`)
+		if (!(dated || timed) || !Number.isFinite(ms)) throw new FormError('Expires must be a date and time (UTC).')
 		expiresAt = Math.floor(ms / 1000)
 	}
 	return {

@@ -84,5 +84,12 @@ describe('panel: spend, prices, client budgets', () => {
 		expect(row).toContain('never')
 		const bad = await (await post(h, '/ui/clients', s, { name: 'x', budget_usd: '-3' })).text()
 		expect(bad).toContain('The budget must be a positive amount of USD.')
+		// Expiry as a date and a time, in UTC, shown with its zone.
+		const edited = await post(h, `/ui/clients/${record.id}`, s, { name: 'team-budget', expires: '2031-05-06T17:45', budget_usd: '2.5', budget_period: 'week' })
+		expect(edited.status).toBe(200)
+		expect((await (await h.admin(`/admin/clients/${record.id}`)).json()).expires_at).toBe('2031-05-06T17:45:00.000Z')
+		const after = await (await page(h, '/ui/clients', s.cookie)).text()
+		expect(after).toContain('2031-05-06 17:45 UTC')
+		expect(after).toContain('value="2031-05-06T17:45"')
 	})
 })
