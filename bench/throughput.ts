@@ -2,8 +2,9 @@
  * `bun bench/throughput.ts [seconds] [concurrency]`: the gateway's cost against a bare Bun fetch
  * proxy, both in front of the same fake upstream, measured in one run (alternating rounds, so
  * machine noise hits both alike). Design goal: amb2api >= 85 % of the bare proxy's throughput.
- * BENCH_CLIENT_KEY=1 adds `amb2api+key`: the same gateway called with a client key that has a
- * budget and an rpm set (both far above what the run spends), in the same alternating rounds.
+ * BENCH_CLIENT_KEY=1 adds two rows in the same alternating rounds: the same gateway called with a
+ * plain client key, and with a client key that has a budget and an rpm set (both far above what
+ * the run spends), so the budget's own cost is the difference between those two.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -172,8 +173,12 @@ async function mainRows(bare: string, bareJson: string, elysiaBare: string, gate
 	await load(bareJson, false, 1000)
 	await load(elysiaBare, false, 1000)
 	await load(gateway, false, 1000)
-	const clientKey = process.env.BENCH_CLIENT_KEY === '1' ? await budgetedKey(gateway) : null
-	if (clientKey) await load(gateway, false, 1000, undefined, concurrency, clientKey)
+	const clientKey = process.env.BENCH_CLIENT_KEY === '1' ? await benchKey(gateway, { budget_usd: 1_000_000, budget_period: 'month', rpm: 100_000_000 }) : null
+	const plainKey = clientKey ? await benchKey(gateway, {}) : null
+	if (clientKey && plainKey) {
+		await load(gateway, false, 1000, undefined, concurrency, clientKey)
+		await load(gateway, false, 1000, undefined, concurrency, plainKey)
+	}
 	const rounds = 2
 	const results: Record<string, { rps: number; errors: number; p50: number; p99: number; cpuUs: number }[]> = {}
 	for (const stream of [false, true]) {
@@ -187,10 +192,11 @@ async function mainRows(bare: string, bareJson: string, elysiaBare: string, gate
 				const key = `${name} ${stream ? 'stream' : 'json'}`
 				;(results[key] ??= []).push(await load(url, stream, (seconds * 1000) / rounds, pid))
 			}
-			if (clientKey)
-				(results[`amb2api+key ${stream ? 'stream' : 'json'}`] ??= []).push(
-					await load(gateway, stream, (seconds * 1000) / rounds, pids.gateway, concurrency, clientKey),
-				)
+			if (clientKey && plainKey) {
+				const mode = stream ? 'stream' : 'json'
+				;(results[`amb2api+key ${mode}`] ??= []).push(await load(gateway, stream, (seconds * 1000) / rounds, pids.gateway, concurrency, plainKey))
+				;(results[`amb2api+budget ${mode}`] ??= []).push(await load(gateway, stream, (seconds * 1000) / rounds, pids.gateway, concurrency, clientKey))
+			}
 		}
 	}
 	const summary = (key: string) => {
@@ -221,19 +227,23 @@ async function mainRows(bare: string, bareJson: string, elysiaBare: string, gate
 		)
 		if (clientKey) {
 			const k = summary(`amb2api+key ${mode}`)
+			const m = summary(`amb2api+budget ${mode}`)
 			console.log(
-				`${mode.padEnd(6)} amb2api with a client key (budget + rpm): ${k.rps.toFixed(0)} req/s (p50 ${k.p50.toFixed(1)} ms, p99 ${k.p99.toFixed(1)} ms, ${k.cpuUs.toFixed(0)} µs CPU/req, errors ${k.errors}) | ratio to bare ${((k.rps / b.rps) * 100).toFixed(1)} %, to amb2api with the password ${((k.rps / g.rps) * 100).toFixed(1)} %`,
+				`${mode.padEnd(6)} amb2api with a plain client key: ${k.rps.toFixed(0)} req/s (p50 ${k.p50.toFixed(1)} ms, p99 ${k.p99.toFixed(1)} ms, ${k.cpuUs.toFixed(0)} µs CPU/req, errors ${k.errors}) | ratio to amb2api with the password ${((k.rps / g.rps) * 100).toFixed(1)} %`,
+			)
+			console.log(
+				`${mode.padEnd(6)} amb2api with a client key with budget + rpm: ${m.rps.toFixed(0)} req/s (p50 ${m.p50.toFixed(1)} ms, p99 ${m.p99.toFixed(1)} ms, ${m.cpuUs.toFixed(0)} µs CPU/req, errors ${m.errors}) | ratio to the plain client key ${((m.rps / k.rps) * 100).toFixed(1)} %, to the password ${((m.rps / g.rps) * 100).toFixed(1)} %`,
 			)
 		}
 	}
 }
 
-/** A client key with a budget and an rpm set, both far above what the run can spend. */
-async function budgetedKey(gateway: string): Promise<string> {
+/** A client key on the gateway with these fields (a budget and rpm far above what the run can spend, or none). */
+async function benchKey(gateway: string, fields: Record<string, unknown>): Promise<string> {
 	const response = await fetch(`${gateway}/admin/clients`, {
 		method: 'POST',
 		headers: { authorization: 'Bearer bench-panel-password', 'content-type': 'application/json' },
-		body: JSON.stringify({ name: 'bench', budget_usd: 1_000_000, budget_period: 'month', rpm: 100_000_000 }),
+		body: JSON.stringify({ name: 'bench', ...fields }),
 	})
 	if (response.status !== 201) throw new Error(`could not create the bench client key: ${response.status} ${await response.text()}`)
 	return ((await response.json()) as { key: string }).key
