@@ -1,5 +1,5 @@
 /**
- * `bun run check:load`: the soak check of issue 10. The real gateway (`bun core/main.ts`, as
+ * `bun run check:load`: the soak check. The real gateway (`bun core/main.ts`, as
  * `bun run start` runs it) in front of the fake AssemblyAI gateway, each in its own process,
  * holds STREAMS long streams (default 1,000; each trickles a chunk every STREAM_INTERVAL_MS, about
  * 20 chunks with STREAM_REPEAT=3, and

@@ -4,9 +4,10 @@
  *   bun bench/servers.ts bare <fakeUrl>  a bare Bun fetch proxy: the baseline
  *   bun bench/servers.ts bare-json <fakeUrl>    the same, parsing and re-encoding both bodies
  *   bun bench/servers.ts elysia-bare <fakeUrl>  the same inside Elysia with amb2api's global hooks
- *   bun bench/servers.ts gateway <fakeUrl> <dir> [storage]  amb2api, every feature on; storage is
- *       file (default) or a shared backend's URI: redis://... (own REDIS_PREFIX), postgres://...
- *       (its schema in search_path), mongodb://... (own database)
+ *   bun bench/servers.ts gateway <fakeUrl> <dir> [storage] [disabled]  amb2api, every feature on
+ *       (but the comma-separated plugins in `disabled`); storage is file (default) or a shared
+ *       backend's URI: redis://... (own REDIS_PREFIX), postgres://... (its schema in search_path),
+ *       mongodb://... (own database)
  * Each prints its base URL on the first line of stdout.
  */
 import { join } from 'node:path'
@@ -35,8 +36,12 @@ if (mode === 'fake') {
 	/** The upstream call every baseline makes: the request body as it is, with the first key. */
 	const forward = (body: string, signal: AbortSignal) =>
 		fetch(upstream, { method: 'POST', headers: { authorization: BENCH_KEYS[0] as string, 'content-type': 'application/json' }, body, signal })
+	// Every baseline answers with an x-request-id as the gateway does, so that cost cannot hide.
 	const passThrough = (response: Response) =>
-		new Response(response.body, { status: response.status, headers: { 'content-type': response.headers.get('content-type') ?? 'application/json' } })
+		new Response(response.body, {
+			status: response.status,
+			headers: { 'content-type': response.headers.get('content-type') ?? 'application/json', 'x-request-id': crypto.randomUUID() },
+		})
 
 	let handler: (request: Request) => Promise<Response>
 	if (mode === 'bare') {
@@ -47,7 +52,7 @@ if (mode === 'fake') {
 			const body = JSON.parse(await request.text())
 			const response = await forward(JSON.stringify(body), request.signal)
 			if (body.stream) return passThrough(response)
-			return Response.json(JSON.parse(await response.text()), { status: response.status })
+			return Response.json(JSON.parse(await response.text()), { status: response.status, headers: { 'x-request-id': crypto.randomUUID() } })
 		}
 	} else {
 		// The bare proxy inside Elysia with amb2api's global hooks (errors, request log) and a resolve.
@@ -70,6 +75,8 @@ if (mode === 'fake') {
 			API_PASSWORD: BENCH_PASSWORD,
 			PANEL_PASSWORD: 'bench-panel-password',
 			ASSEMBLY_API_KEYS: BENCH_KEYS.join(','),
+			// A fixed key: the benchmark's gateways print no generated-key notice.
+			SECRETS_KEY: 'YmVuY2gtc2VjcmV0cy1rZXktMzItYnl0ZXMtbG9uZyE=',
 			ASSEMBLY_ENDPOINT: `${fakeUrl}/v1/chat/completions`,
 			CREDENTIALS_DIR: join(dir, 'creds'),
 			LOG_FILE: join(dir, 'log.txt'),
@@ -77,6 +84,7 @@ if (mode === 'fake') {
 			// Quotas stay on (counted, checked) but must not be what limits the benchmark.
 			DAILY_REQUEST_LIMIT: '0',
 			...storageEnv(process.argv[5] ?? 'file'),
+			...(process.argv[6] ? { DISABLE_PLUGINS: process.argv[6] } : {}),
 		},
 		// stdout carries only the URL the driver reads; a generated secret's notice goes to stderr.
 		{ log: { stdout: false }, print: (line) => console.error(line) },

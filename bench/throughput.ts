@@ -1,221 +1,117 @@
 /**
  * `bun bench/throughput.ts [seconds] [concurrency]`: the gateway's cost against a bare Bun fetch
  * proxy, both in front of the same fake upstream, measured in one run (alternating rounds, so
- * machine noise hits both alike). Design goal: amb2api >= 85 % of the bare proxy's throughput.
+ * machine noise hits both alike). Design goal: amb2api >= 95 % of the bare proxy's throughput.
+ *
+ * `bun bench/throughput.ts --compare <git ref> [seconds]`: the same load against this tree and
+ * <ref> (checked out in a worktree), alternating both builds and the bare proxy in one run, on
+ * every storage backend (compare.ts).
+ *
+ * BENCH_COMPARE_DISABLE=<plugins> adds a second amb2api with those plugins off to the same
+ * alternating rounds (what they cost), e.g. BENCH_COMPARE_DISABLE=request-log.
+ *
  * BENCH_CLIENT_KEY=1 adds two rows in the same alternating rounds: the same gateway called with a
  * plain client key, and with a client key that has a budget and an rpm set (both far above what
  * the run spends), so the budget's own cost is the difference between those two.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { BENCH_PASSWORD } from './constants.ts'
+import { type LoadResult, load, rssMiB, Servers, summarise } from './load.ts'
+import { sharedBackends } from './backends.ts'
+
+const compareAt = process.argv.indexOf('--compare')
+if (compareAt >= 0) {
+	const { compare } = await import('./compare.ts')
+	const ref = process.argv[compareAt + 1]
+	if (!ref) {
+		console.error('usage: bun bench/throughput.ts --compare <git ref> [seconds]')
+		process.exit(2)
+	}
+	await compare(ref, Number(process.argv[compareAt + 2] ?? 2))
+	process.exit(0)
+}
 
 const seconds = Number(process.argv[2] ?? 5)
 const concurrency = Number(process.argv[3] ?? 32)
-const here = import.meta.dir
+const servers = resolve(import.meta.dir, 'servers.ts')
 const dir = mkdtempSync(join(tmpdir(), 'amb2api-bench-'))
-const children: ReturnType<typeof Bun.spawn>[] = []
-
-const pids: Record<string, number> = {}
+const run = new Servers()
 const cleanups: (() => Promise<void>)[] = []
 
 /**
- * The shared backends under load: for Redis, PostgreSQL (and MongoDB when MONGODB_URI is set),
- * non-streamed chats at concurrency 16, 64 and 256 against the bare proxy, alternating, one
- * gateway per backend in a namespace of its own (dropped afterwards).
+ * The shared backends under load: non-streamed chats at concurrency 16, 64 and 256 against the
+ * bare proxy, alternating, one gateway per backend in a namespace of its own (dropped afterwards).
  * BENCH_REDIS_URI / BENCH_POSTGRES_DSN override the local defaults; BENCH_STORAGE=0 skips this.
  */
 async function storageRows(fake: string, bare: string): Promise<void> {
 	if (process.env.BENCH_STORAGE === '0') return
 	const ms = Number(process.env.BENCH_STORAGE_SECONDS ?? 2) * 1000
-	const backends: [string, string][] = [['file', 'file']]
-	backends.push(['redis', process.env.BENCH_REDIS_URI ?? 'redis://127.0.0.1:6379'])
-	const pgBase = process.env.BENCH_POSTGRES_DSN ?? 'postgres://postgres@127.0.0.1:5432/test'
-	const schema = `amb2api_bench_${process.pid}`
-	// The gateways' Redis prefix and MongoDB database (servers.ts reads it), removed afterwards.
-	process.env.BENCH_NAMESPACE = schema
-	cleanups.push(async () => {
-		const { default: Redis } = await import('ioredis')
-		const redis = new Redis(process.env.BENCH_REDIS_URI ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 })
-		await redis.connect()
-		const keys = await redis.keys(`${schema}*`)
-		if (keys.length) await redis.del(...keys)
-		await redis.quit()
-	})
-	try {
-		const { default: postgres } = await import('postgres')
-		const admin = postgres(pgBase, { max: 1, onnotice: () => {} })
-		await admin.unsafe(`CREATE SCHEMA IF NOT EXISTS "${schema}"`)
-		cleanups.push(async () => {
-			await admin.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
-			await admin.end()
-		})
-		const url = new URL(pgBase)
-		url.searchParams.set('search_path', schema)
-		backends.push(['postgres', url.toString()])
-	} catch (err) {
-		console.log(`postgres row skipped: ${String(err)}`)
-	}
-	if (process.env.MONGODB_URI) backends.push(['mongodb', process.env.MONGODB_URI])
-	console.log(`\nshared storage, non-streamed, ${ms / 1000} s per cell: ratio to the bare proxy, p50/p99 (ms) amb2api/bare, gateway CPU per request, non-2xx`)
-	for (const [name, storage] of backends) {
+	const backends = await sharedBackends(`amb2api_bench_${process.pid}`, cleanups)
+	console.log(
+		`\nstorage backends, non-streamed, ${ms / 1000} s per cell: ratio to the bare proxy, p50/p99 (ms) amb2api/bare, gateway CPU per request, RSS, non-2xx`,
+	)
+	for (const backend of backends) {
 		let gateway: string
 		try {
-			gateway = await start(['gateway', fake, dir, storage], `gateway-${name}`)
+			gateway = await run.start(servers, ['gateway', fake, dir, backend.storage], `gateway-${backend.name}`, backend.env)
 		} catch (err) {
-			console.log(`${name.padEnd(8)} could not start: ${String(err)}`)
+			console.log(`${backend.name.padEnd(8)} could not start: ${String(err)}`)
 			continue
 		}
+		const pid = run.pids[`gateway-${backend.name}`]
 		await load(gateway, false, 1000, undefined, 16)
 		const cells: string[] = []
 		for (const c of [16, 64, 256]) {
 			const b = await load(bare, false, ms, undefined, c)
-			const g = await load(gateway, false, ms, pids[`gateway-${name}`], c)
+			const g = await load(gateway, false, ms, pid, c)
 			cells.push(
 				`c=${c}: ${(g.rps / b.rps).toFixed(2)} x (${g.rps.toFixed(0)} vs ${b.rps.toFixed(0)} req/s) p50 ${g.p50.toFixed(1)}/${b.p50.toFixed(1)} p99 ${g.p99.toFixed(1)}/${b.p99.toFixed(1)} ${g.cpuUs.toFixed(0)} µs CPU/req non-2xx ${g.errors}`,
 			)
 		}
-		console.log(`${name.padEnd(8)} ${cells.join(' | ')}`)
+		console.log(`${backend.name.padEnd(8)} ${cells.join(' | ')} | RSS ${rssMiB(pid ?? 0).toFixed(0)} MiB`)
 	}
 }
 
-/** CPU time (user + system, ms) a server process has used so far, from /proc (Linux). */
-function cpuMs(pid: number): number {
-	try {
-		const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ')
-		return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
-	} catch {
-		return Number.NaN
-	}
-}
-
-async function start(args: string[], name = args[0] ?? ''): Promise<string> {
-	const proc = Bun.spawn(['bun', resolve(here, 'servers.ts'), ...args], { stdout: 'pipe', stderr: 'inherit' })
-	children.push(proc)
-	pids[name] = proc.pid
-	const reader = proc.stdout.getReader()
-	// The server prints its URL on a line of its own (anything else it prints is not the URL).
-	let text = ''
-	for (;;) {
-		const url = /^http:\/\/\S+$/m.exec(text)?.[0]
-		if (url) return url
-		const { value, done } = await reader.read()
-		if (done) throw new Error(`server ${args[0]} exited`)
-		text += new TextDecoder().decode(value)
-	}
-}
-
-const body = (stream: boolean) =>
-	JSON.stringify({ model: 'claude-sonnet-4-6', stream, messages: [{ role: 'user', content: 'benchmark request with a few words' }] })
-
-async function load(
-	url: string,
-	stream: boolean,
-	ms: number,
-	pid?: number,
-	workers = concurrency,
-	token = BENCH_PASSWORD,
-): Promise<{ rps: number; errors: number; p50: number; p99: number; cpuUs: number }> {
-	const cpuBefore = pid ? cpuMs(pid) : Number.NaN
-	const deadline = performance.now() + ms
-	let done = 0
-	let errors = 0
-	const latencies: number[] = []
-	const payload = body(stream)
-	const worker = async () => {
-		while (performance.now() < deadline) {
-			const t = performance.now()
-			try {
-				const response = await fetch(`${url}/v1/chat/completions`, {
-					method: 'POST',
-					headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-					body: payload,
-				})
-				await response.arrayBuffer()
-				if (response.ok) done++
-				else errors++
-			} catch {
-				errors++
-			}
-			latencies.push(performance.now() - t)
-		}
-	}
-	await Promise.all(Array.from({ length: workers }, worker))
-	latencies.sort((a, b) => a - b)
-	const cpuUs = pid ? ((cpuMs(pid) - cpuBefore) * 1000) / Math.max(1, done + errors) : Number.NaN
-	return {
-		rps: done / (ms / 1000),
-		errors,
-		p50: latencies[Math.floor(latencies.length / 2)] ?? Number.NaN,
-		p99: latencies[Math.floor(latencies.length * 0.99)] ?? Number.NaN,
-		cpuUs,
-	}
-}
-
-try {
-	const fake = await start(['fake'])
-	const bare = await start(['bare', fake])
-	const bareJson = await start(['bare-json', fake])
-	const elysiaBare = await start(['elysia-bare', fake])
-	const gateway = await start(['gateway', fake, dir])
-	if (process.env.BENCH_STORAGE_ONLY !== '1') await mainRows(bare, bareJson, elysiaBare, gateway)
-	await storageRows(fake, bare)
-} finally {
-	for (const child of children) child.kill()
-	for (const cleanup of cleanups) await cleanup().catch(() => {})
-	rmSync(dir, { recursive: true, force: true })
-}
-
-async function mainRows(bare: string, bareJson: string, elysiaBare: string, gateway: string): Promise<void> {
-	// Warm up both (JIT, connection pools, the gateway's catalog and key windows).
-	await load(bare, false, 1000)
-	await load(bareJson, false, 1000)
-	await load(elysiaBare, false, 1000)
-	await load(gateway, false, 1000)
-	const clientKey = process.env.BENCH_CLIENT_KEY === '1' ? await benchKey(gateway, { budget_usd: 1_000_000, budget_period: 'month', rpm: 100_000_000 }) : null
-	const plainKey = clientKey ? await benchKey(gateway, {}) : null
-	if (clientKey && plainKey) {
-		await load(gateway, false, 1000, undefined, concurrency, clientKey)
-		await load(gateway, false, 1000, undefined, concurrency, plainKey)
-	}
+async function mainRows(bare: string, bareJson: string, elysiaBare: string, gateway: string, without: string | null): Promise<void> {
+	// Warm up every server (JIT, connection pools, the gateway's catalog and key windows).
+	for (const url of [bare, bareJson, elysiaBare, gateway, ...(without ? [without] : [])]) await load(url, false, 1000, undefined, concurrency)
+	const budgetKey = process.env.BENCH_CLIENT_KEY === '1' ? await benchKey(gateway, { budget_usd: 1_000_000, budget_period: 'month', rpm: 100_000_000 }) : null
+	const plainKey = budgetKey ? await benchKey(gateway, {}) : null
+	if (budgetKey && plainKey) for (const token of [budgetKey, plainKey]) await load(gateway, false, 1000, undefined, concurrency, token)
 	const rounds = 2
-	const results: Record<string, { rps: number; errors: number; p50: number; p99: number; cpuUs: number }[]> = {}
+	const results: Record<string, LoadResult[]> = {}
 	for (const stream of [false, true]) {
 		for (let round = 0; round < rounds; round++) {
 			for (const [name, url, pid] of [
-				['bare', bare, pids.bare],
-				['bare+json', bareJson, pids['bare-json']],
-				['elysia', elysiaBare, pids['elysia-bare']],
-				['amb2api', gateway, pids.gateway],
+				['bare', bare, run.pids.bare],
+				['bare+json', bareJson, run.pids['bare-json']],
+				['elysia', elysiaBare, run.pids['elysia-bare']],
+				['amb2api', gateway, run.pids.gateway],
+				...(without ? [['amb2api-without', without, run.pids['gateway-without']] as const] : []),
 			] as const) {
-				const key = `${name} ${stream ? 'stream' : 'json'}`
-				;(results[key] ??= []).push(await load(url, stream, (seconds * 1000) / rounds, pid))
+				;(results[`${name} ${stream ? 'stream' : 'json'}`] ??= []).push(await load(url, stream, (seconds * 1000) / rounds, pid, concurrency))
 			}
-			if (clientKey && plainKey) {
+			if (budgetKey && plainKey) {
 				const mode = stream ? 'stream' : 'json'
-				;(results[`amb2api+key ${mode}`] ??= []).push(await load(gateway, stream, (seconds * 1000) / rounds, pids.gateway, concurrency, plainKey))
-				;(results[`amb2api+budget ${mode}`] ??= []).push(await load(gateway, stream, (seconds * 1000) / rounds, pids.gateway, concurrency, clientKey))
+				;(results[`amb2api+key ${mode}`] ??= []).push(await load(gateway, stream, (seconds * 1000) / rounds, run.pids.gateway, concurrency, plainKey))
+				;(results[`amb2api+budget ${mode}`] ??= []).push(await load(gateway, stream, (seconds * 1000) / rounds, run.pids.gateway, concurrency, budgetKey))
 			}
-		}
-	}
-	const summary = (key: string) => {
-		const runs = results[key] ?? []
-		const last = runs[runs.length - 1]
-		return {
-			rps: runs.reduce((s, r) => s + r.rps, 0) / runs.length,
-			errors: runs.reduce((s, r) => s + r.errors, 0),
-			p50: last?.p50 ?? Number.NaN,
-			p99: last?.p99 ?? Number.NaN,
-			cpuUs: runs.reduce((s, r) => s + r.cpuUs, 0) / runs.length,
 		}
 	}
 	console.log(`concurrency ${concurrency}, ${seconds} s per configuration, ${rounds} alternating rounds`)
 	for (const mode of ['json', 'stream']) {
-		const b = summary(`bare ${mode}`)
-		const j = summary(`bare+json ${mode}`)
-		const e = summary(`elysia ${mode}`)
-		const g = summary(`amb2api ${mode}`)
+		if (without) {
+			const g = summarise(results[`amb2api ${mode}`] ?? [])
+			const w = summarise(results[`amb2api-without ${mode}`] ?? [])
+			console.log(
+				`${mode.padEnd(6)} without ${process.env.BENCH_COMPARE_DISABLE}: ${w.rps.toFixed(0)} req/s, ${w.cpuUs.toFixed(0)} µs CPU/req; with them ${g.rps.toFixed(0)} req/s, ${g.cpuUs.toFixed(0)} µs CPU/req: with / without ${((g.rps / w.rps) * 100).toFixed(1)} %`,
+			)
+		}
+		const b = summarise(results[`bare ${mode}`] ?? [])
+		const j = summarise(results[`bare+json ${mode}`] ?? [])
+		const e = summarise(results[`elysia ${mode}`] ?? [])
+		const g = summarise(results[`amb2api ${mode}`] ?? [])
 		console.log(
 			`${mode.padEnd(6)} bare+json (parses and re-encodes both bodies): ${j.rps.toFixed(0)} req/s, ${j.cpuUs.toFixed(0)} µs CPU/req, ratio ${((j.rps / b.rps) * 100).toFixed(1)} %`,
 		)
@@ -223,22 +119,38 @@ async function mainRows(bare: string, bareJson: string, elysiaBare: string, gate
 			`${mode.padEnd(6)} elysia proxy with amb2api's global hooks: ${e.rps.toFixed(0)} req/s, ${e.cpuUs.toFixed(0)} µs CPU/req, ratio ${((e.rps / b.rps) * 100).toFixed(1)} %`,
 		)
 		console.log(
-			`${mode.padEnd(6)} bare ${b.rps.toFixed(0)} req/s (p50 ${b.p50.toFixed(1)} ms, ${b.cpuUs.toFixed(0)} µs CPU/req) | amb2api ${g.rps.toFixed(0)} req/s (p50 ${g.p50.toFixed(1)} ms, p99 ${g.p99.toFixed(1)} ms, ${g.cpuUs.toFixed(0)} µs CPU/req, errors ${g.errors}) | ratio ${((g.rps / b.rps) * 100).toFixed(1)} %`,
+			`${mode.padEnd(6)} bare ${b.rps.toFixed(0)} req/s (p50 ${b.p50.toFixed(1)} ms, TTFB ${b.ttfb.toFixed(2)} ms, ${b.cpuUs.toFixed(0)} µs CPU/req) | amb2api ${g.rps.toFixed(0)} req/s (p50 ${g.p50.toFixed(1)} ms, p99 ${g.p99.toFixed(1)} ms, TTFB ${g.ttfb.toFixed(2)} ms, ${g.cpuUs.toFixed(0)} µs CPU/req, errors ${g.errors}) | ratio ${((g.rps / b.rps) * 100).toFixed(1)} %`,
 		)
-		if (clientKey) {
-			const k = summary(`amb2api+key ${mode}`)
-			const m = summary(`amb2api+budget ${mode}`)
+		if (budgetKey) {
+			const k = summarise(results[`amb2api+key ${mode}`] ?? [])
+			const m = summarise(results[`amb2api+budget ${mode}`] ?? [])
 			console.log(
-				`${mode.padEnd(6)} amb2api with a plain client key: ${k.rps.toFixed(0)} req/s (p50 ${k.p50.toFixed(1)} ms, p99 ${k.p99.toFixed(1)} ms, ${k.cpuUs.toFixed(0)} µs CPU/req, errors ${k.errors}) | ratio to amb2api with the password ${((k.rps / g.rps) * 100).toFixed(1)} %`,
+				`${mode.padEnd(6)} amb2api with a plain client key: ${k.rps.toFixed(0)} req/s (p50 ${k.p50.toFixed(1)} ms, p99 ${k.p99.toFixed(1)} ms, ${k.cpuUs.toFixed(0)} µs CPU/req, errors ${k.errors}) | ratio to the password ${((k.rps / g.rps) * 100).toFixed(1)} %`,
 			)
 			console.log(
-				`${mode.padEnd(6)} amb2api with a client key with budget + rpm: ${m.rps.toFixed(0)} req/s (p50 ${m.p50.toFixed(1)} ms, p99 ${m.p99.toFixed(1)} ms, ${m.cpuUs.toFixed(0)} µs CPU/req, errors ${m.errors}) | ratio to the plain client key ${((m.rps / k.rps) * 100).toFixed(1)} %, to the password ${((m.rps / g.rps) * 100).toFixed(1)} %`,
+				`${mode.padEnd(6)} amb2api with a client key with budget + rpm: ${m.rps.toFixed(0)} req/s (p50 ${m.p50.toFixed(1)} ms, p99 ${m.p99.toFixed(1)} ms, ${m.cpuUs.toFixed(0)} µs CPU/req, errors ${m.errors}) | ratio to the plain client key ${((m.rps / k.rps) * 100).toFixed(1)} %`,
 			)
 		}
 	}
 }
 
-/** A client key on the gateway with these fields (a budget and rpm far above what the run can spend, or none). */
+try {
+	const fake = await run.start(servers, ['fake'])
+	const bare = await run.start(servers, ['bare', fake])
+	const bareJson = await run.start(servers, ['bare-json', fake])
+	const elysiaBare = await run.start(servers, ['elysia-bare', fake])
+	const gateway = await run.start(servers, ['gateway', fake, dir])
+	const disable = process.env.BENCH_COMPARE_DISABLE
+	const without = disable ? await run.start(servers, ['gateway', fake, join(dir, 'without'), 'file', disable], 'gateway-without') : null
+	if (process.env.BENCH_STORAGE_ONLY !== '1') await mainRows(bare, bareJson, elysiaBare, gateway, without)
+	await storageRows(fake, bare)
+} finally {
+	run.stopAll()
+	for (const cleanup of cleanups) await cleanup().catch(() => {})
+	rmSync(dir, { recursive: true, force: true })
+}
+
+/** A client key on the bench gateway (through the admin API), with `fields` such as a budget. */
 async function benchKey(gateway: string, fields: Record<string, unknown>): Promise<string> {
 	const response = await fetch(`${gateway}/admin/clients`, {
 		method: 'POST',

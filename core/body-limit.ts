@@ -1,5 +1,5 @@
 /**
- * Request body limits (issue 10, defect 7). One limit, MAX_BODY_SIZE, for every route:
+ * Request body limits. One limit, MAX_BODY_SIZE, for every route:
  * - a `Content-Length` above it is refused before a byte of the body is read (global hook);
  * - a body without `Content-Length` (chunked) is counted while it streams and cut at the limit
  *   (`limitRequestBodies` wraps the server's fetch; the chat route reads its body with
@@ -19,11 +19,19 @@ function declaredLength(request: Request): number | null {
 	return Number.isFinite(n) ? n : null
 }
 
-/** Global hook: a declared length over the limit is refused at once. */
-export const bodyLimit = (maxBytes: number) =>
+/** The request's path (our servers speak plain http, so it is what follows the authority). */
+function pathOf(request: Request): string {
+	return new URL(request.url).pathname
+}
+
+/**
+ * Global hook: a declared length over the limit is refused at once, except on `exempt` paths
+ * (routes that bound their own bodies; filled while plugins are set up).
+ */
+export const bodyLimit = (maxBytes: number, exempt: ReadonlySet<string> = new Set()) =>
 	new Elysia({ name: 'body-limit', seed: maxBytes }).onRequest(function refuseLargeBody({ request }) {
 		const length = declaredLength(request)
-		if (length !== null && length > maxBytes) throw new PayloadTooLargeError(maxBytes)
+		if (length !== null && length > maxBytes && !exempt.has(pathOf(request))) throw new PayloadTooLargeError(maxBytes)
 	})
 
 /** A stream of the same bytes that errors with 413 once more than `maxBytes` went through. */
@@ -45,9 +53,13 @@ function countingStream(body: ReadableStream<Uint8Array>, maxBytes: number): Rea
  * a route that parses its body (admin JSON) fails with 413 at the limit instead of buffering all
  * of it. Requests with a Content-Length pass untouched (the global hook checks them).
  */
-export function limitRequestBodies<F extends (request: Request, ...rest: never[]) => Response | Promise<Response>>(handler: F, maxBytes: number): F {
+export function limitRequestBodies<F extends (request: Request, ...rest: never[]) => Response | Promise<Response>>(
+	handler: F,
+	maxBytes: number,
+	exempt: ReadonlySet<string> = new Set(),
+): F {
 	return ((request: Request, ...rest: never[]) => {
-		if (request.body === null || request.headers.has('content-length')) return handler(request, ...rest)
+		if (request.body === null || request.headers.has('content-length') || exempt.has(pathOf(request))) return handler(request, ...rest)
 		const limited = new Request(request, { body: countingStream(request.body, maxBytes), duplex: 'half' } as RequestInit)
 		copyPeerAddress(request, limited)
 		return handler(limited, ...rest)

@@ -8,6 +8,7 @@
  * come from the environment only. A malformed value stops start-up with one line naming the
  * variable; a secret's value is never part of that line.
  */
+import { capText } from './log-fields.ts'
 
 export class ConfigError extends Error {
 	override readonly name = 'ConfigError'
@@ -50,8 +51,18 @@ export function mergeEnv(dotenv: Env, real: Env): Env {
 export type Parser<T> = (raw: string, name: string) => T
 
 const fail = (name: string, raw: string, expected: string, secret = false): never => {
-	throw new ConfigError(`${name}${secret ? '' : `=${JSON.stringify(raw)}`}: ${expected}`)
+	// The value is quoted, but capped: a 10,000-character value is not worth an error that long.
+	throw new ConfigError(`${name}${secret ? '' : `=${capText(JSON.stringify(raw), 100)}`}: ${expected}`)
 }
+
+/** One of a fixed set of values (after trimming), exactly as written. */
+export const oneOf =
+	<T extends string>(values: readonly T[]): Parser<T> =>
+	(raw, name) => {
+		// Case-insensitive: the values are lower case, OFF and Global are what people type.
+		const value = raw.trim().toLowerCase()
+		return (values as readonly string[]).includes(value) ? (value as T) : fail(name, raw, `must be ${values.map((v) => JSON.stringify(v)).join(' or ')}`)
+	}
 
 export const str: Parser<string> = (raw) => raw.trim()
 export const secret: Parser<string> = (raw, name) => (raw.length ? raw : fail(name, raw, 'must not be empty', true))
@@ -179,8 +190,21 @@ export const CORE_SETTINGS = {
 		2000,
 		'upstream requests (streams included) in flight at once; beyond it new chat requests get 503 with Retry-After',
 	),
+	storageTimeout: spec(
+		'STORAGE_TIMEOUT_MS',
+		int(50, 60_000),
+		800,
+		'milliseconds one call to a shared storage backend may take; past it the backend counts as down and the gateway serves from memory until it answers again',
+	),
 	logLevel: spec<LogLevel>('LOG_LEVEL', logLevel, 'info', 'debug, info, warning or error', 'log_level'),
 	logFile: spec('LOG_FILE', str, 'log.txt', 'NDJSON log file (also written to stdout)'),
+	logMaxBytes: spec(
+		'LOG_MAX_BYTES',
+		(raw, name) => (raw.trim() === '0' ? 0 : bodySize(raw, name)),
+		20 * 1024 * 1024,
+		'size at which LOG_FILE is rotated (renamed to LOG_FILE.1), e.g. 20mb; 0 = never',
+	),
+	logBackupCount: spec('LOG_BACKUP_COUNT', int(0, 100), 3, 'rotated log files kept (LOG_FILE.1 newest ... LOG_FILE.N oldest)'),
 	logBodyMax: spec(
 		'LOG_BODY_MAX',
 		int(0, 10_000_000),
@@ -207,7 +231,7 @@ export interface Config {
 	 */
 	limits: { maxBodyBytes: number; maxConcurrent: number; requestTimeoutMs: number }
 	/** `bodyMax`: characters of each body logged at debug (0: none). */
-	log: { level: LogLevel; file: string; bodyMax: number }
+	log: { level: LogLevel; file: string; bodyMax: number; maxBytes: number; backupCount: number }
 	overrideEnv: boolean
 	plugins: { load: string[]; disable: string[] }
 	/** Where each setting came from (by env name), so the panel can show which ones the environment locks. */
@@ -277,7 +301,7 @@ export function resolveConfig(env: Env, stored: Record<string, unknown> = {}): C
 		secrets: { apiPassword: s.apiPassword ?? s.password, panelPassword: s.panelPassword ?? s.password },
 		upstream: { timeoutMs: s.upstreamTimeout * 1000, proxy: s.proxy },
 		limits: { maxBodyBytes: s.maxBodySize, maxConcurrent: s.maxConcurrentRequests, requestTimeoutMs: s.requestTimeout * 1000 },
-		log: { level: s.logLevel, file: s.logFile, bodyMax: s.logBodyMax },
+		log: { level: s.logLevel, file: s.logFile, bodyMax: s.logBodyMax, maxBytes: s.logMaxBytes, backupCount: s.logBackupCount },
 		overrideEnv: overridesEnv(env),
 		plugins: { load: s.plugins, disable: s.disablePlugins },
 		sources,

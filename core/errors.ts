@@ -65,11 +65,12 @@ export class GatewayError extends Error {
 		if (scrub) {
 			for (const [field, value] of Object.entries(body.error)) if (typeof value === 'string') body.error[field] = scrub(value)
 		}
-		if (requestId !== undefined) body.error.request_id = requestId
-		return new Response(JSON.stringify(body), {
-			status: this.status,
-			headers: { 'content-type': 'application/json', ...this.headers },
-		})
+		const headers: Record<string, string> = { 'content-type': 'application/json', ...this.headers }
+		if (requestId !== undefined) {
+			body.error.request_id = requestId
+			headers['x-request-id'] = requestId
+		}
+		return new Response(JSON.stringify(body), { status: this.status, headers })
 	}
 }
 

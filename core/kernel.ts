@@ -127,6 +127,7 @@ export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
 		file: deps.log?.file !== undefined ? deps.log.file : bootConfig.log.file,
 		stdout: deps.log?.stdout,
 		extra: deps.log?.extra,
+		rotation: { maxBytes: bootConfig.log.maxBytes, backupCount: bootConfig.log.backupCount },
 	})
 
 	const all = deps.plugins ?? (await discoverPlugins())
@@ -140,7 +141,13 @@ export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
 			? withResilience(backend, {
 					onDown: (err: Error) => log.error({ backend: backend.kind, err: err.message }, 'storage backend unreachable; serving from memory until it returns'),
 					onUp: () => log.warn({ backend: backend.kind }, 'storage backend is back; pending changes replayed'),
+					onEmpty: (restored) =>
+						log.error(
+							{ backend: backend.kind, restored },
+							'storage backend came back without its data; this instance wrote what it held in memory back (see docs/storage-recovery.md)',
+						),
 					now,
+					timeoutMs: resolveSettings(CORE_SETTINGS, env).storageTimeout,
 				})
 			: backend
 	}
@@ -190,12 +197,14 @@ export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
 		closers.push(() => watch.stop())
 
 		// Route on the path alone: Elysia's default fast path assumes a host of at least 4
-		// characters and cut `http://gw/v1/admin/keys` to `/admin/keys` (issue 10, defect 2).
+		// characters and cut `http://gw/v1/admin/keys` to `/admin/keys`.
 		// Our servers (core/main.ts, main.deno.ts) speak plain http, so the path starts after `http://`.
+		// Paths whose routes bound their own bodies (plugins name them in setup, before any request).
+		const ownBodyLimit = new Set<string>()
 		let app: AnyElysia = new Elysia({ name: 'amb2api', handler: { standardHostname: false } })
 			.use(requestIds())
 			.use(errorHandler(log, secrets))
-			.use(bodyLimit(config.limits.maxBodyBytes))
+			.use(bodyLimit(config.limits.maxBodyBytes, ownBodyLimit))
 			.use(requestLog(log, requests))
 		for (const plugin of plugins) {
 			const parts = await plugin.setup({ services: services as Services, settings: settingsOf.get(plugin.name) ?? {}, config, env, loaded })
@@ -205,6 +214,7 @@ export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
 				;(services as Record<string, unknown>)[name] = service
 			}
 			if (parts.close) closers.push(parts.close)
+			for (const path of parts.ownBodyLimit ?? []) ownBodyLimit.add(path)
 			if (parts.routes) app = app.use(parts.routes)
 		}
 
@@ -217,7 +227,7 @@ export async function buildApp(env: Env, deps: AppDeps = {}): Promise<Gateway> {
 			await storage.close()
 			flush()
 		}
-		const serverFetch = limitRequestBodies(app.fetch as (request: Request) => Response | Promise<Response>, config.limits.maxBodyBytes)
+		const serverFetch = limitRequestBodies(app.fetch as (request: Request) => Response | Promise<Response>, config.limits.maxBodyBytes, ownBodyLimit)
 		return { app, fetch: serverFetch, config, storage, services, plugins: loaded, log, secrets, ring, close }
 	} catch (err) {
 		for (const closer of closers.reverse()) await closer()

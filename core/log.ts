@@ -6,10 +6,10 @@
  * upstream keys are logged masked by the code that logs them, and as a last guard every line is
  * scrubbed of the exact secret strings registered here (keys, passwords) before it is written.
  */
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
 import pino, { type Logger } from 'pino'
 import type { LogLevel } from './config.ts'
+import { RotatingLogFile } from './log-file.ts'
+import { BufferedOutput } from './log-output.ts'
 import { maskKey } from './secrets.ts'
 
 export type { Logger }
@@ -44,12 +44,21 @@ export class LogRing {
 	private written = 0
 	/** Sequence number of the oldest line still held after a clear. */
 	private clearedAt = 0
-	constructor(readonly capacity = 2000) {
+	/**
+	 * @param lineMax longest line held: a longer one (whatever slipped past the caps where entries
+	 * are made) is kept as its level, time, message and first KiB, so the ring and the panel pages
+	 * built from it stay small.
+	 */
+	constructor(
+		readonly capacity = 2000,
+		readonly lineMax = 16_384,
+	) {
 		this.lines = new Array(capacity)
 	}
 
 	write(line: string): void {
-		this.lines[this.written % this.capacity] = line.endsWith('\n') ? line.slice(0, -1) : line
+		const text = line.endsWith('\n') ? line.slice(0, -1) : line
+		this.lines[this.written % this.capacity] = text.length > this.lineMax ? cutLine(text) : text
 		this.written++
 	}
 
@@ -87,6 +96,27 @@ export class LogRing {
 	}
 }
 
+/** An overlong NDJSON line as a short valid one: level, time and message when they come first (pino's order), and the line's start. */
+function cutLine(line: string): string {
+	const head = line.slice(0, 1024)
+	const field = (name: string) => new RegExp(`"${name}":"((?:[^"\\\\]|\\\\.){0,200})"`).exec(head)?.[1]
+	const decoded = (raw: string | undefined) => {
+		if (raw === undefined) return undefined
+		try {
+			return JSON.parse(`"${raw}"`) as string
+		} catch {
+			return undefined
+		}
+	}
+	return JSON.stringify({
+		level: decoded(field('level')) ?? 'info',
+		time: decoded(field('time')),
+		msg: decoded(field('msg')) ?? '[log line cut]',
+		line_cut: `${line.length} characters, first 1024 kept`,
+		line_start: head,
+	})
+}
+
 export interface LogOptions {
 	level: LogLevel
 	/** NDJSON file; null disables it (tests). */
@@ -97,6 +127,8 @@ export interface LogOptions {
 	ring?: LogRing
 	/** Extra destination, e.g. a test capture. */
 	extra?: { write(line: string): void }
+	/** Size rotation of `file` (LOG_MAX_BYTES, LOG_BACKUP_COUNT). @default 20 MiB, 3 */
+	rotation?: { maxBytes: number; backupCount: number }
 }
 
 export function createLogger(options: LogOptions): { log: Logger; secrets: SecretRegistry; ring: LogRing; flush: () => void } {
@@ -106,16 +138,17 @@ export function createLogger(options: LogOptions): { log: Logger; secrets: Secre
 	// Every destination takes every level: the logger's own level is the one filter, so changing
 	// it at run time (a stored LOG_LEVEL) reaches every destination.
 	const streams: pino.StreamEntry[] = [{ level: 'trace', stream: ring }]
-	// Lines are gathered up to 4 KiB per write instead of one write per line (a syscall per
-	// request showed up at ~5 % of CPU under load); a timer writes what waits every 250 ms, and
-	// shutdown flushes what is left.
-	const buffered: ReturnType<typeof pino.destination>[] = []
-	if (options.stdout !== false) buffered.push(pino.destination({ dest: 1, sync: false, minLength: 4096 }))
+	// Lines are gathered up to 4 KiB per write instead of one write per line (log-output.ts,
+	// log-file.ts); shutdown flushes what is left.
+	const stdout = options.stdout !== false ? new BufferedOutput(1, (err) => console.error(`log output: ${err.message}`)) : null
+	if (stdout) streams.push({ level: 'trace', stream: stdout })
+	let file: RotatingLogFile | null = null
 	if (options.file) {
-		mkdirSync(dirname(options.file), { recursive: true })
-		buffered.push(pino.destination({ dest: options.file, sync: false, mkdir: true, minLength: 4096 }))
+		const rotation = options.rotation ?? { maxBytes: 20 * 1024 * 1024, backupCount: 3 }
+		// The logger cannot log its own file's failure into that file: stderr, once per failure.
+		file = new RotatingLogFile({ path: options.file, ...rotation, onError: (err) => console.error(`log file ${options.file}: ${err.message}`) })
+		streams.push({ level: 'trace', stream: file })
 	}
-	for (const stream of buffered) streams.push({ level: 'trace', stream })
 	if (options.extra) streams.push({ level: 'trace', stream: options.extra })
 	const multi = pino.multistream(streams)
 	const log = pino(
@@ -134,20 +167,10 @@ export function createLogger(options: LogOptions): { log: Logger; secrets: Secre
 		},
 		multi,
 	)
-	const timer = buffered.length
-		? setInterval(() => {
-				for (const stream of buffered) stream.flush((err) => void err)
-			}, 250)
-		: null
-	;(timer as { unref?: () => void } | null)?.unref?.()
-	/** Writes what is buffered and stops the timer (on shutdown: the destinations are asynchronous). */
+	/** Writes what is buffered and stops the timers (on shutdown). */
 	const flush = () => {
-		if (timer !== null) clearInterval(timer)
-		try {
-			multi.flushSync()
-		} catch {
-			// A destination still busy with a write: it finishes that write on its own.
-		}
+		stdout?.flushSync()
+		file?.close()
 	}
 	return { log, secrets, ring, flush }
 }

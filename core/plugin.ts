@@ -63,6 +63,11 @@ export interface PluginParts<P extends ServiceName> {
 	services?: Pick<Services, P>
 	/** Called on shutdown, in reverse load order. */
 	close?: () => Promise<void> | void
+	/**
+	 * Paths whose routes bound their request bodies themselves (an audio upload larger than
+	 * MAX_BODY_SIZE): the kernel's MAX_BODY_SIZE checks leave them alone.
+	 */
+	ownBodyLimit?: readonly string[]
 }
 
 export interface Plugin<

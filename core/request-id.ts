@@ -31,7 +31,22 @@ export function requestIdOf(request: Request): string {
 	return id
 }
 
+/**
+ * The header goes on the answer itself. A Response built by a route gets it in place: going
+ * through `set.headers` would make Elysia copy every Response (new Headers, and the body turned
+ * into a stream). Other values (objects, strings) are turned into a Response by Elysia with
+ * `set.headers`, so they get it there; error answers carry it from `GatewayError.toResponse`.
+ */
 export const requestIds = () =>
-	new Elysia({ name: 'request-id' }).onRequest(function assignRequestId({ request, set }) {
-		set.headers[REQUEST_ID_HEADER] = requestIdOf(request)
+	new Elysia({ name: 'request-id' }).mapResponse({ as: 'global' }, function addRequestId({ request, responseValue, set }) {
+		const id = requestIdOf(request)
+		if (responseValue instanceof Response) {
+			try {
+				responseValue.headers.set(REQUEST_ID_HEADER, id)
+				return responseValue
+			} catch {
+				// Immutable headers (a Response passed through from fetch): let Elysia merge.
+			}
+		}
+		set.headers[REQUEST_ID_HEADER] = id
 	})

@@ -5,6 +5,7 @@
  */
 import { Elysia } from 'elysia'
 import type { Logger } from './log.ts'
+import { capText, FIELD_MAX, PATH_MAX } from './log-fields.ts'
 import { requestIdOf } from './request-id.ts'
 
 const notes = new WeakMap<Request, Record<string, unknown>>()
@@ -18,7 +19,10 @@ export function logAtDebug(request: Request): void {
 
 /** Adds fields (never secrets: the key must already be masked) to the request's log line. */
 export function annotate(request: Request, fields: Record<string, unknown>): void {
-	notes.set(request, { ...notes.get(request), ...fields })
+	const held = notes.get(request)
+	// One object per request, added to in place (a copy per call showed in profiles).
+	if (held) Object.assign(held, fields)
+	else notes.set(request, { ...fields })
 }
 
 /** A finished request as observers see it. `route` is the registered pattern ("" when none matched). */
@@ -53,8 +57,24 @@ export const requestLog = (log: Logger, observers?: RequestObservers, now: () =>
 			const begin = started.get(request)
 			const ms = begin === undefined ? 0 : now() - begin
 			observers?.emit({ method: request.method, route: route ?? '', status, ms })
-			// Panel polls are logged at debug: an open tab would otherwise add a line every 2 s.
-			const level = quiet.has(request) ? 'debug' : 'info'
+			// A 5xx is a failure of ours or the upstream's: a warning, never info. Panel polls are
+			// logged at debug: an open tab would otherwise add a line every 2 s.
+			const level = status >= 500 ? 'warn' : quiet.has(request) ? 'debug' : 'info'
 			if (!log.isLevelEnabled(level) || path === '/health') return
-			log[level]({ request_id: requestIdOf(request), method: request.method, path, status, ms: Math.round(ms), ...notes.get(request) }, 'request')
+			// Path and notes carry what the client sent (a model name, a client key's name): capped.
+			const entry: Record<string, unknown> = {
+				request_id: requestIdOf(request),
+				method: request.method,
+				path: capText(path, PATH_MAX),
+				status,
+				ms: Math.round(ms),
+			}
+			const held = notes.get(request)
+			if (held) {
+				for (const name in held) {
+					const value = held[name]
+					entry[name] = typeof value === 'string' && value.length > FIELD_MAX ? capText(value, FIELD_MAX) : value
+				}
+			}
+			log[level](entry, 'request')
 		})

@@ -9,18 +9,34 @@
  * pings every `retryMs`; when the backend answers, it replays the journal, then reports `onUp`
  * once and goes back to the backend.
  *
+ * A backend that keeps its connection open but stops answering (a paused process, a network
+ * partition) is down too: every backend call has a timeout (`timeoutMs`), and a call that
+ * outlives it marks the backend down at once (no confirming ping, which would hang as well) and
+ * is answered from the mirror. The probe and the replay have the same timeout.
+ *
+ * A backend that comes back empty (a Redis restarted without its data) is detected by a marker:
+ * a random value stored as the setting `storage_marker` at first contact, checked on every return
+ * and every `markerCheckMs` while up. When it is gone, the first instance to notice writes its
+ * in-memory state back (settings, every document, the counters it knows, which already include
+ * the journal) and reports `onEmpty`; other instances see the new marker and carry on.
+ *
  * What this cannot give: while down, instances do not share state (each counts on its own and
  * its quotas start from the last values it saw); a document re-put after the outage overwrites
  * what another instance wrote meanwhile; a call that failed at the very moment the connection
- * dropped may have reached the backend and is journaled too (at most a few counts twice);
+ * dropped, or that timed out, may still reach the backend and is journaled too (at most the
+ * calls in flight at that moment count twice);
  * the journal lives in memory, so a process that exits while the backend is down loses it.
  */
+import { randomBytes } from 'node:crypto'
 import {
 	type Counters,
 	cloneJson,
+	DOC_KINDS,
 	type Doc,
 	type DocKind,
 	type DocMutation,
+	type LogQuery,
+	type LogRow,
 	MemoryStorage,
 	type ReserveResult,
 	type Storage,
@@ -36,6 +52,29 @@ export interface ResilienceOptions {
 	now?: () => number
 	/** How often to probe a backend that is down. @default 1000 */
 	retryMs?: number
+	/** Longest wait for one backend call; past it the backend counts as down. @default 800 */
+	timeoutMs?: number
+	/** Called when the backend came back without its data and this instance wrote its memory back. */
+	onEmpty?: (restored: RestoredCounts) => void
+	/** How often to check, while up, that the backend still holds its data. @default 1000 */
+	markerCheckMs?: number
+}
+
+export interface RestoredCounts {
+	settings: number
+	docs: number
+	counterGroups: number
+}
+
+/** The setting whose disappearance means the backend lost its data. */
+export const STORAGE_MARKER = 'storage_marker'
+
+/** A backend call that did not answer in time: the backend is down, whatever the connection says. */
+export class StorageTimeoutError extends Error {
+	constructor(ms: number) {
+		super(`no answer within ${ms} ms`)
+		this.name = 'StorageTimeoutError'
+	}
 }
 
 export type ResilientStorage = Storage & { readonly healthy: boolean; readonly pending: number }
@@ -65,6 +104,21 @@ class Mirror extends MemoryStorage {
 		if (expireAt !== undefined) group.expireAt = expireAt
 	}
 
+	/** Everything held, to write back into a backend that lost its data. */
+	everything(): { settings: Record<string, unknown>; docs: { kind: DocKind; doc: Doc }[]; counters: { name: string; values: Counters; expireAt?: number }[] } {
+		const docs = DOC_KINDS.flatMap((kind) => [...this.docs[kind].values()].map((doc) => ({ kind, doc: cloneJson(doc) })))
+		const now = this.now()
+		const counters = [...this.counters]
+			.filter(([, group]) => group.expireAt === undefined || group.expireAt > now)
+			.map(([name, group]) => ({ name, values: { ...group.values }, expireAt: group.expireAt }))
+		return { settings: cloneJson(this.settings), docs, counters }
+	}
+
+	/** The backend holds the log again: the rows kept while down are not needed here. */
+	forgetLog(): void {
+		this.log.clear()
+	}
+
 	/** Forgets groups under `prefix` that a complete read of that prefix did not return. */
 	keepOnly(prefix: string, names: Set<string>): void {
 		for (const name of [...this.counters.keys()]) {
@@ -75,6 +129,9 @@ class Mirror extends MemoryStorage {
 
 type PendingAdd = { deltas: Counters; expireAt?: number }
 
+/** Request-log rows kept for the replay while down; older ones are dropped (the log is bookkeeping, not a change someone asked for). */
+const MAX_PENDING_LOG_ROWS = 10_000
+
 class Resilient implements ResilientStorage {
 	private up = true
 	private lastError: Error | undefined
@@ -83,6 +140,13 @@ class Resilient implements ResilientStorage {
 	private closed = false
 	private readonly mirror: Mirror
 	private readonly retryMs: number
+	private readonly timeoutMs: number
+	/** The marker this instance last saw in the backend (undefined before the first contact). */
+	private marker: string | undefined
+	private markerCheck: Promise<void> | undefined
+	/** A write-back that has not completed yet (it is retried on the next check). */
+	private writeBackDue = false
+	private readonly markerTimer: ReturnType<typeof setInterval>
 
 	// The journal of changes made while down.
 	private pendingSettings: Record<string, unknown> = {}
@@ -91,6 +155,7 @@ class Resilient implements ResilientStorage {
 	private readonly pendingDocs = new Map<string, { kind: DocKind; id: string; doc: Doc | null }>()
 	private readonly pendingDeletes: string[] = []
 	private readonly pendingAdds = new Map<string, PendingAdd>()
+	private pendingLog: LogRow[] = []
 	/** The add being replayed: a prefix delete made meanwhile cancels putting it back on failure. */
 	private replayingAdd: { name: string; cancelled: boolean } | undefined
 
@@ -100,6 +165,74 @@ class Resilient implements ResilientStorage {
 	) {
 		this.mirror = new Mirror(options.now ?? Date.now)
 		this.retryMs = options.retryMs ?? 1000
+		this.timeoutMs = options.timeoutMs ?? 800
+		void this.checkMarker()
+		this.markerTimer = setInterval(() => void this.checkMarker(), options.markerCheckMs ?? 1000)
+		;(this.markerTimer as { unref?: () => void }).unref?.()
+	}
+
+	/** One check at a time; a failure is left to the calls and the probe to notice. */
+	private checkMarker(): Promise<void> {
+		if (!this.up || this.closed) return Promise.resolve()
+		this.markerCheck ??= this.verifyMarker()
+			.catch(() => {})
+			.finally(() => {
+				this.markerCheck = undefined
+			})
+		return this.markerCheck
+	}
+
+	/**
+	 * Compares the backend's marker with the one last seen. First contact: adopt it, or set one
+	 * (and learn every document, so a later write-back has them). Gone: the backend lost its data.
+	 */
+	private async verifyMarker(): Promise<void> {
+		if (this.writeBackDue) return this.writeBack()
+		const stored = (await this.timed(this.backend.loadSettings()))[STORAGE_MARKER]
+		if (typeof stored === 'string' && stored === this.marker) return
+		if (typeof stored === 'string' && this.marker !== undefined) {
+			// Another instance found the backend empty, wrote its memory back and a new marker.
+			this.marker = stored
+			return
+		}
+		const fresh = randomBytes(12).toString('base64url')
+		const landed = (await this.timed(this.backend.initSettings({ [STORAGE_MARKER]: fresh })))[STORAGE_MARKER]
+		const firstContact = this.marker === undefined
+		this.marker = typeof landed === 'string' ? landed : fresh
+		if (firstContact) {
+			for (const kind of DOC_KINDS) this.mirror.replaceDocs(kind, await this.timed(this.backend.listDocs(kind)))
+			return
+		}
+		// Lost: the instance whose marker landed writes back what it holds; the others carry on.
+		if (landed === fresh) {
+			this.writeBackDue = true
+			await this.writeBack()
+		}
+	}
+
+	/** The mirror into an empty backend. The mirror already holds the journal's changes: the journal is dropped. */
+	private async writeBack(): Promise<void> {
+		const state = this.mirror.everything()
+		this.pendingSettings = {}
+		this.pendingInits = {}
+		this.pendingDocs.clear()
+		this.pendingDeletes.length = 0
+		this.pendingAdds.clear()
+		const { [STORAGE_MARKER]: _marker, ...settings } = state.settings
+		if (Object.keys(settings).length) await this.timed(this.backend.saveSettings(settings))
+		for (const { kind, doc } of state.docs) await this.timed(this.backend.putDoc(kind, doc))
+		for (const { name, values, expireAt } of state.counters) await this.timed(this.backend.addCounters(name, values, expireAt))
+		this.writeBackDue = false
+		this.options.onEmpty?.({ settings: Object.keys(settings).length, docs: state.docs.length, counterGroups: state.counters.length })
+	}
+
+	/** The backend's answer, or a StorageTimeoutError once `timeoutMs` has passed (a late answer is dropped). */
+	private timed<T>(op: Promise<T>): Promise<T> {
+		let timer: ReturnType<typeof setTimeout> | undefined
+		const expired = new Promise<never>((_, reject) => {
+			timer = setTimeout(() => reject(new StorageTimeoutError(this.timeoutMs)), this.timeoutMs)
+		})
+		return Promise.race([op, expired]).finally(() => clearTimeout(timer))
 	}
 
 	get kind(): StorageKind {
@@ -122,7 +255,7 @@ class Resilient implements ResilientStorage {
 	async ping(): Promise<void> {
 		if (!this.up) throw new Error(`${this.backend.kind} storage is unreachable (${this.lastError?.message ?? 'no answer'}); serving from memory`)
 		try {
-			await this.backend.ping()
+			await this.timed(this.backend.ping())
 		} catch (err) {
 			this.markDown(err)
 			throw err
@@ -132,6 +265,8 @@ class Resilient implements ResilientStorage {
 	async close(): Promise<void> {
 		this.closed = true
 		this.stopProbe()
+		clearInterval(this.markerTimer)
+		await this.markerCheck
 		// A last chance for the journal: wait for a running probe, then try once more.
 		await this.probing
 		if (!this.up) await this.probe()
@@ -147,9 +282,9 @@ class Resilient implements ResilientStorage {
 		if (!this.up) return fallback()
 		let value: T
 		try {
-			value = await op()
+			value = await this.timed(op())
 		} catch (err) {
-			if (this.up && (await this.backendAnswers())) throw err
+			if (!(err instanceof StorageTimeoutError) && this.up && (await this.backendAnswers())) throw err
 			this.markDown(err)
 			return fallback()
 		}
@@ -159,7 +294,7 @@ class Resilient implements ResilientStorage {
 
 	private async backendAnswers(): Promise<boolean> {
 		try {
-			await this.backend.ping()
+			await this.timed(this.backend.ping())
 			return true
 		} catch {
 			return false
@@ -187,7 +322,9 @@ class Resilient implements ResilientStorage {
 		if (this.probing) return this.probing
 		const run = (async () => {
 			try {
-				await this.backend.ping()
+				await this.timed(this.backend.ping())
+				// A backend that restarted empty gets the whole memory back (journal included) first.
+				await this.verifyMarker()
 				await this.replay()
 			} catch (err) {
 				this.lastError = err instanceof Error ? err : new Error(String(err))
@@ -212,7 +349,7 @@ class Resilient implements ResilientStorage {
 				this.pendingInits = {}
 				try {
 					// Another instance may have decided meanwhile: what landed there wins here too.
-					this.mirror.replaceSettings({ ...(await this.mirror.loadSettings()), ...(await this.backend.initSettings(fields)) })
+					this.mirror.replaceSettings({ ...(await this.mirror.loadSettings()), ...(await this.timed(this.backend.initSettings(fields))) })
 				} catch (err) {
 					this.pendingInits = { ...fields, ...this.pendingInits }
 					throw err
@@ -223,7 +360,7 @@ class Resilient implements ResilientStorage {
 				const patch = this.pendingSettings
 				this.pendingSettings = {}
 				try {
-					await this.backend.saveSettings(patch)
+					await this.timed(this.backend.saveSettings(patch))
 				} catch (err) {
 					this.pendingSettings = { ...patch, ...this.pendingSettings }
 					throw err
@@ -235,8 +372,8 @@ class Resilient implements ResilientStorage {
 				const [key, entry] = docEntry.value
 				this.pendingDocs.delete(key)
 				try {
-					if (entry.doc) await this.backend.putDoc(entry.kind, entry.doc)
-					else await this.backend.deleteDoc(entry.kind, entry.id)
+					if (entry.doc) await this.timed(this.backend.putDoc(entry.kind, entry.doc))
+					else await this.timed(this.backend.deleteDoc(entry.kind, entry.id))
 				} catch (err) {
 					if (!this.pendingDocs.has(key)) this.pendingDocs.set(key, entry)
 					throw err
@@ -246,7 +383,7 @@ class Resilient implements ResilientStorage {
 			// Prefix deletes before adds: a delete already dropped the adds journaled before it.
 			const prefix = this.pendingDeletes[0]
 			if (prefix !== undefined) {
-				await this.backend.deleteCounters(prefix)
+				await this.timed(this.backend.deleteCounters(prefix))
 				this.pendingDeletes.shift()
 				continue
 			}
@@ -256,7 +393,7 @@ class Resilient implements ResilientStorage {
 				this.pendingAdds.delete(name)
 				const replaying = (this.replayingAdd = { name, cancelled: false })
 				try {
-					await this.backend.addCounters(name, entry.deltas, entry.expireAt)
+					await this.timed(this.backend.addCounters(name, entry.deltas, entry.expireAt))
 				} catch (err) {
 					if (!replaying.cancelled) this.journalAdd(name, entry.deltas, entry.expireAt)
 					throw err
@@ -265,6 +402,18 @@ class Resilient implements ResilientStorage {
 				}
 				continue
 			}
+			if (this.pendingLog.length) {
+				const rows = this.pendingLog
+				this.pendingLog = []
+				try {
+					await this.backend.appendLog(rows)
+				} catch (err) {
+					this.pendingLog = [...rows, ...this.pendingLog].slice(-MAX_PENDING_LOG_ROWS)
+					throw err
+				}
+				continue
+			}
+			this.mirror.forgetLog()
 			this.up = true
 			this.stopProbe()
 			this.options.onUp()
@@ -283,12 +432,15 @@ class Resilient implements ResilientStorage {
 		this.pendingDocs.set(`${kind}\n${id}`, { kind, id, doc: doc && cloneJson(doc) })
 	}
 
-	loadSettings(): Promise<Record<string, unknown>> {
-		return this.call(
+	async loadSettings(): Promise<Record<string, unknown>> {
+		const all = await this.call(
 			() => this.backend.loadSettings(),
 			(all) => this.mirror.replaceSettings(all),
 			() => this.mirror.loadSettings(),
 		)
+		// The marker is this wrapper's own bookkeeping, no setting of anyone's.
+		delete all[STORAGE_MARKER]
+		return all
 	}
 
 	saveSettings(patch: Record<string, unknown>): Promise<void> {
@@ -417,6 +569,48 @@ class Resilient implements ResilientStorage {
 				const result = await this.mirror.reserveCounter(name, field, limit, by, expireAt)
 				if (result.granted) this.journalAdd(name, { [field]: by }, expireAt)
 				return result
+			},
+		)
+	}
+
+	appendLog(rows: LogRow[]): Promise<void> {
+		return this.call(
+			() => this.backend.appendLog(rows),
+			() => {},
+			async () => {
+				await this.mirror.appendLog(rows)
+				this.pendingLog.push(...rows)
+				if (this.pendingLog.length > MAX_PENDING_LOG_ROWS) this.pendingLog = this.pendingLog.slice(-MAX_PENDING_LOG_ROWS)
+			},
+		)
+	}
+
+	queryLog(query: LogQuery): Promise<LogRow[]> {
+		// While down only the rows written meanwhile are at hand.
+		return this.call(
+			() => this.backend.queryLog(query),
+			() => {},
+			() => this.mirror.queryLog(query),
+		)
+	}
+
+	getLogRow(id: string): Promise<LogRow | null> {
+		return this.call(
+			() => this.backend.getLogRow(id),
+			() => {},
+			() => this.mirror.getLogRow(id),
+		)
+	}
+
+	pruneLog(before: number, keep: number): Promise<number> {
+		return this.call(
+			() => this.backend.pruneLog(before, keep),
+			() => {},
+			async () => {
+				const removed = await this.mirror.pruneLog(before, keep)
+				const live = new Set((await this.mirror.queryLog({ limit: MAX_PENDING_LOG_ROWS })).map((row) => row.id))
+				this.pendingLog = this.pendingLog.filter((row) => live.has(row.id))
+				return removed
 			},
 		)
 	}

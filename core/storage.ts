@@ -6,7 +6,9 @@
  * - documents: small JSON records addressed by id (upstream keys, client keys, rate-limit
  *   windows), with an atomic compare-and-swap update for state that several instances share;
  * - counters: usage statistics and quotas, incremented atomically in the backend, with a
- *   bounded `reserveCounter` for "take one if below the limit".
+ *   bounded `reserveCounter` for "take one if below the limit";
+ * - the request log: flat rows appended in batches, read newest first with equality filters,
+ *   a time range and a cursor, and pruned by age and count.
  *
  * Every operation that several instances may run at once is atomic in the backend itself
  * (Lua / `UPDATE ... RETURNING` / `findOneAndUpdate`), never a read-modify-write of a blob.
@@ -32,6 +34,24 @@ export interface ReserveResult {
 	granted: boolean
 	/** The field's value after the call (unchanged when not granted). */
 	value: number
+}
+
+/** A request-log value: flat, so every backend can filter on it (no nested objects). */
+export type LogValue = string | number | boolean | null
+
+/** One row of the request log: `id` unique, `at` epoch ms; every other field flat. */
+export type LogRow = { id: string; at: number } & { [field: string]: LogValue }
+
+export interface LogQuery {
+	/** Rows with `from <= at < to`. */
+	from?: number
+	to?: number
+	/** Equality on top-level fields (type and value: `status: 200` does not match `"200"`). */
+	where?: Record<string, string | number | boolean>
+	/** Rows strictly after this cursor in the newest-first order (`at` descending, then `id` descending): paging. */
+	after?: { at: number; id: string }
+	/** At most this many rows (1 or more). */
+	limit: number
 }
 
 export interface Storage {
@@ -88,10 +108,38 @@ export interface Storage {
 	 * min(N, L). `expireAt` is applied only when the reservation is granted.
 	 */
 	reserveCounter(name: string, field: string, limit: number, by?: number, expireAt?: number): Promise<ReserveResult>
+
+	/** Appends rows to the request log (one round trip for the batch; a row whose id is present already is ignored). */
+	appendLog(rows: LogRow[]): Promise<void>
+	/** Request-log rows newest first (`at` descending, then `id` descending), filtered and paged. */
+	queryLog(query: LogQuery): Promise<LogRow[]>
+	/** One request-log row by id. */
+	getLogRow(id: string): Promise<LogRow | null>
+	/** Removes rows older than `before` (epoch ms), then the oldest beyond the newest `keep`; resolves to how many went. */
+	pruneLog(before: number, keep: number): Promise<number>
+}
+
+/** `a` comes before `b` in the log's newest-first order. */
+export const newerFirst = (a: { at: number; id: string }, b: { at: number; id: string }): number => b.at - a.at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)
+
+/** Whether a row passes a query's range, filters and cursor (the in-process reading every backend may use). */
+export function matchesLog(row: LogRow, query: LogQuery): boolean {
+	if (query.from !== undefined && row.at < query.from) return false
+	if (query.to !== undefined && row.at >= query.to) return false
+	if (query.after && newerFirst(query.after, row) >= 0) return false
+	if (query.where) for (const [field, value] of Object.entries(query.where)) if (row[field] !== value) return false
+	return true
 }
 
 /** Deep copy through JSON, so callers never share mutable state with a backend. */
 export const cloneJson = <T>(value: T): T => (value === undefined ? value : JSON.parse(JSON.stringify(value)))
+
+/** A request-log row as MemoryStorage keeps it. */
+export interface LoggedRow {
+	id: string
+	at: number
+	json: string
+}
 
 /**
  * In-process storage: the reference implementation of the contract, used by tests and as the
@@ -104,12 +152,14 @@ export class MemoryStorage implements Storage {
 	protected settings: Record<string, unknown> = {}
 	protected docs = Object.fromEntries(DOC_KINDS.map((kind) => [kind, new Map<string, Doc>()])) as Record<DocKind, Map<string, Doc>>
 	protected counters = new Map<string, { values: Counters; expireAt?: number }>()
+	/** The request log by id, each row kept as its JSON text: a flat string per row keeps a large log cheap for the garbage collector. */
+	protected log = new Map<string, LoggedRow>()
 	/**
 	 * Called after every change, and awaited before the change is acknowledged: the file
 	 * backend resolves it once the change is on disk (or schedules a batched write for
 	 * per-request bookkeeping). `operator` marks a counter change someone asked for (a reset).
 	 */
-	protected changed(_area: 'settings' | DocKind | 'counters', _operator = false): Promise<void> | void {}
+	protected changed(_area: 'settings' | DocKind | 'counters' | 'log', _operator = false): Promise<void> | void {}
 	/** Injectable for tests of counter expiry. */
 	constructor(protected now: () => number = Date.now) {}
 
@@ -230,5 +280,56 @@ export class MemoryStorage implements Storage {
 		if (current + by > limit) return { granted: false, value: current }
 		const after = await this.addCounters(name, { [field]: by }, expireAt)
 		return { granted: true, value: after[field] ?? current + by }
+	}
+
+	async appendLog(rows: LogRow[]): Promise<void> {
+		let added = false
+		for (const row of rows) {
+			if (this.log.has(row.id)) continue
+			this.log.set(row.id, { id: row.id, at: row.at, json: JSON.stringify(row) })
+			added = true
+		}
+		if (added) await this.changed('log')
+	}
+
+	async queryLog(query: LogQuery): Promise<LogRow[]> {
+		const limit = Math.max(1, query.limit)
+		const candidates: LoggedRow[] = []
+		for (const entry of this.log.values()) {
+			if (query.from !== undefined && entry.at < query.from) continue
+			if (query.to !== undefined && entry.at >= query.to) continue
+			if (query.after && newerFirst(query.after, entry) >= 0) continue
+			candidates.push(entry)
+		}
+		candidates.sort(newerFirst)
+		const out: LogRow[] = []
+		for (const entry of candidates) {
+			const row = JSON.parse(entry.json) as LogRow
+			if (!matchesLog(row, query)) continue
+			out.push(row)
+			if (out.length >= limit) break
+		}
+		return out
+	}
+
+	async getLogRow(id: string): Promise<LogRow | null> {
+		const entry = this.log.get(id)
+		return entry ? (JSON.parse(entry.json) as LogRow) : null
+	}
+
+	async pruneLog(before: number, keep: number): Promise<number> {
+		let removed = 0
+		for (const entry of this.log.values()) {
+			if (entry.at < before && this.log.delete(entry.id)) removed++
+		}
+		// Sorting is needed only when the count bound bites.
+		if (this.log.size > keep) {
+			for (const entry of [...this.log.values()].sort(newerFirst).slice(Math.max(0, keep))) {
+				this.log.delete(entry.id)
+				removed++
+			}
+		}
+		if (removed) await this.changed('log')
+		return removed
 	}
 }

@@ -1,6 +1,6 @@
 /**
- * The README's plugin table, made from the plugins themselves (name, on/off, needs, provides,
- * settings). `bun run docs:plugins` rewrites it in README.md; a test fails when it drifts.
+ * The plugin table of docs/design.md, made from the plugins themselves (name, on/off, needs,
+ * provides, settings). `bun run docs:plugins` rewrites it there; a test fails when it drifts.
  */
 import { readFile, writeFile } from 'node:fs/promises'
 import type { SettingSpec } from '../core/config.ts'
@@ -27,15 +27,15 @@ export async function pluginTable(): Promise<string> {
 	return rows.join('\n')
 }
 
-export function withTable(readme: string, table: string): string {
-	const start = readme.indexOf(START)
-	const end = readme.indexOf(END)
-	if (start < 0 || end < start) throw new Error(`README.md has no ${START} ... ${END} block`)
-	return `${readme.slice(0, start + START.length)}\n${table}\n${readme.slice(end)}`
+export function withTable(page: string, table: string): string {
+	const start = page.indexOf(START)
+	const end = page.indexOf(END)
+	if (start < 0 || end < start) throw new Error(`docs/design.md has no ${START} ... ${END} block`)
+	return `${page.slice(0, start + START.length)}\n${table}\n${page.slice(end)}`
 }
 
 if (import.meta.main) {
-	const file = new URL('../README.md', import.meta.url)
+	const file = new URL('../docs/design.md', import.meta.url)
 	await writeFile(file, withTable(await readFile(file, 'utf8'), await pluginTable()))
-	console.log('README.md plugin table rewritten')
+	console.log('docs/design.md plugin table rewritten')
 }

@@ -3,14 +3,17 @@
  * gateway; health, one chat and one stream must behave exactly as on Bun.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createFakeGateway, type FakeGateway } from './fake-gateway.ts'
 import { API_PASSWORD, KEYS, PANEL_PASSWORD, readSse } from './support.ts'
 
 const ROOT = resolve(import.meta.dir, '..')
-const DENO = join(ROOT, 'node_modules/.bin/deno')
+// The binary itself, not the npm package's wrapper (bin.cjs): killing the wrapper would leave
+// the deno process it started running after the suite ends.
+const BINARY = join(ROOT, 'node_modules/deno/deno')
+const DENO = existsSync(BINARY) ? BINARY : join(ROOT, 'node_modules/.bin/deno')
 let fake: FakeGateway
 let proc: ReturnType<typeof Bun.spawn>
 let base = ''
@@ -92,5 +95,33 @@ describe('Deno runtime smoke test', () => {
 			.map((f) => JSON.parse(f).choices[0]?.delta?.content ?? '')
 			.join('')
 		expect(text).toBe('Echo: stream on deno')
+	})
+
+	test('stopping it stops the deno process itself: nothing is left running after the suite', async () => {
+		const pid = proc.pid
+		proc.kill('SIGTERM')
+		await proc.exited
+		// The pid we hold is the runtime (not a wrapper): once it exited, no process has it.
+		const alive = (() => {
+			try {
+				process.kill(pid, 0)
+				return true
+			} catch {
+				return false
+			}
+		})()
+		expect(alive).toBe(false)
+		const { readdirSync, readlinkSync } = await import('node:fs')
+		const orphans = readdirSync('/proc')
+			.filter((p) => /^\d+$/.test(p))
+			.filter((p) => {
+				try {
+					// Anything still running in the runtime's working directory.
+					return readlinkSync(`/proc/${p}/cwd`) === dir
+				} catch {
+					return false
+				}
+			})
+		expect(orphans).toEqual([])
 	})
 })

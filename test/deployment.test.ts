@@ -54,7 +54,7 @@ async function startInstance(name: string, fakeUrl: string): Promise<Instance> {
 			LOG_FILE: join(dir, `${name}.log`),
 			CREDENTIALS_DIR: join(dir, `creds-${name}`),
 			METRICS_TOKEN,
-			// Several instances on one backend share one SECRETS_KEY (README, Secrets at rest): keys one seals, the other opens.
+			// Several instances on one backend share one SECRETS_KEY (docs/security.md, Secrets at rest): keys one seals, the other opens.
 			SECRETS_KEY: SHARED_SECRETS_KEY,
 		},
 		stdout: 'pipe',

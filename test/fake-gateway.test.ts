@@ -533,16 +533,84 @@ describe('non-streamed success', () => {
 		expect(exact.choices[0].finish_reason).toBe('stop')
 	})
 
-	test('cache_control yields cached tokens (half the prompt)', async () => {
+	test('no cache without a marker on Claude, nor below the documented minimum (Sonnet 4.6: 2,048 tokens)', async () => {
 		const { chat } = setup()
 		const text = 'x'.repeat(400)
-		const plain = (await (await chat(user(text))).json()) as any
-		expect(plain.usage.prompt_tokens).toBe(100)
-		expect(plain.usage.prompt_tokens_details.cached_tokens).toBe(0)
-		const top = (await (await chat(user(text, SONNET, { cache_control: { type: 'ephemeral' } }))).json()) as any
-		expect(top.usage.prompt_tokens_details.cached_tokens).toBe(50)
-		const part = (await (await chat(user([{ type: 'text', text, cache_control: { type: 'ephemeral', ttl: '1h' } }]))).json()) as any
-		expect(part.usage.prompt_tokens_details.cached_tokens).toBe(50)
+		for (const extra of [{}, { cache_control: { type: 'ephemeral' } }]) {
+			for (let i = 0; i < 2; i++) {
+				const body = (await (await chat(user(text, SONNET, extra))).json()) as any
+				expect(body.usage.prompt_tokens).toBe(100)
+				expect(body.usage.prompt_tokens_details).toEqual({
+					cached_tokens: 0,
+					audio_tokens: 0,
+					cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
+				})
+			}
+		}
+	})
+
+	describe('per-key prompt caches', () => {
+		const SYSTEM = 'y'.repeat(10_000) // 2,500 tokens: over Sonnet 4.6's 2,048
+		const turn = (question: string, marker: Record<string, unknown> | null = { type: 'ephemeral' }, model = SONNET) => ({
+			model,
+			messages: [
+				{ role: 'system', content: SYSTEM, ...(marker ? { cache_control: marker } : {}) },
+				{ role: 'user', content: question },
+			],
+		})
+		const details = async (res: Promise<Response>) => ((await (await res).json()) as any).usage.prompt_tokens_details
+
+		test('Claude: a marked prefix is written once (5m), then read by the same key and model within the TTL', async () => {
+			const { chat, tick } = setup()
+			expect(await details(chat(turn('a')))).toMatchObject({
+				cached_tokens: 0,
+				cache_creation: { ephemeral_5m_input_tokens: 2500, ephemeral_1h_input_tokens: 0 },
+			})
+			expect(await details(chat(turn('b')))).toMatchObject({ cached_tokens: 2500, cache_creation: { ephemeral_5m_input_tokens: 0 } })
+			// Another key: its own cache, a write again.
+			expect(await details(chat(turn('c'), { key: 'k2' }))).toMatchObject({ cached_tokens: 0, cache_creation: { ephemeral_5m_input_tokens: 2500 } })
+			// Another model: another cache.
+			expect(await details(chat(turn('d', { type: 'ephemeral' }, 'claude-opus-4-7')))).toMatchObject({ cached_tokens: 0 })
+			// A read refreshes the TTL: 4 min later still there; 5 min after the last read, gone.
+			tick(240_000)
+			expect(await details(chat(turn('e')))).toMatchObject({ cached_tokens: 2500 })
+			tick(300_001)
+			expect(await details(chat(turn('f')))).toMatchObject({ cached_tokens: 0, cache_creation: { ephemeral_5m_input_tokens: 2500 } })
+		})
+
+		test('Claude: the 1h TTL is reported as such and outlives five minutes; an unmarked request reads nothing', async () => {
+			const { chat, tick } = setup()
+			expect(await details(chat(turn('a', { type: 'ephemeral', ttl: '1h' })))).toMatchObject({
+				cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 2500 },
+			})
+			tick(1_800_000)
+			expect(await details(chat(turn('b', { type: 'ephemeral', ttl: '1h' })))).toMatchObject({ cached_tokens: 2500 })
+			expect(await details(chat(turn('c', null)))).toMatchObject({ cached_tokens: 0 })
+		})
+
+		test('OpenAI: automatic, the longest prefix seen at a message boundary, above 1,024 tokens, no write reported', async () => {
+			const { chat } = setup()
+			const history = [
+				{ role: 'system', content: 'z'.repeat(6000) },
+				{ role: 'user', content: 'q1' },
+			]
+			expect(await details(chat({ model: 'gpt-5', messages: history }))).toMatchObject({ cached_tokens: 0, cache_creation: { ephemeral_5m_input_tokens: 0 } })
+			const next = [...history, { role: 'assistant', content: 'a1' }, { role: 'user', content: 'q2' }]
+			// system (1,500) + q1 (2 chars): ceil(6002 / 4) = 1,501 tokens were seen before.
+			expect(await details(chat({ model: 'gpt-5', messages: next }))).toMatchObject({ cached_tokens: 1501 })
+			// A short prompt is never cached.
+			for (let i = 0; i < 2; i++)
+				expect(await details(chat({ model: 'gpt-5', messages: [{ role: 'user', content: 'short' }] }))).toMatchObject({ cached_tokens: 0 })
+			// A model without documented caching: none.
+			for (let i = 0; i < 2; i++) expect(await details(chat({ model: QWEN, messages: history }))).toMatchObject({ cached_tokens: 0 })
+		})
+
+		test('reset() empties the caches', async () => {
+			const { chat, gw } = setup()
+			await chat(turn('a'))
+			gw.reset()
+			expect(await details(chat(turn('b')))).toMatchObject({ cached_tokens: 0 })
+		})
 	})
 
 	test('nullArrays sends null for an empty tool_calls', async () => {

@@ -1,5 +1,5 @@
 /**
- * A local stand-in for the AssemblyAI LLM Gateway (see /work/shared/upstream-api.md), so tests
+ * A local stand-in for the AssemblyAI LLM Gateway (see docs/upstream-api.md), so tests
  * never touch the network. A plain web-standard handler (Request → Response); `listen()` puts it
  * behind Bun.serve when a test needs a real socket (connection resets, client aborts).
  *
@@ -13,6 +13,7 @@
  *      count against the (key, model) window; upstream sends X-RateLimit-* only on 2xx and 429
  */
 import catalogFixture from './fixtures/catalog.json'
+import { type CacheUse, FakePromptCaches, NO_CACHE } from './fake-prompt-cache.ts'
 
 export interface CatalogPricingTier {
 	prompt: number
@@ -106,6 +107,8 @@ export interface RecordedRequest {
 	aborted?: boolean
 	/** kind of the injected fault that shaped this answer */
 	fault?: Fault['kind']
+	/** what the key's prompt cache gave and took for this answer (answered chat requests only) */
+	cache?: CacheUse
 }
 export interface FakeGateway {
 	/** Web-standard handler, usable as a `fetch` replacement: takes a Request, or (url, init). */
@@ -122,12 +125,18 @@ export interface FakeGateway {
 	 */
 	fault(key: string, fault: Fault, opts?: { times?: number; persistent?: boolean }): void
 	clearFaults(): void
+	/**
+	 * An incident on every key at once until called with null: 'auth' answers every chat request
+	 * as for an invalid key (401, envelope A, as when the gateway's key check fails), 'network'
+	 * drops the connection before any answer. Queued faults wait until it is over.
+	 */
+	outage(kind: 'auth' | 'network' | null): void
 	setKey(key: string, config: FakeKeyConfig): void
 	/** Requests that reached rate-limit accounting (sent = ok + rateLimited); faulted answers never do. */
 	count(key: string, model: string): { sent: number; ok: number; rateLimited: number }
 	/** The fake's own headroom; with no live window: full limit and resetInSeconds 0. */
 	window(key: string, model: string): { limit: number; remaining: number; resetInSeconds: number }
-	/** clear requests, counters, windows, faults (configured keys stay) */
+	/** clear requests, counters, windows, faults, prompt caches (configured keys stay) */
 	reset(): void
 }
 
@@ -165,8 +174,12 @@ interface NormMessage {
 	role: string
 	text: string
 	toolArgs: string[]
-	cache: boolean
+	/** The TTL of this message's cache_control marker (on the message or one of its parts); null: none. */
+	cache: '5m' | '1h' | null
 }
+
+/** A cache_control's TTL: `1h` when it says so, else the default `5m`; null when there is no marker. */
+const markerTtl = (marker: unknown): '5m' | '1h' | null => (isObj(marker) ? (marker.ttl === '1h' ? '1h' : '5m') : null)
 
 const isObj = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null && !Array.isArray(v)
 const argString = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v ?? {}))
@@ -190,7 +203,8 @@ function normalise(body: Record<string, any>): NormMessage[] {
 	const raw: unknown[] =
 		Array.isArray(body.messages) && body.messages.length > 0 ? body.messages : typeof body.prompt === 'string' ? [{ role: 'user', content: body.prompt }] : []
 	return raw.filter(isObj).map((m): NormMessage => {
-		const cache = isObj(m.cache_control) || (Array.isArray(m.content) && m.content.some((p: unknown) => isObj(p) && isObj(p.cache_control)))
+		const part = Array.isArray(m.content) ? m.content.find((p: unknown) => isObj(p) && isObj(p.cache_control)) : undefined
+		const cache = markerTtl(m.cache_control) ?? markerTtl(part?.cache_control)
 		if (m.type === 'function_call') return { role: 'assistant', text: '', toolArgs: [argString(m.arguments)], cache }
 		if (m.type === 'function_call_output') return { role: 'tool', text: argString(m.output), toolArgs: [], cache }
 		const role = String(m.role ?? '')
@@ -210,16 +224,15 @@ const words = (s: string): number => (s.match(/\S+/g) ?? []).length
  *   replayed in the conversation (`prompt` counts as one user message);
  * - completion_tokens = whitespace-separated words of `output`, which is the reply text, then each
  *   tool call's arguments, joined with ' ' (a Claude tool call: 'Let me look that up. {"city":"Paris"}' = 6);
- * - cached_tokens = floor(prompt_tokens / 2) when `cache_control` appears at the top level, on a
- *   message or on a content part; otherwise 0. Everything else is 0.
+ * - cached_tokens and cache_creation: what the key's prompt cache gave and took (fake-prompt-cache.ts),
+ *   none when `cache` is not given. Everything else is 0.
  */
-export function fakeUsage(request: object, output: string): FakeUsage {
+export function fakeUsage(request: object, output: string, cache: CacheUse = NO_CACHE): FakeUsage {
 	const body = request as Record<string, any>
 	const msgs = normalise(body)
 	const chars = msgs.reduce((n, m) => n + m.text.length + m.toolArgs.reduce((a, s) => a + s.length, 0), 0)
 	const prompt = Math.ceil(chars / 4)
 	const completion = words(output)
-	const cached = isObj(body.cache_control) || msgs.some((m) => m.cache) ? Math.floor(prompt / 2) : 0
 	return {
 		input_tokens: prompt,
 		prompt_tokens: prompt,
@@ -227,9 +240,9 @@ export function fakeUsage(request: object, output: string): FakeUsage {
 		completion_tokens: completion,
 		total_tokens: prompt + completion,
 		prompt_tokens_details: {
-			cached_tokens: cached,
+			cached_tokens: cache.cached,
 			audio_tokens: 0,
-			cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
+			cache_creation: { ephemeral_5m_input_tokens: cache.written5m, ephemeral_1h_input_tokens: cache.written1h },
 		},
 		completion_tokens_details: { reasoning_tokens: 0 },
 	}
@@ -321,6 +334,21 @@ const DEFAULT_FAULT_MESSAGES: Record<number, string> = {
 	503: 'service unavailable',
 	504: 'upstream timeout',
 }
+/**
+ * Anthropic's own refusal (passed through by the gateway in envelope D) when Opus 4.1+ or
+ * Sonnet/Haiku 4.5+ get both sampling parameters.
+ */
+export const MSG_SAMPLING_EXCLUSIVE = 'ValidationException: `temperature` and `top_p` cannot both be specified for this model. Please use only one.'
+
+/** Claude models on which temperature and top_p exclude each other: Opus 4.1 and later, Sonnet and Haiku 4.5 and later. */
+export function samplingExclusiveModel(model: string): boolean {
+	const m = /^claude-(opus|sonnet|haiku)-(\d+)(?:-(\d{1,2}))?(?:-\d{8})?$/.exec(model)
+	if (!m) return false
+	const [major, minor] = [Number(m[2]), Number(m[3] ?? 0)]
+	const [sinceMajor, sinceMinor] = m[1] === 'opus' ? [4, 1] : [4, 5]
+	return major > sinceMajor || (major === sinceMajor && minor >= sinceMinor)
+}
+
 const DEFAULT_D_MESSAGE = 'ValidationException: This model does not support assistant message prefill. The conversation must end with a user message.'
 
 const connectionReset = (): TypeError => Object.assign(new TypeError('fetch failed: connection reset by the fake gateway'), { code: 'ECONNRESET' })
@@ -369,6 +397,8 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 	const counters = new Map<string, { sent: number; ok: number; rateLimited: number }>()
 	let faults: { key: string; fault: Fault; left: number; persistent: boolean }[] = []
 	let toolCallSeq = 0
+	let outage: 'auth' | 'network' | null = null
+	const caches = new FakePromptCaches(now)
 	let server: ReturnType<typeof Bun.serve> | null = null
 
 	const slot = (key: string, model: string) => `${key}\u0000${model}`
@@ -472,7 +502,7 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 	}
 
 	/** Non-streamed success body (§4): no id/object/created, usage in both namings. */
-	function successBody(body: Record<string, any>, answer: FakeAnswer, startedAt: number) {
+	function successBody(body: Record<string, any>, answer: FakeAnswer, startedAt: number, cache: CacheUse) {
 		const model = body.model as string
 		const { messages: _m, prompt: _p, post_processing_steps: _s, ...requestCopy } = body
 		const message = (content: string | null, calls?: unknown[]) => {
@@ -497,7 +527,7 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 			request_id: crypto.randomUUID(),
 			model,
 			choices,
-			usage: fakeUsage(body, answer.output),
+			usage: fakeUsage(body, answer.output, cache),
 			http_status_code: 200,
 			response_time: Math.max(1, Math.round((performance.now() - startedAt) * 1e6)),
 			llm_status_code: 200,
@@ -505,7 +535,7 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 	}
 
 	/** SSE frames (§5.2), `[DONE]` last. */
-	function streamFrames(body: Record<string, any>, answer: FakeAnswer): string[] {
+	function streamFrames(body: Record<string, any>, answer: FakeAnswer, cache: CacheUse): string[] {
 		const model = body.model as string
 		const includeUsage = isObj(body.stream_options) && body.stream_options.include_usage === true
 		const base: Record<string, unknown> = {
@@ -537,7 +567,7 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 		}
 		frames.push(frame({}, answer.finishReason))
 		if (includeUsage) {
-			const u = fakeUsage(body, answer.output)
+			const u = fakeUsage(body, answer.output, cache)
 			frames.push(
 				`data: ${JSON.stringify({
 					...base,
@@ -654,6 +684,12 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 	async function chat(req: Request, rec: RecordedRequest, body: unknown, parsed: boolean, viaServer: boolean, startedAt: number): Promise<Response> {
 		if (rec.key === null) return envelopeA(401, MSG_MISSING_AUTH)
 		const key = rec.key
+		if (outage === 'auth') return envelopeA(401, MSG_BAD_KEY)
+		if (outage === 'network') {
+			rec.fault = 'reset'
+			if (!viaServer) throw connectionReset()
+			return new Response(new ReadableStream({ start: (c) => c.error(undefined) }))
+		}
 		const cfg = keys.get(key)
 		if (!cfg || cfg.valid === false) return envelopeA(401, MSG_BAD_KEY)
 		if (cfg.noGatewayAccess) return envelopeA(400, MSG_MISSING_AUTH)
@@ -664,6 +700,8 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 		if (errors.length > 0) return validation400(errors)
 		const model = body.model as string
 		if (cfg.noAccessModels?.includes(model)) return validation400([MSG_NO_MODEL_ACCESS])
+		// The provider's own check, after the gateway's: a 400 it passes through unchanged.
+		if (samplingExclusiveModel(model) && body.temperature != null && body.top_p != null) return json(400, { message: MSG_SAMPLING_EXCLUSIVE })
 
 		const fault = takeFault(key)
 		let gap: Extract<Fault, { kind: 'gap' }> | null = null
@@ -710,9 +748,23 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 		const answer: FakeAnswer = scripted
 			? { text: scripted.text, toolCall: null, finishReason: scripted.finish === 'length' ? reasonsOf.length : reasonsOf.stop, output: scripted.text }
 			: fakeAnswer(body)
+		// The key's prompt cache: read and written by every answered request.
+		const cache = caches.use(
+			key,
+			model,
+			JSON.stringify(body.tools ?? null),
+			normalise(body).map((m) => ({
+				identity: JSON.stringify([m.role, m.text, m.toolArgs]),
+				chars: m.text.length + m.toolArgs.reduce((a, s) => a + s.length, 0),
+				marker: m.cache,
+			})),
+			markerTtl(body.cache_control),
+			typeof body.prompt_cache_retention === 'string' ? body.prompt_cache_retention : null,
+		)
+		rec.cache = cache
 		const streams = body.stream === true && (entry!.supported_parameters ?? []).includes('stream')
 		if (streams) {
-			const frames = streamFrames(body, answer)
+			const frames = streamFrames(body, answer, cache)
 			let plan: BodyPlan = { pieces: frames, end: 'close', ...(gap ? { gap: { after: gap.afterChunks, ms: gap.ms } } : {}) }
 			if (streamFault?.kind === 'trickle') {
 				// frames: the role delta, content deltas, then finish (+ usage) and [DONE]; the content ones repeat
@@ -731,7 +783,7 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 				headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...rl },
 			})
 		}
-		const text = JSON.stringify(successBody(body, answer, startedAt))
+		const text = JSON.stringify(successBody(body, answer, startedAt, cache))
 		if (streamFault?.kind === 'stall') {
 			// non-streamed: no answer at all until the client gives up
 			await untilAborted(req.signal)
@@ -825,6 +877,9 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 		clearFaults() {
 			faults = []
 		},
+		outage(kind) {
+			outage = kind
+		},
 		setKey(key, config) {
 			keys.set(key, { ...config })
 		},
@@ -843,7 +898,9 @@ export function createFakeGateway(options: FakeGatewayOptions = {}): FakeGateway
 			windows.clear()
 			counters.clear()
 			faults = []
+			outage = null
 			toolCallSeq = 0
+			caches.clear()
 		},
 	}
 }

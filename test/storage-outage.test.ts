@@ -62,6 +62,8 @@ describe.skipIf(!REDIS_SERVER)('Redis goes away while the gateway serves', () =>
 		expect(h.gateway.storage.kind).toBe('redis')
 		const ask = (i: number) => h!.chat({ model: 'claude-sonnet-4-6', messages: [{ role: 'user', content: `request ${i}` }] })
 		for (let i = 0; i < 3; i++) expect((await ask(i)).status).toBe(200)
+		const created = await h.admin('/admin/clients', { method: 'POST', json: { name: 'before-the-outage' } })
+		const clientKey = (await created.json()).key as string
 
 		await stopRedis()
 		for (let i = 0; i < 5; i++) expect((await ask(10 + i)).status).toBe(200)
@@ -81,6 +83,13 @@ describe.skipIf(!REDIS_SERVER)('Redis goes away while the gateway serves', () =>
 		expect(healthy).toBe(true)
 		expect(h.logs.filter((l) => l.includes('storage backend is back'))).toHaveLength(1)
 		for (let i = 0; i < 3; i++) expect((await ask(20 + i)).status).toBe(200)
+		// The server came back empty: noticed, said loudly, and the memory written back, so a
+		// client key made before the outage still works and is stored again.
+		expect(h.logs.filter((l) => l.includes('came back without its data'))).toHaveLength(1)
+		const withKey = await h.chat({ model: 'claude-sonnet-4-6', messages: [{ role: 'user', content: 'with a client key' }] }, clientKey)
+		expect(withKey.status).toBe(200)
+		const clients = (await (await h.admin('/admin/clients')).json()).clients as { name: string }[]
+		expect(clients.map((c) => c.name)).toEqual(['before-the-outage'])
 
 		// What changed during the outage reached the new (empty) server: the key pool and its windows.
 		const raw = new Redis({ port, host: '127.0.0.1' })

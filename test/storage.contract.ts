@@ -5,7 +5,7 @@
  * prefix, schema, database or directory) and cleans those up in its own `afterAll`.
  */
 import { afterEach, describe, expect, test } from 'bun:test'
-import type { Doc, Storage } from '../core/storage.ts'
+import type { Doc, LogRow, Storage } from '../core/storage.ts'
 
 export interface ContractOptions {
 	/** Opens the data of `closed` again after it was closed: a restart. Without it, the restart test is skipped. */
@@ -33,6 +33,87 @@ export function storageContract(name: string, open: () => Promise<Storage>, opti
 
 		afterEach(async () => {
 			for (const storage of opened.splice(0).reverse()) await storage.close().catch(() => {})
+		})
+
+		const row = (id: string, at: number, fields: Record<string, string | number | boolean | null> = {}): LogRow => ({
+			id,
+			at,
+			model: 'm1',
+			status: 200,
+			client: null,
+			ok: true,
+			...fields,
+		})
+
+		test('request log: appended in a batch, read newest first (equal times by id), duplicates ignored, copies', async () => {
+			const s = await fresh()
+			expect(await s.queryLog({ limit: 10 })).toEqual([])
+			await s.appendLog([row('a', 1000), row('c', 3000, { model: 'm2', status: 429 }), row('b', 2000, { client: 'team "x"' })])
+			await s.appendLog([row('d', 3000), row('a', 9999, { model: 'changed' })])
+			await s.appendLog([])
+			const all = await s.queryLog({ limit: 10 })
+			expect(all.map((r) => r.id)).toEqual(['d', 'c', 'b', 'a'])
+			expect(all[3]).toEqual(row('a', 1000))
+			expect(all[2]).toEqual(row('b', 2000, { client: 'team "x"' }))
+			expect(await s.getLogRow('c')).toEqual(row('c', 3000, { model: 'm2', status: 429 }))
+			expect(await s.getLogRow('missing')).toBeNull()
+			const copy = (await s.queryLog({ limit: 1 }))[0]!
+			copy.model = 'mutated'
+			expect((await s.getLogRow('d'))?.model).toBe('m1')
+		})
+
+		test('request log: equality filters (type-exact), time range, limit and cursor paging', async () => {
+			const s = await fresh()
+			const rows = Array.from({ length: 25 }, (_, i) =>
+				row(`r${String(i).padStart(2, '0')}`, 10_000 + Math.floor(i / 2) * 100, { model: i % 3 === 0 ? 'gpt-4.1' : 'claude', status: i % 5 === 0 ? 502 : 200 }),
+			)
+			await s.appendLog(rows)
+			const expected = [...rows].sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : -1))
+			expect((await s.queryLog({ limit: 100, where: { model: 'gpt-4.1' } })).map((r) => r.id)).toEqual(
+				expected.filter((r) => r.model === 'gpt-4.1').map((r) => r.id),
+			)
+			expect((await s.queryLog({ limit: 100, where: { status: 502, model: 'claude' } })).map((r) => r.id)).toEqual(
+				expected.filter((r) => r.status === 502 && r.model === 'claude').map((r) => r.id),
+			)
+			expect(await s.queryLog({ limit: 100, where: { status: '502' } })).toEqual([])
+			expect(await s.queryLog({ limit: 100, where: { id: 'r07' } })).toEqual([rows[7]!])
+			const ranged = await s.queryLog({ limit: 100, from: 10_200, to: 10_500 })
+			expect(ranged.map((r) => r.id)).toEqual(expected.filter((r) => r.at >= 10_200 && r.at < 10_500).map((r) => r.id))
+			// Pages of 4 through every row, ties on `at` split across pages included.
+			const seen: string[] = []
+			let after: { at: number; id: string } | undefined
+			for (;;) {
+				const page = await s.queryLog({ limit: 4, ...(after ? { after } : {}) })
+				if (!page.length) break
+				seen.push(...page.map((r) => r.id))
+				const last = page[page.length - 1]!
+				after = { at: last.at, id: last.id }
+			}
+			expect(seen).toEqual(expected.map((r) => r.id))
+			const claudePage = await s.queryLog({ limit: 3, where: { model: 'claude' }, after: { at: 11_000, id: 'r20' } })
+			expect(claudePage.map((r) => r.id)).toEqual(
+				expected
+					.filter((r) => r.model === 'claude' && (r.at < 11_000 || (r.at === 11_000 && r.id < 'r20')))
+					.slice(0, 3)
+					.map((r) => r.id),
+			)
+		})
+
+		test('request log retention: rows older than the cut go, then the oldest beyond the count', async () => {
+			const s = await fresh()
+			await s.appendLog(Array.from({ length: 30 }, (_, i) => row(`p${String(i).padStart(2, '0')}`, 1000 + i * 10)))
+			expect(await s.pruneLog(1100, 1000)).toBe(10)
+			expect((await s.queryLog({ limit: 100 })).map((r) => r.id).at(-1)).toBe('p10')
+			expect(await s.pruneLog(0, 5)).toBe(15)
+			expect((await s.queryLog({ limit: 100 })).map((r) => r.id)).toEqual(['p29', 'p28', 'p27', 'p26', 'p25'])
+			expect(await s.pruneLog(0, 5)).toBe(0)
+			// Equal times at the edge: the newest by id stay.
+			await s.appendLog([row('q1', 5000), row('q2', 5000), row('q3', 5000)])
+			expect(await s.pruneLog(0, 2)).toBe(6)
+			expect((await s.queryLog({ limit: 100 })).map((r) => r.id)).toEqual(['q3', 'q2'])
+			expect(await s.getLogRow('p29')).toBeNull()
+			expect(await s.pruneLog(Number.MAX_SAFE_INTEGER, 100)).toBe(2)
+			expect(await s.queryLog({ limit: 100 })).toEqual([])
 		})
 
 		test('names its backend and location without credentials; ping answers', async () => {
@@ -240,6 +321,8 @@ export function storageContract(name: string, open: () => Promise<Storage>, opti
 			await s.addCounters('r:later', { ok: 2 }, Date.now() + 3_600_000)
 			await s.addCounters('r:gone', { ok: 3 }, Date.now() - 1)
 			await s.reserveCounter('r:quota', 'n', 2)
+			await s.appendLog([row('l1', 1000), row('l2', 2000), row('l3', 3000)])
+			await s.pruneLog(1500, 100)
 			await s.close()
 
 			const again = await track(reopen!(s))
@@ -253,6 +336,7 @@ export function storageContract(name: string, open: () => Promise<Storage>, opti
 				'r:later': { ok: 2 },
 				'r:quota': { n: 1 },
 			})
+			expect((await again.queryLog({ limit: 10 })).map((r) => r.id)).toEqual(['l3', 'l2'])
 			expect(await again.reserveCounter('r:quota', 'n', 2)).toEqual({ granted: true, value: 2 })
 			expect(await again.reserveCounter('r:quota', 'n', 2)).toEqual({ granted: false, value: 2 })
 			await sleep(soon + 200 - Date.now())

@@ -1,5 +1,5 @@
 /**
- * Issue 10, defect 1, the suite's version (bench/check-load.ts holds 1,000 streams for minutes):
+ * Long streams, the suite's version (bench/check-load.ts holds 1,000 streams for minutes):
  * long streams must not starve other requests. With 300 streams open on the real server (more
  * than Bun's default fetch cap of 256, which queued request 257 and later until a stream ended),
  * every stream gets its answer and a new short request is served at once. Without the raised

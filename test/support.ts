@@ -41,6 +41,8 @@ export interface HarnessOptions {
 	/** Make the fake listen on a real port and point the gateway at its URL. */
 	listenFake?: boolean
 	now?: () => number
+	/** Write the log to this file too (LOG_FILE); default: no file. */
+	logFile?: string
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -63,7 +65,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 		fetch: options.listenFake ? fetch : (((input: RequestInfo | URL, init?: RequestInit) => fake.fetch(new Request(input, init))) as typeof fetch),
 		now: options.now,
 		print: (line) => logs.push(`[print] ${line}`),
-		log: { stdout: false, file: null, extra: { write: (line: string) => void logs.push(line) } },
+		log: { stdout: false, file: options.logFile ?? null, extra: { write: (line: string) => void logs.push(line) } },
 	})
 	let server: ReturnType<typeof Bun.serve> | null = null
 

@@ -152,6 +152,20 @@ export class AdminAuth {
 		if (wait > 0) throw new RateLimitError('Too many failed attempts from your address. Wait and try again.', wait / 1000, 'auth_throttled')
 	}
 
+	/**
+	 * One credential check from the request's address under the same throttle as the panel login
+	 * (for `/metrics` and `/v1` bearer tokens): a RateLimitError while the address must wait, and a
+	 * failure (`check` gives null) counts. A success does not clear the address: a caller holding
+	 * one valid credential (a client key, the scrape token) must not reset its guesses at another.
+	 */
+	async attempt<T>(request: Request, check: () => T | null | Promise<T | null>): Promise<T | null> {
+		const address = this.address(request)
+		this.throttled(address)
+		const result = await check()
+		if (result === null) this.throttle.fail(address)
+		return result
+	}
+
 	/** A login attempt from `address`: true, false, or a RateLimitError when the address must wait. */
 	login(password: string, address: string): boolean {
 		this.throttled(address)

@@ -2,7 +2,7 @@
  * Anthropic Messages request -> the pipeline's ChatRequest (OpenAI chat completions).
  *
  * Pure. Nothing the client sent is dropped silently: a block that cannot be expressed is a 400
- * naming the field (reference flaw B30). What is accepted and has no upstream equivalent
+ * naming the field. What is accepted and has no upstream equivalent
  * (`top_k`, `metadata`, `cache_control` ttl on blocks the gateway does not read) is documented in
  * the README.
  */
@@ -73,8 +73,18 @@ export function toChatRequest(raw: unknown): ChatRequest {
 	const reasoning = translateThinking(body.thinking, body.max_tokens)
 	if (reasoning !== null) chat.reasoning = reasoning
 	if (isObject(body.cache_control)) chat.cache_control = body.cache_control
+	// Gateway extras, passed on as /v1/chat/completions does (prompt caching of OpenAI-family models, the region).
+	for (const key of GATEWAY_STRING_FIELDS) {
+		const value = body[key]
+		if (value === undefined || value === null) continue
+		if (typeof value !== 'string') throw wrongType(key, 'a valid string')
+		chat[key] = value
+	}
 	return chat
 }
+
+/** The gateway's own top-level fields an Anthropic client may add (upstream-api.md §3). */
+const GATEWAY_STRING_FIELDS = ['prompt_cache_key', 'prompt_cache_retention', 'model_region'] as const
 
 function systemMessage(system: unknown): ChatMessage | null {
 	if (system === undefined || system === null) return null
@@ -276,7 +286,7 @@ function applyToolChoice(choice: unknown, chat: ChatRequest, hasTools: boolean):
 	if (choice.disable_parallel_tool_use === true) chat.parallel_tool_calls = false
 }
 
-/** `thinking` -> the gateway's `reasoning` option (upstream-api.md §3): a token budget, or an effort. */
+/** `thinking` -> the gateway's `reasoning` option (docs/upstream-api.md §3): a token budget, or an effort. */
 function translateThinking(thinking: unknown, maxTokens: number): Record<string, unknown> | null {
 	if (thinking === undefined || thinking === null) return null
 	if (!isObject(thinking)) throw wrongType('thinking', 'a valid dictionary')

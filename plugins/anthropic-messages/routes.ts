@@ -31,11 +31,11 @@ export interface AnthropicMessagesDeps {
 	pingMs: number
 }
 
-async function authenticate(auth: ApiAuthenticator, headers: Headers): Promise<Principal> {
+async function authenticate(auth: ApiAuthenticator, headers: Headers, request: Request): Promise<Principal> {
 	const token = (headers.get('x-api-key')?.trim() || null) ?? bearerToken(headers.get('authorization'))
 	if (!token)
 		throw new AuthenticationError('Missing API key. Send "x-api-key: <API password or client key>" or "Authorization: Bearer <key>".', 'missing_api_key')
-	const principal = await auth.authenticate(token)
+	const principal = await auth.authenticate(token, request)
 	if (!principal) throw new AuthenticationError('Invalid API key. Send the API password or a client key as "x-api-key".')
 	return principal
 }
@@ -88,7 +88,7 @@ export const anthropicMessages = (deps: AnthropicMessagesDeps) => {
 			'/v1/messages',
 			async function createMessage({ request }) {
 				try {
-					const principal = await authenticate(deps.auth, request.headers)
+					const principal = await authenticate(deps.auth, request.headers, request)
 					const body = await deps.chat.readBody(request)
 					const chat = toChatRequest(body)
 					const result = await deps.chat.call(request, principal, chat, { keepAlive: false })
@@ -119,7 +119,7 @@ export const anthropicMessages = (deps: AnthropicMessagesDeps) => {
 			'/v1/messages/count_tokens',
 			async function countTokens({ request }) {
 				try {
-					const principal = await authenticate(deps.auth, request.headers)
+					const principal = await authenticate(deps.auth, request.headers, request)
 					const body = await deps.chat.readBody(request)
 					// Same validation as a message (max_tokens is not part of a count request).
 					const chat = toChatRequest(

@@ -6,7 +6,7 @@
  *   message_delta (stop_reason + final usage), message_stop
  *
  * `message_delta` waits for the end of the stream, so usage that arrives after the last content
- * chunk (the usage-only chunk) is in it (reference flaw B25). A broken stream ends with
+ * chunk (the usage-only chunk) is in it. A broken stream ends with
  * `event: error` and no `message_stop`. `ping` repeats while the upstream is silent.
  */
 import { encodeEvent } from '../../core/sse.ts'

@@ -35,11 +35,19 @@ export interface AdmissionRequest {
 	messages?: unknown
 	max_tokens?: unknown
 	max_completion_tokens?: unknown
+	/**
+	 * `audio`: a transcription, priced per hour of audio by its own plugin, not by tokens: a budget
+	 * reserves the least amount (so a spent budget refuses) and settles the audio's cost.
+	 */
+	kind?: 'chat' | 'audio'
 }
 
 export interface ApiAuthenticator {
-	/** The caller of a bearer token, or null when it opens nothing (the router answers 401). May throw 401/403 with a reason. */
-	authenticate(token: string): Promise<Principal | null>
+	/**
+	 * The caller of a bearer token, or null when it opens nothing (the router answers 401). May
+	 * throw 401/403 with a reason, or 429 while the request's address is throttled for failures.
+	 */
+	authenticate(token: string, request?: Request): Promise<Principal | null>
 	/**
 	 * Admits one request for `model`: allow-list, expiry and quota checks, with the quota taken
 	 * atomically. `fallbacks` are the other models the request can reach (`fallbacks[].model`);
@@ -56,5 +64,22 @@ export function passwordAuthenticator(api: PasswordCheck): ApiAuthenticator {
 		async authenticate(token) {
 			return api.verify(token) ? { kind: 'password' } : null
 		},
+	}
+}
+
+/** Where failed attempts are counted per client address (the panel's throttle, see admin-auth). */
+export interface AttemptThrottle {
+	attempt<T>(request: Request, check: () => T | null | Promise<T | null>): Promise<T | null>
+}
+
+/**
+ * `inner` behind the per-address failure throttle: guessing the API password or a client key
+ * slows down like guessing the panel password does; another address is never affected.
+ */
+export function throttledAuthenticator(inner: ApiAuthenticator, throttle: AttemptThrottle): ApiAuthenticator {
+	return {
+		authenticate: (token, request) => (request ? throttle.attempt(request, () => inner.authenticate(token, request)) : inner.authenticate(token)),
+		...(inner.admit ? { admit: inner.admit.bind(inner) } : {}),
+		...(inner.allowedModels ? { allowedModels: inner.allowedModels.bind(inner) } : {}),
 	}
 }

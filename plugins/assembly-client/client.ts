@@ -3,7 +3,7 @@
  * retry budget allows, each on a key leased from the pool, ending in an OpenAI completion, an
  * OpenAI SSE stream, or one catalogue error.
  *
- * One retry budget per client request, shared by every phase (reference flaw B19):
+ * One retry budget per client request, shared by every phase:
  * attempts = RETRY_429_MAX_RETRIES + 1 when RETRY_429_ENABLED, else 1.
  * - 429 / rate limit, auth failure, no access to the model: next key at once.
  * - 5xx / network: next key after RETRY_429_INTERVAL, nobody blamed.
@@ -13,9 +13,12 @@ import { GatewayError, NotFoundError, RateLimitError, UpstreamError, UpstreamTim
 import { isObject } from '../../core/json.ts'
 import type { Logger } from '../../core/log.ts'
 import { sleep } from '../../core/sleep.ts'
-import { onStreamClose } from '../../core/stream-close.ts'
+import { hookStream } from '../../core/stream-hooks.ts'
 import { classifyFailure, readUpstreamError, toClientError, type FailureClass } from './upstream-errors.ts'
 import { gatewayHeaders, toGatewayBody } from './request.ts'
+import { applyPromptCache, type PromptCacheOptions } from './prompt-cache.ts'
+import { applyProviderRules, clampMaxTokens, fillMaxTokens, type MaxTokensMode } from './provider-rules.ts'
+import { hasToolHistory, isToolEncodingError, toLegacyToolItems } from './tool-encoding.ts'
 import { bodyErrorStatus, toChatCompletion } from './response.ts'
 import type { Usage } from '../chat-core/chat-completion.ts'
 import { completionToStream, translateStream } from './stream.ts'
@@ -37,6 +40,23 @@ export interface AssemblyClientOptions {
 	modelRegion: string | null
 	/** One client request's total time until its answer starts, every attempt and pause included (REQUEST_TIMEOUT). */
 	requestTimeoutMs?: number
+	/** Automatic prompt-cache markers (prompt-cache.ts); absent = off. */
+	promptCache?: PromptCacheOptions
+	/**
+	 * Re-sends of a native stream that breaks after its headers and before its first chunk
+	 * (STREAM_BOOTSTRAP_RETRIES), within the request's one retry budget. @default 0
+	 */
+	streamBootstrapRetries?: number
+	/** MAX_TOKENS_MODE: fills a missing max_tokens from the catalog's maximum. @default 'off' */
+	maxTokensMode?: MaxTokensMode
+}
+
+/** A native stream that broke before its first chunk: re-sent, or (no retry left) handed on as it is. */
+interface BrokenBootstrap {
+	/** The stream as the client would see it: its one frame (the error event) and the rest. */
+	body: ReadableStream<Uint8Array>
+	/** Records the request's end; called only when this stream is the answer after all. */
+	report: () => void
 }
 
 export interface AssemblyClientDeps {
@@ -79,6 +99,25 @@ function idleWatchdog(idleMs: number, controller: AbortController, now: () => nu
 	}
 }
 
+/** A stream read up to its first chunk, whole again: that chunk, then the rest. */
+type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>
+
+function withFirst(first: ReadResult, reader: ReadableStreamDefaultReader<Uint8Array>): ReadableStream<Uint8Array> {
+	let pending: ReadResult | null = first
+	return new ReadableStream<Uint8Array>(
+		{
+			async pull(controller) {
+				const next = pending ?? (await reader.read())
+				pending = null
+				if (next.done) controller.close()
+				else controller.enqueue(next.value)
+			},
+			cancel: (reason) => reader.cancel(reason),
+		},
+		{ highWaterMark: 0 },
+	)
+}
+
 export class AssemblyClient {
 	private readonly now: () => number
 
@@ -89,7 +128,7 @@ export class AssemblyClient {
 		this.now = deps.now ?? Date.now
 	}
 
-	async chat({ request, signal, principal = { kind: 'password' }, requestId }: ChatCall): Promise<ChatResult> {
+	async chat({ request, signal, principal = { kind: 'password' }, requestId, trace, note }: ChatCall): Promise<ChatResult> {
 		const model = request.model
 		const wantsStream = request.stream === true
 		const includeUsage = wantsStream && (request.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true
@@ -103,23 +142,38 @@ export class AssemblyClient {
 		}
 		// No key at all: acquire's own check throws the 503 (and records it) before any upstream call.
 		const info = await this.deps.catalog.info(model)
-		// Native streaming only where the catalog lists `stream` (upstream-api.md §5.1); unknown models try it.
-		const native = wantsStream && (info?.supportedParameters ? info.supportedParameters.includes('stream') : true)
+		// A streamed request reaching the client streams natively: the chat core's pipeline already
+		// fake-streams the models the catalog does not list `stream` for (docs/upstream-api.md §5.1).
+		const native = wantsStream
 		const gatewayBody = toGatewayBody(request, { model, stream: native, includeUsage, defaultModelRegion: this.options.modelRegion ?? undefined })
-		const body = JSON.stringify(gatewayBody)
+		const dropped = applyProviderRules(gatewayBody)
+		if (dropped.length > 0) note?.({ provider_rules_dropped: dropped })
+		const filled = fillMaxTokens(gatewayBody, this.options.maxTokensMode ?? 'off', info?.maxCompletionTokens)
+		if (filled !== null) note?.({ max_tokens_filled: filled })
+		const asked = clampMaxTokens(gatewayBody, info?.maxCompletionTokens)
+		if (asked !== null) note?.({ max_tokens_clamped: { asked, sent: gatewayBody.max_tokens } })
+		const { affinity } = applyPromptCache(gatewayBody, this.options.promptCache ?? { mode: 'off', ttl: '5m' })
+		let body = JSON.stringify(gatewayBody)
+		// The other encoding of a tool history, tried once on the two Bedrock errors it avoids.
+		let reencoded = !Array.isArray(gatewayBody.messages) || !hasToolHistory(gatewayBody.messages as Record<string, unknown>[])
 		// The price tier of what reaches the upstream, and the models that may answer (fallbacks).
 		const tier = requestTier(gatewayBody.model_region, endpointTier(this.options.endpoint))
 		const fallbacks = fallbackModels(request)
 		this.deps.bodies?.request(requestId, request, body)
-		const attempts = this.options.retryEnabled ? this.options.maxRetries + 1 : 1
-		// Real time, like the timers: the whole request is bounded, not only each attempt (issue 10, defect 9).
+		let attempts = this.options.retryEnabled ? this.options.maxRetries + 1 : 1
+		// Real time, like the timers: the whole request is bounded, not only each attempt.
 		const deadline = Date.now() + (this.options.requestTimeoutMs ?? Infinity)
 		const tried = new Set<string>()
 		let lastError: GatewayError | null = null
 		let lastFailure: FailureClass | null = null
 		let attempt = 0
-		const finish = (event: Omit<RequestEvent, 'model' | 'stream' | 'attempts' | 'principal'>) =>
-			this.deps.recorder?.finished({ ...event, principal, model, stream: wantsStream, attempts: attempt, tier })
+		let bootstrapLeft = native ? (this.options.streamBootstrapRetries ?? 0) : 0
+		const finish = (event: Omit<RequestEvent, 'model' | 'stream' | 'attempts' | 'principal'>) => {
+			const ended: RequestEvent = { ...event, principal, model, stream: wantsStream, attempts: attempt, tier }
+			// The recorder prices the call first (ended.cost): the request log keeps that same figure.
+			this.deps.recorder?.finished(ended)
+			trace?.upstreamEnded(ended)
+		}
 
 		while (attempt < attempts) {
 			if (signal.aborted) throw this.gone(finish)
@@ -133,11 +187,11 @@ export class AssemblyClient {
 				// Prefer keys this request has not tried; when all were tried, the pool's own state
 				// (cooldowns, bans, windows) decides whether one may serve again.
 				lease = await this.deps.pool
-					.acquire(model, { exclude: tried, signal })
-					.catch((err) => (err instanceof KeysExhaustedError && !signal.aborted ? this.deps.pool.acquire(model, { signal }) : Promise.reject(err)))
+					.acquire(model, { exclude: tried, signal, affinity })
+					.catch((err) => (err instanceof KeysExhaustedError && !signal.aborted ? this.deps.pool.acquire(model, { signal, affinity }) : Promise.reject(err)))
 			} catch (err) {
 				if (signal.aborted) throw this.gone(finish)
-				// A key that timed out is not a rate limit: report the timeout, not a 429 (issue 10, defect 9).
+				// A key that timed out is not a rate limit: report the timeout, not a 429.
 				const error =
 					err instanceof KeysExhaustedError || (err instanceof RateLimitError && lastError instanceof UpstreamTimeoutError)
 						? (lastError ?? new UpstreamError('No upstream key could serve the request.'))
@@ -147,16 +201,46 @@ export class AssemblyClient {
 			}
 			attempt++
 			tried.add(lease.keyId)
+			trace?.keyChosen(lease.masked, lease.choice)
 			const timeoutMs = Math.max(1, Math.min(this.options.timeoutMs, deadline - Date.now()))
-			const outcome = await this.attempt(lease, body, { native, wantsStream, includeUsage, model, fallbacks, signal, requestId, timeoutMs }, finish)
+			const canBootstrap = bootstrapLeft > 0 && attempt < attempts
+			const outcome = await this.attempt(
+				lease,
+				body,
+				{ native, wantsStream, includeUsage, model, fallbacks, signal, requestId, timeoutMs, canBootstrap, mayReencode: !reencoded },
+				finish,
+			)
+			if (outcome.broken) {
+				// Nothing reached the client yet: the same request goes to another key at once.
+				if (canBootstrap && !signal.aborted) {
+					bootstrapLeft--
+					outcome.broken.body.cancel().catch(() => {})
+					note?.({ stream_bootstrap_retries: (this.options.streamBootstrapRetries ?? 0) - bootstrapLeft })
+					continue
+				}
+				outcome.broken.report()
+				outcome.result = { kind: 'stream', body: outcome.broken.body }
+			}
 			if (outcome.result) {
 				let answer = this.deps.bodies ? this.deps.bodies.answer(requestId, outcome.result) : outcome.result
 				const opened = answer.kind === 'stream' ? this.deps.recorder?.streamOpened?.(model) : undefined
-				if (opened && answer.kind === 'stream') answer = { ...answer, body: onStreamClose(answer.body, opened) }
-				return { ...answer, masked: lease.masked, attempts: attempt }
+				if (opened && answer.kind === 'stream') answer = { ...answer, body: hookStream(answer.body, { onClose: opened }) }
+				return { ...answer, masked: lease.masked, attempts: attempt, keyChoice: lease.choice }
 			}
 			lastError = outcome.error
 			lastFailure = outcome.failure
+			if (outcome.failure === 'client' && !reencoded && outcome.upstreamMessage !== undefined && isToolEncodingError(outcome.upstreamMessage)) {
+				reencoded = true
+				body = JSON.stringify({ ...gatewayBody, messages: toLegacyToolItems(gatewayBody.messages as Record<string, unknown>[]) })
+				// A different request, not a retry of a failure: it gets its own attempt even at the end of the budget.
+				if (attempt >= attempts) attempts = attempt + 1
+				this.deps.log.warn(
+					{ request_id: requestId, key: lease.masked, model },
+					'tool history refused by the provider; sending it once more in the legacy item encoding',
+				)
+				note?.({ tool_encoding: 'legacy' })
+				continue
+			}
 			if (outcome.failure === 'client' || outcome.failure === null) break
 			if (outcome.failure === 'transient' && attempt < attempts) await sleep(Math.min(this.options.retryIntervalMs, Math.max(0, deadline - Date.now())), signal)
 		}
@@ -190,9 +274,13 @@ export class AssemblyClient {
 			signal: AbortSignal
 			requestId?: string
 			timeoutMs: number
+			/** A native stream is held until its first chunk, so a break before it can be re-sent. */
+			canBootstrap?: boolean
+			/** The request can still be re-sent in the other tool encoding. */
+			mayReencode?: boolean
 		},
 		finish: (e: Omit<RequestEvent, 'model' | 'stream' | 'attempts' | 'principal'>) => void,
-	): Promise<{ result?: Answer; error: GatewayError | null; failure: FailureClass | null }> {
+	): Promise<{ result?: Answer; error: GatewayError | null; failure: FailureClass | null; broken?: BrokenBootstrap; upstreamMessage?: string }> {
 		const { model, signal } = ctx
 		const record = (status: number | null, outcome: Outcome) => {
 			this.deps.recorder?.attempt({ keyId: lease.keyId, model, status, outcome: outcome.kind, ms: this.now() - started })
@@ -251,6 +339,9 @@ export class AssemblyClient {
 			let usage: Usage | null = null
 			let answered: string | undefined
 			const watchdog = idleWatchdog(this.options.timeoutMs, controller, Date.now)
+			// While the first chunk is awaited, a broken end is only noted: the request may be re-sent.
+			let holding = ctx.canBootstrap === true
+			let heldReport: (() => void) | null = null
 			const stream = translateStream(response.body, {
 				onChunk: watchdog.touch,
 				scrub: this.deps.scrub,
@@ -268,17 +359,31 @@ export class AssemblyClient {
 					signal.removeEventListener('abort', onClientAbort)
 					// Bun's reader.cancel() leaves the upstream socket open; only abort() closes it.
 					if (!clean) controller.abort(new Error('stream ended early'))
-					finish({
-						keyId: lease.keyId,
-						ok: clean,
-						status: clean ? 200 : 502,
-						failure: clean ? null : signal.aborted ? 'aborted' : 'transient',
-						usage,
-						answeredModel: answeringModel(model, ctx.fallbacks, answered),
-					})
+					const report = () =>
+						finish({
+							keyId: lease.keyId,
+							ok: clean,
+							status: clean ? 200 : 502,
+							failure: clean ? null : signal.aborted ? 'aborted' : 'transient',
+							usage,
+							answeredModel: answeringModel(model, ctx.fallbacks, answered),
+						})
+					if (holding && !clean && !signal.aborted) heldReport = report
+					else report()
 				},
 			})
-			return { result: { kind: 'stream', body: stream }, error: null, failure: null }
+			if (!holding) return { result: { kind: 'stream', body: stream }, error: null, failure: null }
+			const reader = stream.getReader()
+			const first = await reader.read()
+			holding = false
+			const body = withFirst(first, reader)
+			if (heldReport === null) return { result: { kind: 'stream', body }, error: null, failure: null }
+			this.deps.log.warn({ request_id: ctx.requestId, key: lease.masked, model, ms: this.now() - started }, 'upstream stream broke before its first chunk')
+			return {
+				error: new UpstreamError('The upstream stream broke before its first chunk.', 502, 'upstream_stream_broken'),
+				failure: 'transient',
+				broken: { body, report: heldReport },
+			}
 		}
 
 		let text: string
@@ -321,7 +426,8 @@ export class AssemblyClient {
 		const info = readUpstreamError(status, text)
 		const failure = classifyFailure(status, info, response.headers)
 		this.deps.bodies?.upstreamError(ctx.requestId, status, lease.masked, text)
-		this.deps.log.info(
+		// A failed attempt is a warning, whoever caused it: never info (operators filter by level).
+		this.deps.log.warn(
 			{ request_id: ctx.requestId, key: lease.masked, model, status, failure, upstream_request_id: info.requestId, ms: this.now() - started },
 			'upstream refused',
 		)
@@ -338,7 +444,10 @@ export class AssemblyClient {
 		await record(status, outcome)
 		const limits = failure === 'rate-limit' ? readLimitHeaders(headers, this.now()) : null
 		const error = toClientError(status, info, failure, limits ? (limits.retryAfterSeconds ?? limits.resetSeconds ?? 60) : null)
-		if (failure === 'client') finish({ keyId: lease.keyId, ok: false, status: error.status, failure, usage: null })
-		return { error, failure }
+		const upstreamMessage = [info.message, ...info.errors].join(' ')
+		// A refusal the other tool encoding may avoid is not the request's end yet.
+		const resend = ctx.mayReencode === true && isToolEncodingError(upstreamMessage)
+		if (failure === 'client' && !resend) finish({ keyId: lease.keyId, ok: false, status: error.status, failure, usage: null })
+		return { error, failure, upstreamMessage }
 	}
 }

@@ -6,6 +6,7 @@
  * Below debug nothing here runs: `enabled` is checked before any body is touched.
  */
 import type { Logger, SecretRegistry } from '../../core/log.ts'
+import { hookStream } from '../../core/stream-hooks.ts'
 import { loggableBody } from '../../core/log-body.ts'
 import { isObject } from '../../core/json.ts'
 
@@ -122,33 +123,9 @@ export class DebugBodies {
 
 	private tap(requestId: string | undefined, stream: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
 		const assembly = new StreamAssembly()
-		const reader = stream.getReader()
-		let logged = false
-		const finish = (end: 'end' | 'error' | 'cancelled') => {
-			if (logged) return
-			logged = true
-			this.write(requestId, 'answer body (stream, assembled)', assembly.summary(), { end })
-		}
-		return new ReadableStream<Uint8Array>({
-			pull: async (controller) => {
-				try {
-					const { done, value } = await reader.read()
-					if (done) {
-						finish('end')
-						controller.close()
-						return
-					}
-					assembly.feed(value)
-					controller.enqueue(value)
-				} catch (err) {
-					finish('error')
-					controller.error(err)
-				}
-			},
-			cancel: (reason) => {
-				finish('cancelled')
-				return reader.cancel(reason)
-			},
+		return hookStream(stream, {
+			onChunk: (bytes) => assembly.feed(bytes),
+			onEnd: (end) => this.write(requestId, 'answer body (stream, assembled)', assembly.summary(), { end }),
 		})
 	}
 }

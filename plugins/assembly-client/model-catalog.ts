@@ -24,7 +24,7 @@ export interface CatalogEntry {
 }
 
 /**
- * Current gateway model ids (upstream-api.md §9, documented ones), served only when the
+ * Current gateway model ids (docs/upstream-api.md §9, documented ones), served only when the
  * catalog cannot be fetched and the operator selected nothing.
  */
 export const BUILTIN_MODELS: readonly string[] = [

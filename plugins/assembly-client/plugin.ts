@@ -1,10 +1,12 @@
 /** The upstream: AssemblyAI's chat completions with retries over the key pool, and its model catalog. */
-import { bool, int, seconds, spec, str, url } from '../../core/config.ts'
+import { bool, ConfigError, int, oneOf, type Parser, seconds, spec, url } from '../../core/config.ts'
+import type { MaxTokensMode } from './provider-rules.ts'
 import { definePlugin } from '../../core/plugin.ts'
 import { AssemblyClient } from './client.ts'
 import { KeyTester } from './key-test.ts'
 import { DebugBodies } from './debug-bodies.ts'
 import { ModelCatalog } from './model-catalog.ts'
+import type { PromptCacheMode, PromptCacheTtl } from './prompt-cache.ts'
 import { fanOut, pricedRecorder } from '../usage-stats/events.ts'
 
 declare module '../../core/plugin.ts' {
@@ -14,6 +16,13 @@ declare module '../../core/plugin.ts' {
 		/** One cheap upstream call with one key (the panel's Test button). */
 		keyTester: KeyTester
 	}
+}
+
+const MAX_TOKENS_MODES: readonly MaxTokensMode[] = ['off', 'low', 'medium', 'high']
+const maxTokensMode: Parser<MaxTokensMode> = (raw, name) => {
+	const value = raw.trim().toLowerCase() as MaxTokensMode
+	if (MAX_TOKENS_MODES.includes(value)) return value
+	throw new ConfigError(`${name}=${JSON.stringify(raw)}: must be one of off, low, medium, high`)
 }
 
 const DEFAULT_ENDPOINT = 'https://llm-gateway.assemblyai.com/v1/chat/completions'
@@ -42,7 +51,36 @@ export const plugin = definePlugin({
 		maxRetries: spec('RETRY_429_MAX_RETRIES', int(0, 100), 5, 'extra attempts per client request, shared by every phase', 'retry_429_max_retries'),
 		retryInterval: spec('RETRY_429_INTERVAL', seconds(0, 600), 1, 'seconds between attempts after a 5xx or network error', 'retry_429_interval'),
 		modelsCacheTtl: spec('MODELS_CACHE_TTL', seconds(0, 86_400), 600, 'seconds the upstream model catalog is cached', 'models_cache_ttl'),
-		modelRegion: spec<string | null>('MODEL_REGION', str, null, 'default model_region sent upstream', 'model_region'),
+		// The upstream accepts only "global" (anything else is a 400 on every request).
+		modelRegion: spec<string | null>(
+			'MODEL_REGION',
+			oneOf(['global']),
+			null,
+			'default model_region sent upstream (the upstream accepts only "global")',
+			'model_region',
+		),
+		promptCacheMode: spec<PromptCacheMode>(
+			'PROMPT_CACHE_MODE',
+			oneOf(['conservative', 'off']),
+			'conservative',
+			'conservative: Claude requests without cache_control get an ephemeral marker on their leading system messages, OpenAI-family requests without prompt_cache_key get one from a hash of their stable prefix; off: none',
+			'prompt_cache_mode',
+		),
+		promptCacheTtl: spec<PromptCacheTtl>('PROMPT_CACHE_TTL', oneOf(['5m', '1h']), '5m', 'TTL of the automatic Claude cache marker', 'prompt_cache_ttl'),
+		maxTokensMode: spec<MaxTokensMode>(
+			'MAX_TOKENS_MODE',
+			maxTokensMode,
+			'off',
+			'a request without max_tokens gets one from the model maximum: off (gateway default 1000), low (min 4096), medium (half), high (all)',
+			'max_tokens_mode',
+		),
+		streamBootstrapRetries: spec(
+			'STREAM_BOOTSTRAP_RETRIES',
+			int(0, 10),
+			1,
+			're-sends, on another key, of a native stream that breaks before its first chunk (within the retry budget)',
+			'stream_bootstrap_retries',
+		),
 	},
 	setup: ({ services, settings, config }) => {
 		const catalog = new ModelCatalog(
@@ -50,7 +88,7 @@ export const plugin = definePlugin({
 				fetch: services.upstreamFetch,
 				log: services.log,
 				now: services.now,
-				// Rate windows of models that left the catalog go (issue 10: bounded state).
+				// Rate windows of models that left the catalog go (bounded state).
 				onRefresh: (ids) =>
 					void services.pool.pruneModels(ids).catch((err) => services.log.warn({ err: String(err) }, 'could not prune rate windows of vanished models')),
 			},
@@ -66,6 +104,9 @@ export const plugin = definePlugin({
 			retryIntervalMs: settings.retryInterval * 1000,
 			modelRegion: settings.modelRegion,
 			requestTimeoutMs: config.limits.requestTimeoutMs,
+			promptCache: { mode: settings.promptCacheMode, ttl: settings.promptCacheTtl },
+			streamBootstrapRetries: settings.streamBootstrapRetries,
+			maxTokensMode: settings.maxTokensMode,
 		}
 		const assembly = new AssemblyClient(
 			{
@@ -88,13 +129,16 @@ export const plugin = definePlugin({
 				maxRetries: settings.maxRetries,
 				retryIntervalMs: settings.retryInterval * 1000,
 				modelRegion: settings.modelRegion,
+				promptCache: { mode: settings.promptCacheMode, ttl: settings.promptCacheTtl },
+				streamBootstrapRetries: settings.streamBootstrapRetries,
+				maxTokensMode: settings.maxTokensMode,
 			}),
 		)
 		const keyTester = new KeyTester({
 			fetch: services.upstreamFetch,
 			endpoint: settings.endpoint,
 			timeoutMs: config.upstream.timeoutMs,
-			models: () => catalog.ids(),
+			catalog: () => catalog.list(),
 			now: services.now,
 		})
 		return { services: { assembly, catalog, keyTester } }

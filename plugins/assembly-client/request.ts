@@ -1,5 +1,5 @@
 /**
- * OpenAI chat request -> AssemblyAI LLM Gateway body (upstream-api.md §3).
+ * OpenAI chat request -> AssemblyAI LLM Gateway body (docs/upstream-api.md §3).
  *
  * An allow-list: only fields the gateway documents (or that the earlier amb2api forwarded
  * without trouble) are sent, so an OpenAI-only field never trips the gateway's per-model

@@ -1,5 +1,5 @@
 /**
- * Gateway JSON answer -> OpenAI `chat.completion` (upstream-api.md §4).
+ * Gateway JSON answer -> OpenAI `chat.completion` (docs/upstream-api.md §4).
  *
  * The gateway has no `id`/`object`/`created`, passes provider-native `finish_reason`s through,
  * may split one Claude answer across several choices, sends `null` for empty arrays and has

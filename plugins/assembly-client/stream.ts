@@ -1,5 +1,5 @@
 /**
- * The streamed answer: gateway SSE -> OpenAI `chat.completion.chunk` stream (upstream-api.md §5),
+ * The streamed answer: gateway SSE -> OpenAI `chat.completion.chunk` stream (docs/upstream-api.md §5),
  * and a finished completion -> a short stream (fake streaming).
  *
  * Rules clients rely on (design.md, "OpenAI wire details"): one id on every chunk, the first

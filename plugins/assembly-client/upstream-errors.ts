@@ -1,5 +1,5 @@
 /**
- * Understanding gateway failures (upstream-api.md §6): read the message out of any of its
+ * Understanding gateway failures (docs/upstream-api.md §6): read the message out of any of its
  * envelopes, classify the failure by status first (text only for the known cases), and turn
  * it into the OpenAI-shaped error the client sees.
  */

@@ -9,6 +9,7 @@ import { readBodyText } from '../../core/body-limit.ts'
 import { isObject } from '../../core/json.ts'
 import type { ApiAuthenticator, Principal } from '../api-auth/api-auth.ts'
 import { type CallOptions, callPipeline, type PipelineResult } from './call-pipeline.ts'
+import type { RequestRecorder } from './call-trace.ts'
 import { type ChatRequest, parseJsonBody } from './chat-request.ts'
 import type { ConcurrencyLimit } from './concurrency-limit.ts'
 import { checkNestingDepth } from './nesting-depth.ts'
@@ -21,10 +22,17 @@ export interface ChatCoreDeps {
 	limit?: ConcurrencyLimit
 	/** MAX_BODY_SIZE in bytes. */
 	maxBodyBytes: number
+	/** The request log, when loaded. */
+	recorder?: RequestRecorder
 }
 
 export class ChatCore {
 	constructor(private readonly deps: ChatCoreDeps) {}
+
+	/** MAX_CONCURRENT_REQUESTS, shared with every other route that holds an upstream request (transcriptions). */
+	get limit(): ConcurrencyLimit | undefined {
+		return this.deps.limit
+	}
 
 	/**
 	 * A dialect's JSON body: 413 past MAX_BODY_SIZE (chunked bodies counted while they stream),
@@ -39,7 +47,13 @@ export class ChatCore {
 
 	/** One admitted call through the pipeline (see call-pipeline.ts). */
 	call(request: Request, principal: Principal, chat: ChatRequest, options?: CallOptions): Promise<PipelineResult> {
-		return callPipeline({ chat: this.deps.pipeline, auth: this.deps.auth, limit: this.deps.limit }, request, principal, chat, options)
+		return callPipeline(
+			{ chat: this.deps.pipeline, auth: this.deps.auth, limit: this.deps.limit, recorder: this.deps.recorder },
+			request,
+			principal,
+			chat,
+			options,
+		)
 	}
 
 	/** The model list with the prefixed variants the operator enabled. */

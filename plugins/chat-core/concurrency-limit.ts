@@ -1,5 +1,5 @@
 /**
- * The gateway's own limit on chat requests in flight (issue 10, defect 1). Each one holds an
+ * The gateway's own limit on chat requests in flight. Each one holds an
  * upstream connection from its admission until its answer's last byte (a stream: until it
  * ends or the client leaves), so this bounds concurrent upstream requests. Beyond the limit a
  * new request gets an honest 503 with Retry-After at once: never a silent queue, which is what
@@ -7,15 +7,12 @@
  * request behind long streams. Pure: no services.
  */
 import { ServiceUnavailableError } from '../../core/errors.ts'
+import { hookStream } from '../../core/stream-hooks.ts'
 
 export class ConcurrencyLimit {
 	private active = 0
 
 	constructor(readonly max: number) {}
-
-	get inFlight(): number {
-		return this.active
-	}
 
 	/** A slot, or 503 `too_many_requests_in_flight` with Retry-After. The release is idempotent. */
 	acquire(): () => void {
@@ -41,29 +38,5 @@ export class ConcurrencyLimit {
  * when `signal` aborts (a client that left may never pull again).
  */
 export function releaseWhenDone(body: ReadableStream<Uint8Array>, release: () => void, signal: AbortSignal): ReadableStream<Uint8Array> {
-	const reader = body.getReader()
-	const done = () => {
-		signal.removeEventListener('abort', done)
-		release()
-	}
-	if (signal.aborted) done()
-	else signal.addEventListener('abort', done, { once: true })
-	return new ReadableStream<Uint8Array>({
-		async pull(controller) {
-			try {
-				const next = await reader.read()
-				if (next.done) {
-					done()
-					controller.close()
-				} else controller.enqueue(next.value)
-			} catch (err) {
-				done()
-				controller.error(err)
-			}
-		},
-		cancel(reason) {
-			done()
-			return reader.cancel(reason)
-		},
-	})
+	return hookStream(body, { onClose: release, signal })
 }

@@ -1,5 +1,5 @@
 /**
- * A bound on how deeply a request body may nest (issue 10, defect 8): `reasoning` or a tool's
+ * A bound on how deeply a request body may nest: `reasoning` or a tool's
  * `parameters` nested 100,000 levels overflowed the stack in JSON.stringify, a 500 that cost
  * quota. Checked once after parsing and refused with 400 naming the param. The walk recurses
  * at most `max` levels (it stops there), so the check itself cannot overflow. Pure.

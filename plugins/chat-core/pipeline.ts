@@ -59,24 +59,33 @@ export class ChatPipeline {
 	 * comments, for a dialect that re-encodes the chunks (its SSE parser would drop the comments):
 	 * it wraps its own output with `keepAlive()` instead.
 	 */
-	async chat(call: ChatCall & { modes?: ModeChoice; keepAlive?: boolean }): Promise<ChatResult & { modes: ModeChoice }> {
-		const modes = call.modes ?? (await this.choose(call.request))
+	async chat(call: ChatCall & { keepAlive?: boolean }): Promise<ChatResult & { modes: ModeChoice }> {
+		const modes = await this.choose(call.request)
 		const request: ChatRequest = modes.model === call.request.model ? call.request : { ...call.request, model: modes.model }
 		const includeUsage = request.stream === true && request.stream_options?.include_usage === true
-		const seen = { masked: '', attempts: 0 }
+		const seen: { masked: string; attempts: number; keyChoice?: ChatResult['keyChoice'] } = { masked: '', attempts: 0 }
 		const upstream: ChatCall = {
 			signal: call.signal,
 			request,
 			...(call.principal ? { principal: call.principal } : {}),
 			...(call.requestId ? { requestId: call.requestId } : {}),
+			...(call.trace ? { trace: call.trace } : {}),
+			...(call.note ? { note: call.note } : {}),
 		}
 		const once = async (req: ChatRequest): Promise<CallResult> => {
 			const result = await this.deps.client.chat({ ...upstream, request: req })
 			seen.masked = result.masked
+			seen.keyChoice = result.keyChoice
 			seen.attempts += result.attempts
 			return result
 		}
-		const done = (answer: CallResult): ChatResult & { modes: ModeChoice } => ({ ...answer, masked: seen.masked, attempts: seen.attempts, modes })
+		const done = (answer: CallResult): ChatResult & { modes: ModeChoice } => ({
+			...answer,
+			masked: seen.masked,
+			attempts: seen.attempts,
+			keyChoice: seen.keyChoice,
+			modes,
+		})
 
 		if (modes.stream === 'none') {
 			if (!modes.antiTruncation) return done(await once(request))
@@ -136,7 +145,7 @@ export class ChatPipeline {
 
 	private async canStream(model: string): Promise<boolean> {
 		const info = await this.deps.catalog.info(model)
-		// Native streaming only where the catalog lists `stream` (upstream-api.md §5.1); unknown models try it.
+		// Native streaming only where the catalog lists `stream` (docs/upstream-api.md §5.1); unknown models try it.
 		return info?.supportedParameters ? info.supportedParameters.includes('stream') : true
 	}
 }

@@ -30,6 +30,7 @@ export const plugin = definePlugin({
 	description: 'the chat core every dialect calls: request checks, streaming modes (假流式/, 流式抗截断/, keep-alives), the concurrency limit',
 	optional: false,
 	needs: ['assembly', 'catalog', 'now', 'apiAuth'],
+	uses: ['requestLog'],
 	provides: ['chat'],
 	settings: {
 		keepAlive: spec(
@@ -107,6 +108,7 @@ export const plugin = definePlugin({
 			auth: services.apiAuth,
 			limit: new ConcurrencyLimit(config.limits.maxConcurrent),
 			maxBodyBytes: config.limits.maxBodyBytes,
+			recorder: services.requestLog,
 		})
 		return { services: { chat } }
 	},

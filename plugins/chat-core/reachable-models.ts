@@ -1,7 +1,7 @@
 /**
  * Every model one chat request can reach upstream: `model`, then each `fallbacks[].model` (the
  * gateway tries them when the primary fails; a fallback without `model` inherits the primary's).
- * A client key's allow-list must cover all of them (issue 10, defect 15). Pure.
+ * A client key's allow-list must cover all of them. Pure.
  */
 import { BadRequestError } from '../../core/errors.ts'
 import { isObject } from '../../core/json.ts'

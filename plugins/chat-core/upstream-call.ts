@@ -4,6 +4,7 @@
  * AssemblyAI client implements it; the pipeline depends on this, never on the client.
  */
 import type { Principal } from '../api-auth/api-auth.ts'
+import type { UpstreamTrace } from './call-trace.ts'
 import type { ChatCompletion } from './chat-completion.ts'
 import type { ChatRequest } from './chat-request.ts'
 
@@ -14,12 +15,17 @@ export interface ChatCall {
 	principal?: Principal
 	/** The gateway's request id (x-request-id), for the log lines of this call. */
 	requestId?: string
+	/** The request log's notes on this call (keys tried, how each upstream call ended). */
+	trace?: UpstreamTrace
+	/** Adds fields to the request's access-log line (what the upstream call changed, e.g. a clamped max_tokens). */
+	note?: (fields: Record<string, unknown>) => void
 }
 
 /** `upstreamRequestId`: the upstream's `request_id` of a JSON answer (streams carry none). */
 export type Answer = { kind: 'json'; completion: ChatCompletion; upstreamRequestId?: string } | { kind: 'stream'; body: ReadableStream<Uint8Array> }
 
-export type ChatResult = Answer & { masked: string; attempts: number }
+/** `keyChoice`: why the key that served was chosen (affinity, rotation or fallback), for the request log. */
+export type ChatResult = Answer & { masked: string; attempts: number; keyChoice?: 'affinity' | 'rotation' | 'fallback' }
 
 /** The upstream as the pipeline uses it. */
 export interface UpstreamChat {

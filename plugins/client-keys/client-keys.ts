@@ -22,7 +22,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { Elysia, t } from 'elysia'
-import { AuthenticationError, type GatewayError, NotFoundError, PermissionError, RateLimitError } from '../../core/errors.ts'
+import { AuthenticationError, BadRequestError, type GatewayError, NotFoundError, PermissionError, RateLimitError } from '../../core/errors.ts'
 import type { Logger } from '../../core/log.ts'
 import { keyId, type PasswordCheck } from '../../core/secrets.ts'
 import type { Doc, Storage } from '../../core/storage.ts'
@@ -244,6 +244,21 @@ export class ClientKeys implements ApiAuthenticator {
 		}
 	}
 
+	/** The largest estimated cost among the models a request can reach (at least one nano-USD); 403 when one has no price. */
+	private estimateNusd(models: string[], estimate: { prompt: number; completion: number }): number {
+		const pricing = this.deps.pricing
+		const prices = models.map((m) => ({ model: m, prices: pricing?.pricesOf(m) ?? null }))
+		const unpriced = prices.find((p) => p.prices === null)
+		if (unpriced) {
+			throw new PermissionError(
+				`This client key has a budget, and model ${unpriced.model} has no price, so its cost could not be held to the budget.`,
+				'model_unpriced',
+			)
+		}
+		const usage = { prompt_tokens: estimate.prompt, completion_tokens: estimate.completion }
+		return Math.max(1, ...prices.map((p) => costAt(p.prices as ModelPrices, usage, 'us').nusd))
+	}
+
 	/**
 	 * What a request reserves of the key's budget and minute limits, and the ticket that settles
 	 * it. Budget: the estimated cost (at least one nano-USD, so a spent budget refuses) in the
@@ -265,17 +280,8 @@ export class ClientKeys implements ApiAuthenticator {
 		let budget: CounterGroup | null = null
 		let estimateNusd = 0
 		if (budgetUsd !== null) {
-			const pricing = this.deps.pricing
-			const prices = models.map((m) => ({ model: m, prices: pricing?.pricesOf(m) ?? null }))
-			const unpriced = prices.find((p) => p.prices === null)
-			if (unpriced) {
-				throw new PermissionError(
-					`This client key has a budget, and model ${unpriced.model} has no price, so its cost could not be held to the budget.`,
-					'model_unpriced',
-				)
-			}
-			const usage = { prompt_tokens: estimate.prompt, completion_tokens: estimate.completion }
-			estimateNusd = Math.max(1, ...prices.map((p) => costAt(p.prices as ModelPrices, usage, 'us').nusd))
+			// Speech has its own per-hour prices: nothing to estimate from tokens, the settlement brings the cost.
+			estimateNusd = request?.kind === 'audio' ? 1 : this.estimateNusd(models, estimate)
 			const window = periodOf(period, now)
 			budget = { name: clientSpendCounter(window.key, record.id), ...(window.end !== null ? { expireAt: window.end + SPEND_KEEP_MS } : {}) }
 			const limit = Math.round(budgetUsd * 1e9)
@@ -363,6 +369,9 @@ export class ClientKeys implements ApiAuthenticator {
 
 	/** A new client key; the full key is in the answer and nowhere else. */
 	async create(input: Omit<ClientPatch, 'enabled'> & { name: string }): Promise<{ key: string; record: ClientRecord }> {
+		// A key born expired is a mistake (seconds taken for milliseconds, a wrong year), not a wish.
+		if (input.expires_at !== undefined && input.expires_at !== null && input.expires_at * 1000 <= this.now())
+			throw new BadRequestError(`expires_at ${input.expires_at} (epoch seconds) is not in the future.`, 'expires_at', 'expires_at_in_past')
 		const key = generateClientKey()
 		this.deps.onSecret?.(key)
 		const record: ClientRecord = {

@@ -17,7 +17,7 @@ import { NotFoundError } from '../../core/errors.ts'
 import type { Doc, Storage } from '../../core/storage.ts'
 import { nextReset, usageDay } from '../../core/usage-day.ts'
 import { type AdminAuth, requirePanelAuth } from '../admin-auth/admin-auth.ts'
-import type { KeyGate, KeyPool } from '../rate-limits/key-pool.ts'
+import type { KeyGate, KeyPool, QuotaState } from '../rate-limits/key-pool.ts'
 
 /** Per-key limits as stored; `id` is the upstream key's id. */
 export interface QuotaLimitsDoc extends Doc {
@@ -225,6 +225,34 @@ export class DailyQuota implements KeyGate {
 			const local = this.leased.get(keyId)
 			const unused = local && name === quotaCounter(local.day, keyId) ? local.slots : 0
 			out.set(keyId, { total: (values.total ?? 0) - unused, models })
+		}
+		return out
+	}
+
+	/**
+	 * Which of these keys spent their daily quota (or a model's) today: spent until the next
+	 * 07:00 UTC reset. What the key list shows, so a spent key is not shown as active.
+	 */
+	async states(keyIds: readonly string[]): Promise<Map<string, QuotaState>> {
+		const used = await this.usedToday()
+		const until = nextReset(this.now())
+		const out = new Map<string, QuotaState>()
+		for (const id of keyIds) {
+			const limits = await this.limits(id)
+			const use = used.get(id) ?? { total: 0, models: {} }
+			const spent = limits.daily !== null && use.total >= limits.daily
+			const models: Record<string, number> = {}
+			for (const [model, limit] of Object.entries(limits.models)) if ((use.models[model] ?? 0) >= limit) models[model] = until
+			const firstModel = Object.keys(models)[0]
+			out.set(id, {
+				exhaustedUntil: spent ? until : null,
+				models,
+				reason: spent
+					? `daily limit ${limits.daily} reached`
+					: firstModel !== undefined
+						? `daily limit ${limits.models[firstModel]} for model ${firstModel} reached`
+						: null,
+			})
 		}
 		return out
 	}

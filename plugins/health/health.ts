@@ -3,7 +3,10 @@ import { Elysia } from 'elysia'
 import { type AdminAuth, requirePanelAuth } from '../admin-auth/admin-auth.ts'
 import type { Storage } from '../../core/storage.ts'
 
-export const health = (deps: { storage: Storage; version: string }) =>
+/** The upstream incident under way, when the key pool knows one (cause and since, nothing secret). */
+export type IncidentView = () => { cause: string; since: string | null } | null
+
+export const health = (deps: { storage: Storage; version: string; incident?: IncidentView }) =>
 	new Elysia({ name: 'health' })
 		.get(
 			'/health',
@@ -14,10 +17,24 @@ export const health = (deps: { storage: Storage; version: string }) =>
 				} catch {
 					ok = false
 				}
-				const body = { status: ok ? 'ok' : 'degraded', version: deps.version, storage: { backend: deps.storage.kind, ok } }
+				const incident = deps.incident?.() ?? null
+				const body = {
+					status: ok && !incident ? 'ok' : 'degraded',
+					version: deps.version,
+					storage: { backend: deps.storage.kind, ok },
+					upstream: { ok: !incident, incident: incident ? { cause: incident.cause, since: incident.since } : null },
+				}
+				// An upstream incident is not this instance's fault: it stays in rotation (200), the body says degraded.
 				return Response.json(body, { status: ok ? 200 : 503 })
 			},
-			{ detail: { summary: 'Health check', description: 'No authentication. 503 when the storage backend does not answer.', tags: ['System'] } },
+			{
+				detail: {
+					summary: 'Health check',
+					description:
+						'No authentication. 503 when the storage backend does not answer. `upstream.incident` (cause auth or network, since) while nearly every upstream key fails at once; the status is then degraded, still 200.',
+					tags: ['System'],
+				},
+			},
 		)
 		.head('/keepalive', () => new Response(null, { status: 200 }), { detail: { hide: true } })
 

@@ -48,6 +48,15 @@ export class MetricsCollector implements UsageRecorder {
 		'Chat requests with usage whose model has no price (their cost is unknown), by model',
 		['model'],
 	)
+	private readonly transcriptions = new Counter('amb2api_transcription_requests_total', 'Transcriptions finished, by speech model, status and failure class', [
+		'model',
+		'status',
+		'failure',
+	])
+	private readonly audioSeconds = new Counter('amb2api_audio_seconds_total', 'Seconds of audio transcribed, by speech model', ['model'])
+	private readonly audioCost = new Counter('amb2api_audio_cost_usd_total', 'Cost of the audio transcribed in USD, by speech model (priced models only)', [
+		'model',
+	])
 	private readonly attempts = new Counter('amb2api_upstream_attempts_total', 'Upstream attempts, by model, outcome and upstream status', [
 		'model',
 		'outcome',
@@ -109,6 +118,12 @@ export class MetricsCollector implements UsageRecorder {
 	}
 
 	finished(e: RequestEvent): void {
+		if (e.audio) {
+			this.transcriptions.inc({ model: e.model, status: String(e.status), failure: e.failure ?? 'none' })
+			if (e.ok && e.audio.seconds > 0) this.audioSeconds.inc({ model: e.model }, e.audio.seconds)
+			if (e.ok && e.audio.costMicroUsd) this.audioCost.inc({ model: e.model }, e.audio.costMicroUsd / 1_000_000)
+			return
+		}
 		this.chats.inc({ model: e.model, status: String(e.status), failure: e.failure ?? 'none', stream: String(e.stream) })
 		if (e.ok && e.usage) {
 			this.tokens.inc({ model: e.model, kind: 'prompt' }, e.usage.prompt_tokens)
@@ -169,6 +184,9 @@ export class MetricsCollector implements UsageRecorder {
 			this.tokens,
 			this.spend,
 			this.unpriced,
+			this.transcriptions,
+			this.audioSeconds,
+			this.audioCost,
 			this.attempts,
 			this.attemptDuration,
 			this.openStreams,

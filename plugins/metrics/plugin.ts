@@ -14,7 +14,7 @@ export const plugin = definePlugin({
 	name: 'metrics',
 	description: 'GET /metrics: Prometheus text (requests, upstream attempts and latency, key headroom, storage, open streams)',
 	optional: true,
-	needs: ['storage', 'passwords', 'requests', 'secrets', 'version'],
+	needs: ['storage', 'passwords', 'requests', 'secrets', 'version', 'adminAuth'],
 	uses: ['pool'],
 	provides: ['metrics'],
 	settings: {
@@ -25,6 +25,9 @@ export const plugin = definePlugin({
 		const pool = services.pool
 		const collector = new MetricsCollector({ storage: services.storage, keys: pool ? () => pool.report() : undefined, version: services.version })
 		services.requests.subscribe((r) => collector.request(r))
-		return { services: { metrics: collector }, routes: metricsRoute({ collector, passwords: services.passwords, token: settings.token }) }
+		return {
+			services: { metrics: collector },
+			routes: metricsRoute({ collector, passwords: services.passwords, token: settings.token, throttle: services.adminAuth }),
+		}
 	},
 })

@@ -36,26 +36,55 @@ abstract class Metric<S> {
 
 	protected abstract initial(): S
 
+	/** Label values -> series, one map level per label: a lookup allocates nothing and builds no key. */
+	private readonly tree = new Map<string, unknown>()
+
+	/** The series of a label set (found by walking `tree`; this runs several times per request). */
 	protected slot(labels: Labels): { labels: Labels; value: S } {
-		const ordered: Labels = {}
-		for (const name of this.labelNames) ordered[name] = labels[name] ?? ''
-		let key = JSON.stringify(ordered)
-		let entry = this.series.get(key)
-		if (entry) return entry
-		if (this.series.size >= this.maxSeries) {
-			for (const name of this.labelNames) ordered[name] = '_other'
-			key = JSON.stringify(ordered)
-			entry = this.series.get(key)
-			if (entry) return entry
+		const names = this.labelNames
+		let node = this.tree
+		for (let i = 0; i < names.length; i++) {
+			const value = labels[names[i]!] ?? ''
+			const next = node.get(value)
+			if (next === undefined) return this.create(labels)
+			if (i === names.length - 1) return next as { labels: Labels; value: S }
+			node = next as Map<string, unknown>
 		}
-		entry = { labels: ordered, value: this.initial() }
+		// No labels at all: one series, kept under the empty key.
+		return (this.series.get('') as { labels: Labels; value: S } | undefined) ?? this.create(labels)
+	}
+
+	/** A series not seen yet (or the folded "_other" one, once `maxSeries` is reached). */
+	private create(labels: Labels): { labels: Labels; value: S } {
+		const names = this.labelNames
+		const ordered: Labels = {}
+		for (const name of names) ordered[name] = this.series.size >= this.maxSeries ? '_other' : (labels[name] ?? '')
+		const key = names.map((name) => ordered[name]).join('\u0001')
+		const existing = this.series.get(key)
+		if (existing) return existing
+		const entry = { labels: ordered, value: this.initial() }
 		this.series.set(key, entry)
+		// Only real label sets enter the tree: folded ones keep going through create.
+		if (names.length > 0 && !names.some((name) => ordered[name] === '_other' && labels[name] !== '_other')) {
+			let node = this.tree
+			for (let i = 0; i < names.length - 1; i++) {
+				const value = ordered[names[i]!]!
+				let next = node.get(value) as Map<string, unknown> | undefined
+				if (next === undefined) {
+					next = new Map()
+					node.set(value, next)
+				}
+				node = next
+			}
+			node.set(ordered[names[names.length - 1]!]!, entry)
+		}
 		return entry
 	}
 
 	/** Forgets every series (gauges rebuilt at each scrape). */
 	reset(): void {
 		this.series.clear()
+		this.tree.clear()
 	}
 
 	protected abstract lines(labels: Labels, value: S): string[]

@@ -48,10 +48,10 @@ const requestSchema: OpenAPIV3.SchemaObject = {
 
 export const openaiResponses = (deps: OpenAIResponsesDeps) =>
 	new Elysia({ name: 'openai-responses' })
-		.resolve(async function authenticateCaller({ headers }) {
+		.resolve(async function authenticateCaller({ headers, request }) {
 			const token = bearerToken(headers.authorization)
 			if (!token) throw new AuthenticationError('Missing API key. Send "Authorization: Bearer <API password or client key>".', 'missing_api_key')
-			const principal = await deps.auth.authenticate(token)
+			const principal = await deps.auth.authenticate(token, request)
 			if (!principal) throw new AuthenticationError()
 			return { principal }
 		})

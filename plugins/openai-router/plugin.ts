@@ -1,4 +1,5 @@
 /** The OpenAI API: GET /v1/models and POST /v1/chat/completions; the model selection (/admin/models). */
+import { Elysia } from 'elysia'
 import { definePlugin } from '../../core/plugin.ts'
 import { ModelSelection, modelsAdmin } from './model-selection.ts'
 import { openaiRouter } from './routes.ts'
@@ -19,12 +20,16 @@ export const plugin = definePlugin({
 		const selection = new ModelSelection(services.storage)
 		return {
 			services: { modelSelection: selection },
-			routes: openaiRouter({
-				chat: services.chat,
-				catalog: services.catalog,
-				auth: services.apiAuth,
-				selectedModels: () => selection.get(),
-			}).use(modelsAdmin({ auth: services.adminAuth, selection, catalog: services.catalog })),
+			// The admin routes are mounted beside the router, not inside it: the router's API-key
+			// check applies to every route registered after it, and /admin takes the panel password.
+			routes: new Elysia({ name: 'openai-router-routes' }).use(modelsAdmin({ auth: services.adminAuth, selection, catalog: services.catalog })).use(
+				openaiRouter({
+					chat: services.chat,
+					catalog: services.catalog,
+					auth: services.apiAuth,
+					selectedModels: () => selection.get(),
+				}),
+			),
 		}
 	},
 })

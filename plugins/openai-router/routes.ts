@@ -46,11 +46,11 @@ function anthropicModelList(ids: string[]) {
 
 export const openaiRouter = (deps: OpenAIRouterDeps) =>
 	new Elysia({ name: 'openai-router' })
-		.resolve(async function authenticateCaller({ headers }) {
+		.resolve(async function authenticateCaller({ headers, request }) {
 			// Anthropic clients (listing models) send `x-api-key`.
 			const token = bearerToken(headers.authorization) ?? (headers['x-api-key']?.trim() || null)
 			if (!token) throw new AuthenticationError('Missing API key. Send "Authorization: Bearer <API password or client key>".', 'missing_api_key')
-			const principal = await deps.auth.authenticate(token)
+			const principal = await deps.auth.authenticate(token, request)
 			if (!principal) throw new AuthenticationError()
 			return { principal }
 		})

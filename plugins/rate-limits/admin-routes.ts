@@ -6,7 +6,8 @@ import { Elysia, t } from 'elysia'
 import { BadRequestError, NotFoundError } from '../../core/errors.ts'
 import { type AdminAuth, requirePanelAuth } from '../admin-auth/admin-auth.ts'
 import { keyProblem } from './key-format.ts'
-import type { KeyPool } from './key-pool.ts'
+import type { KeyPool, KeyReport } from './key-pool.ts'
+import { iso } from './pool-types.ts'
 
 export interface AdminDeps {
 	auth: AdminAuth
@@ -27,33 +28,81 @@ const keyList = {
 					id: { type: 'string', description: 'the handle every /admin/keys/{id} route takes' },
 					key: { type: 'string', description: 'masked: abcd...wxyz' },
 					source: { type: 'string', description: 'env or admin' },
-					status: { type: 'string', description: 'active, disabled, banned or cooling' },
+					status: { type: 'string', description: 'active, disabled, banned, quota_exhausted, cooling or failing' },
 					reason: { type: 'string', nullable: true },
 					changed_at: { type: 'string', nullable: true },
 					cooldown_until: { type: 'string', nullable: true },
-					models: { type: 'object', description: 'per model: status, limit, remaining, used, reset_in_seconds, last_used_at, reason' },
+					failing: { type: 'object', nullable: true, description: 'since, reason: refused with 401/403 without a ban; a success lifts it' },
+					quota: { type: 'object', nullable: true, description: 'exhausted_until (next 07:00 UTC), models (spent per-model limits), reason' },
+					last_test: { type: 'object', nullable: true, description: 'at, ok, status, latency_ms, model, text' },
+					counts: { type: 'object', description: 'success, failure: upstream answers with this key (every instance)' },
+					models: {
+						type: 'object',
+						description:
+							'per model: status (active, exhausted, cooling, denied, unknown, quota_exhausted), limit, remaining, used, reset_in_seconds, last_used_at, reason',
+					},
 				},
 			},
 		},
+		incident: { type: 'object', nullable: true, description: 'cause (auth or network), since, keys, message, last_probe_at' },
 	},
 } as const
+
+const STATUSES = ['active', 'disabled', 'banned', 'cooling', 'failing', 'quota_exhausted'] as const
+
+/** The incident as the API shows it. */
+export const incidentView = (pool: KeyPool) => {
+	const i = pool.incident()
+	return i ? { cause: i.cause, since: iso(i.since), keys: i.keys, message: i.message, last_probe_at: iso(i.lastProbeAt) } : null
+}
+
+/** GET /admin/keys?status=&q=: `status` one or several (comma separated), `q` a piece of the id, masked key, reason or source. */
+function filterKeys(keys: KeyReport[], status: string | undefined, q: string | undefined): KeyReport[] {
+	let out = keys
+	if (status) {
+		const wanted = status
+			.split(',')
+			.map((s) => s.trim().toLowerCase())
+			.filter(Boolean)
+		const bad = wanted.find((s) => !(STATUSES as readonly string[]).includes(s))
+		if (bad !== undefined)
+			throw new BadRequestError(
+				`status must be one of ${STATUSES.join(', ')} (comma separated); got ${JSON.stringify(bad).slice(0, 40)}`,
+				'status',
+				'invalid_status',
+			)
+		out = out.filter((k) => wanted.includes(k.status))
+	}
+	if (q) {
+		const needle = q.toLowerCase()
+		out = out.filter((k) => [k.id, k.key, k.source, k.reason ?? '', k.failing?.reason ?? ''].some((field) => field.toLowerCase().includes(needle)))
+	}
+	return out
+}
 
 export const keysAdmin = (deps: AdminDeps) =>
 	new Elysia({ name: 'keys-admin', prefix: '/admin' })
 		.onTransform(requirePanelAuth(deps.auth))
-		.get('/rate-limits', async () => ({ rate_limits: await deps.pool.report() }), {
-			detail: {
-				summary: 'Rate limits per key and model',
-				description:
-					'One entry per upstream key (masked): status and reason, and per model limit, remaining, used and reset_in_seconds, as learned from the upstream X-RateLimit-* headers.',
-				tags,
-				security,
+		.get(
+			'/rate-limits',
+			async ({ query }) => ({ rate_limits: filterKeys(await deps.pool.report(), query.status, query.q), incident: incidentView(deps.pool) }),
+			{
+				query: t.Object({ status: t.Optional(t.String({ maxLength: 200 })), q: t.Optional(t.String({ maxLength: 200 })) }),
+				detail: {
+					summary: 'Rate limits per key and model',
+					description:
+						'One entry per upstream key (masked): status and reason, and per model its own status, limit, remaining, used and reset_in_seconds, as learned from the upstream X-RateLimit-* headers (windows are per model: nothing here sums them). Filters as GET /admin/keys; `incident` as GET /admin/incident.',
+					tags,
+					security,
+				},
 			},
-		})
-		.get('/keys', async () => ({ keys: await deps.pool.report() }), {
+		)
+		.get('/keys', async ({ query }) => ({ keys: filterKeys(await deps.pool.report(), query.status, query.q), incident: incidentView(deps.pool) }), {
+			query: t.Object({ status: t.Optional(t.String({ maxLength: 200 })), q: t.Optional(t.String({ maxLength: 200 })) }),
 			detail: {
 				summary: 'List upstream keys (masked)',
-				description: 'Every key of the pool, masked, with its id: the handle of DELETE /admin/keys/{id} and POST /admin/keys/{id}/{enable,disable,unban}.',
+				description:
+					'Every key of the pool, masked, with its id: the handle of DELETE /admin/keys/{id} and POST /admin/keys/{id}/{enable,disable,unban,test}. `status` filters (active, disabled, banned, cooling, failing, quota_exhausted; comma separated), `q` matches a piece of the id, masked key, source or reason. Each key carries its failing mark, spent quota, last test and success/failure counts; `incident` is the upstream incident under way, if any.',
 				tags,
 				security,
 				responses: { 200: { description: 'The key pool', content: { 'application/json': { schema: keyList } } } },
@@ -84,6 +133,56 @@ export const keysAdmin = (deps: AdminDeps) =>
 				},
 			},
 		)
+		.get('/incident', () => ({ incident: incidentView(deps.pool) }), {
+			detail: {
+				summary: 'Upstream or network incident under way',
+				description:
+					'null, or {cause, since, keys, message, last_probe_at}: nearly every key failed the same way (cause auth: 401/403; network: no answer) within a short window, with no success between. While it lasts no key is banned for it, keys cool down for a few seconds only, and the pool re-probes; the first success ends it.',
+				tags,
+				security,
+			},
+		})
+		.post(
+			'/keys/batch',
+			async ({ body }) => {
+				const results: Record<string, string> = {}
+				for (const id of new Set(body.ids)) {
+					if (body.action === 'delete') {
+						const r = await deps.pool.removeKey(id)
+						results[id] = r === 'removed' ? 'removed' : r
+					} else {
+						const record = await deps.pool.setStatus(
+							id,
+							body.action === 'disable' ? 'disabled' : 'active',
+							body.action === 'disable' ? 'disabled by the operator' : null,
+						)
+						results[id] = record ? record.status : 'not_found'
+					}
+				}
+				return { action: body.action, results }
+			},
+			{
+				body: t.Object({
+					action: t.Union([t.Literal('enable'), t.Literal('disable'), t.Literal('delete')]),
+					ids: t.Array(t.String({ minLength: 1, maxLength: 200 }), { minItems: 1, maxItems: 1000 }),
+				}),
+				detail: {
+					summary: 'Enable, disable or delete many upstream keys',
+					description:
+						'Body `{"action":"enable"|"disable"|"delete","ids":[...]}`. Answers per id its new status, `removed`, `not_found`, or `env_key` (a key from ASSEMBLY_API_KEYS cannot be deleted here). Every change is stored before the answer. Batch tests: POST /admin/keys/test.',
+					tags,
+					security,
+				},
+			},
+		)
+		.post('/keys/prune-usage', async () => ({ removed: await deps.pool.pruneDeparted() }), {
+			detail: {
+				summary: 'Remove the usage data of keys that left the pool',
+				description: 'Deletes the rate windows and success/failure counts of key ids no longer in the pool. Answers the ids whose data went.',
+				tags,
+				security,
+			},
+		})
 		.delete(
 			'/keys/:id',
 			async ({ params }) => {

@@ -1,7 +1,7 @@
 /**
  * What an upstream key may look like, checked when a key is added (admin API, ASSEMBLY_API_KEYS),
  * not when a request fails with it: a key with a control character or a line break cannot be
- * sent in an `Authorization` header and would only fail later as a 502 (issue 10, defect 13).
+ * sent in an `Authorization` header and would only fail later as a 502.
  *
  * AssemblyAI keys are 32 hex characters; other gateways' keys are longer and use `-`, `_`, `.`.
  * So: 8 to 512 printable ASCII characters, no spaces. Pure: no services.

@@ -5,22 +5,9 @@
  */
 import type { Logger } from '../../core/log.ts'
 import { keyId } from '../../core/secrets.ts'
-import type { Doc, Storage } from '../../core/storage.ts'
-import type { KeyRecords, StoredKeyRecord } from './key-records.ts'
-
-export type KeyStatus = 'active' | 'disabled' | 'banned'
-
-export interface KeyRecord extends Doc {
-	key: string
-	source: 'env' | 'admin'
-	status: KeyStatus
-	/** Why the key is disabled or banned, or why it cools down. */
-	reason: string | null
-	changedAt: number | null
-	addedAt: number
-	/** Key-level cooldown (auth failure without auto-ban): all models. */
-	cooldownUntil: number | null
-}
+import type { Storage } from '../../core/storage.ts'
+import type { KeyRecords } from './key-records.ts'
+import type { KeyRecord, StoredKeyRecord } from './pool-types.ts'
 
 export interface KeyListDeps {
 	storage: Storage

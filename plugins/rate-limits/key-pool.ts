@@ -6,26 +6,62 @@
  * - blocks.ts: what this instance knows blocks a key, and the requests waiting for a change;
  * - selection.ts: selection and rotation (acquire);
  * - learning.ts: learning from outcomes (lease.settle);
- * - operator-actions.ts: add/remove keys, enable/disable/ban, the report.
+ * - operator-actions.ts: add/remove keys, enable/disable/ban, the report;
+ * - incident-guard.ts: nearly every key failing at once is an incident, not dead keys;
+ * - key-counts.ts: per-key success and failure counts.
  */
+import type { Logger } from '../../core/log.ts'
+import type { Storage } from '../../core/storage.ts'
 import { Blocks } from './blocks.ts'
-import { KeyList, type KeyStatus } from './key-list.ts'
-import type { StoredKeyRecord } from './key-records.ts'
+import { IncidentGuard, type IncidentGuardOptions } from './incident-guard.ts'
+import { KeyCounts } from './key-counts.ts'
+import { KeyList } from './key-list.ts'
+import type { KeyRecords } from './key-records.ts'
 import { Learning } from './learning.ts'
 import { OperatorActions } from './operator-actions.ts'
-import type { AcquireOptions, KeyGate, KeyPoolDeps, KeyPoolOptions, KeyReport, Lease } from './pool-types.ts'
-import { assertServable, Selection } from './selection.ts'
+import type { AcquireOptions, Incident, KeyGate, KeyPoolOptions, KeyRecord, KeyReport, KeyStatus, KeyTestRecord, Lease, StoredKeyRecord } from './pool-types.ts'
+import { Selection } from './selection.ts'
 import { WindowStore } from './window-store.ts'
 
-export type { KeyRecord, KeyStatus } from './key-list.ts'
-export type { AcquireOptions, KeyGate, KeyPoolDeps, KeyPoolOptions, KeyReport, Lease, Outcome } from './pool-types.ts'
+export type {
+	AcquireOptions,
+	Incident,
+	KeyChoice,
+	KeyGate,
+	KeyPoolOptions,
+	KeyRecord,
+	KeyReport,
+	KeyStatus,
+	KeyTestRecord,
+	Lease,
+	Outcome,
+	QuotaState,
+	StoredKeyRecord,
+} from './pool-types.ts'
 export { KeysExhaustedError } from './pool-types.ts'
+
+export interface KeyPoolDeps {
+	storage: Storage
+	log: Logger
+	/** Daily quotas; absent = none. */
+	gate?: KeyGate
+	now?: () => number
+	/** Called for every key the pool learns, so the logger can scrub it. */
+	onSecret?: (key: string) => void
+	/** How key records are stored: admin keys sealed, env keys as id and state only (key-records.ts). */
+	records: KeyRecords
+	/** The mass-failure guard's window and share (tests). */
+	incident?: IncidentGuardOptions
+}
 
 export class KeyPool {
 	private readonly keys: KeyList
 	private readonly selection: Selection
 	private readonly operator: OperatorActions
 	private readonly windows: WindowStore
+	private readonly guard: IncidentGuard
+	private readonly counts: KeyCounts
+	private readonly learning: Learning
 	/** Daily quotas, when the daily-quota plugin is on (it registers itself). */
 	private gate: KeyGate | undefined
 
@@ -36,7 +72,9 @@ export class KeyPool {
 		const windows = new WindowStore(deps.storage, options.probeTtlMs, { max: options.leaseMax ?? 32, ms: options.leaseMs ?? 1000 }, now)
 		this.windows = windows
 		const blocks = new Blocks()
-		this.operator = new OperatorActions({ keys: this.keys, windows, blocks, now })
+		this.guard = new IncidentGuard(now, deps.incident)
+		this.counts = new KeyCounts(deps.storage)
+		this.operator = new OperatorActions({ keys: this.keys, windows, blocks, now, counts: this.counts, gate: () => this.gate })
 		const learning = new Learning({
 			keys: this.keys,
 			windows,
@@ -44,14 +82,17 @@ export class KeyPool {
 			log: deps.log,
 			now,
 			options,
+			guard: this.guard,
+			counts: this.counts,
 			setStatus: (id, status, reason) => this.operator.setStatus(id, status, reason),
 		})
+		this.learning = learning
 		this.selection = new Selection({ keys: this.keys, windows, blocks, learning, now, options, gate: () => this.gate })
 	}
 
 	/** Gives back the rate-window slots this instance leased and did not use (shutdown). */
-	close(): Promise<void> {
-		return this.windows.close()
+	async close(): Promise<void> {
+		await Promise.all([this.windows.close(), this.counts.flush()])
 	}
 
 	/** Forgets the rate windows of models no longer in the catalog (idle for 10 minutes). */
@@ -75,12 +116,6 @@ export class KeyPool {
 
 	get size(): number {
 		return this.keys.size
-	}
-
-	/** Throws the 503 a request would end with when no key can serve at all (no upstream call needed). */
-	async checkServable(): Promise<void> {
-		const current = this.keys.fresh()
-		assertServable(Array.isArray(current) ? current : await current)
 	}
 
 	/**
@@ -115,5 +150,40 @@ export class KeyPool {
 
 	report(): Promise<KeyReport[]> {
 		return this.operator.report()
+	}
+
+	/** The upstream or network incident under way (this instance's verdict), if any. */
+	incident(): Incident | null {
+		return this.guard.incident
+	}
+
+	/** A re-probe of an incident failed (its time is shown). */
+	incidentProbed(): void {
+		this.guard.probed()
+	}
+
+	/** The keys with their state, secrets included: for the key tests only. */
+	async records(): Promise<readonly KeyRecord[]> {
+		return this.keys.fresh()
+	}
+
+	/**
+	 * Keeps a key test with the key (every instance sees it) and learns from it as from a
+	 * request: a success lifts the failing mark (and ends an incident), a 401/403 bans with
+	 * AUTO_BAN or marks the key failing, unless nearly every key fails that way at once.
+	 */
+	async recordTest(id: string, test: KeyTestRecord): Promise<boolean> {
+		const record = (await this.keys.fresh()).find((k) => k.id === id)
+		if (!record) return false
+		this.counts.add(id, test.ok)
+		await this.keys.update(id, (k) => ({ ...k, lastTest: test }))
+		await this.learning.learnFromTest(record, test)
+		await this.keys.reload()
+		return true
+	}
+
+	/** Removes the rate windows and counts of keys that left the pool; resolves to their ids. */
+	pruneDeparted(): Promise<string[]> {
+		return this.operator.pruneDeparted()
 	}
 }

@@ -15,22 +15,8 @@
 import type { Logger } from '../../core/log.ts'
 import { type SecretBox, SecretBoxError } from '../../core/secret-box.ts'
 import { keyId } from '../../core/secrets.ts'
-import type { Doc, Storage } from '../../core/storage.ts'
-import type { KeyRecord } from './key-pool.ts'
-
-/** A key record as stored: its state, and for admin keys the sealed key. */
-export interface StoredKeyRecord extends Doc {
-	source: KeyRecord['source']
-	status: KeyRecord['status']
-	reason: string | null
-	changedAt: number | null
-	addedAt: number
-	cooldownUntil: number | null
-	/** Admin keys: the key, sealed with the record id as additional data. */
-	sealed?: string
-	/** Only in records written by earlier versions (plain text); `upgrade` removes it. */
-	key?: string
-}
+import type { Storage } from '../../core/storage.ts'
+import type { KeyRecord, StoredKeyRecord } from './pool-types.ts'
 
 /** What `upgrade` did, for the start-up log and tests. */
 export interface UpgradeReport {

@@ -9,8 +9,20 @@
 import type { Logger } from '../../core/log.ts'
 import { maskKey } from '../../core/secrets.ts'
 import type { Blocks } from './blocks.ts'
-import type { KeyList, KeyRecord, KeyStatus } from './key-list.ts'
-import { type KeyGate, type KeyPoolOptions, type Lease, type Outcome, iso } from './pool-types.ts'
+import type { IncidentGuard } from './incident-guard.ts'
+import type { KeyCounts } from './key-counts.ts'
+import type { KeyList } from './key-list.ts'
+import {
+	type Incident,
+	type KeyChoice,
+	type KeyGate,
+	type KeyPoolOptions,
+	type KeyRecord,
+	type KeyStatus,
+	type Lease,
+	type Outcome,
+	iso,
+} from './pool-types.ts'
 import {
 	coolDown,
 	deny,
@@ -32,18 +44,26 @@ export interface LearningDeps {
 	log: Logger
 	now: () => number
 	options: KeyPoolOptions
+	/** The mass-failure guard: nothing is banned on an incident's evidence. */
+	guard: IncidentGuard
+	/** Per-key success and failure counts. */
+	counts: KeyCounts
 	/** The operator action that bans a key (auto-ban). */
 	setStatus(id: string, status: KeyStatus, reason: string | null): Promise<unknown>
 }
+
+/** How long a key cools down for a failure that is part of an incident: short, the key is not at fault. */
+export const INCIDENT_COOLDOWN_MS = 5000
 
 export class Learning {
 	constructor(private readonly deps: LearningDeps) {}
 
 	/** The handle a request holds while its attempt runs; settling it teaches the pool. */
-	lease(record: KeyRecord, model: string, probe: boolean, gate: KeyGate | undefined): Lease {
+	lease(record: KeyRecord, model: string, probe: boolean, gate: KeyGate | undefined, choice: KeyChoice): Lease {
 		let settled = false
 		return {
 			keyId: record.id,
+			choice,
 			key: record.key,
 			masked: maskKey(record.key),
 			model,
@@ -67,8 +87,14 @@ export class Learning {
 		const now = this.deps.now()
 		const wid = windowId(record.id, model)
 		const update = (fn: (w: WindowRecord) => void) => windows.change(record.id, model, fn)
+		if (outcome.kind === 'success') this.deps.counts.add(record.id, true)
+		else if (outcome.kind !== 'aborted' && outcome.kind !== 'client') this.deps.counts.add(record.id, false)
 		switch (outcome.kind) {
 			case 'success': {
+				const ended = this.deps.guard.success()
+				if (ended) await this.incidentOver(ended)
+				// A key marked failing that answers is fine again (record: as acquired, at most refreshMs old).
+				if (record.failing) await this.liftFailing(record.id)
 				const limits = readLimitHeaders(outcome.headers, now)
 				// Nobody waits for a success's correction, except for a probe's (others wait for its limit).
 				const w = await windows.change(record.id, model, (w) => (hasLimitHeaders(limits) ? observe(w, limits, now) : observeUnlimited(w)), !probe)
@@ -98,9 +124,16 @@ export class Learning {
 			case 'key': {
 				await windows.dropLease(record.id, model)
 				await update((w) => refund(w))
+				const reason = `HTTP ${outcome.status} from upstream: ${outcome.message}`
+				const auth = outcome.status === 401 || outcome.status === 403
+				if (auth && (await this.noteFailure('auth', record.id, reason))) {
+					// Part of an incident: a short cooldown, no ban, no failing mark.
+					await this.coolKey(record.id, now + INCIDENT_COOLDOWN_MS, `upstream incident: ${reason}`)
+					return
+				}
 				const banned = await this.autoBan(record, outcome.status, outcome.message)
 				if (!banned) {
-					await this.coolKey(record.id, now + (options.authCooldownMs ?? 60_000), `HTTP ${outcome.status} from upstream: ${outcome.message}`)
+					await this.coolKey(record.id, now + (options.authCooldownMs ?? 60_000), reason, auth ? { since: now, reason } : undefined)
 					log.warn({ key: maskKey(record.key), status: outcome.status, banned }, 'key cooling down after auth failure')
 				}
 				return
@@ -114,6 +147,7 @@ export class Learning {
 			case 'transient': {
 				const limits = outcome.headers ? readLimitHeaders(outcome.headers, now) : null
 				await update((w) => (limits && hasLimitHeaders(limits) ? observe(w, limits, now) : outcome.unanswered ? refund(w) : releaseProbe(w)))
+				if (outcome.unanswered) await this.noteFailure('network', record.id, outcome.message)
 				await this.autoBan(record, outcome.status, outcome.message)
 				return
 			}
@@ -133,13 +167,96 @@ export class Learning {
 	}
 
 	private noteBlocked(wid: string, w: WindowRecord | null, now: number): void {
-		if (w && w.remaining !== null && w.remaining <= 0 && w.resetAt !== null && w.resetAt > now)
+		// Leased slots still out (this instance's or another's) may come back: not blocked for the window's rest.
+		const leasesOut = w !== null && (w.leased ?? 0) > 0 && (w.leasedUntil ?? 0) > now
+		if (w && !leasesOut && w.remaining !== null && w.remaining <= 0 && w.resetAt !== null && w.resetAt > now)
 			this.deps.blocks.set(wid, { until: w.resetAt, why: 'window', reason: null })
 		else this.deps.blocks.delete(wid)
 	}
 
-	private async coolKey(id: string, until: number, reason: string): Promise<void> {
-		await this.deps.keys.update(id, (k) => ({ ...k, cooldownUntil: until, reason }))
+	private async coolKey(id: string, until: number, reason: string, failing?: { since: number; reason: string }): Promise<void> {
+		await this.deps.keys.update(id, (k) => ({ ...k, cooldownUntil: until, reason, ...(failing ? { failing: k.failing ?? failing } : {}) }))
 		await this.deps.keys.reload()
+	}
+
+	private async liftFailing(id: string): Promise<void> {
+		await this.deps.keys.update(id, (k) => (k.failing ? { ...k, failing: null } : k))
+		await this.deps.keys.reload()
+	}
+
+	/**
+	 * Tells the guard about a failure; resolves true when it is part of an incident (started now
+	 * or under way). An incident that starts now undoes the auto-bans of its own window: those
+	 * keys were banned on the same evidence.
+	 */
+	private async noteFailure(cause: 'auth' | 'network', keyId: string, message: string): Promise<boolean> {
+		const { guard, keys, log } = this.deps
+		const active = (await keys.fresh()).filter((k) => k.status === 'active').map((k) => k.id)
+		const started = guard.failure(cause, keyId, active, message)
+		if (started) {
+			log.error(
+				{ cause, since: iso(started.since), keys: started.keys, message },
+				cause === 'auth'
+					? 'upstream incident: nearly every key refused with 401/403 at once; banning none of them, re-probing'
+					: 'network incident: nearly every key got no answer at once; re-probing',
+			)
+			if (cause === 'auth') await this.undoBans(started)
+		}
+		return guard.covers(cause)
+	}
+
+	/** Keys auto-banned for 401/403 since the incident began go back into the pool (cooling briefly). */
+	private async undoBans(incident: Incident): Promise<void> {
+		const { keys, log, now } = this.deps
+		const until = now() + INCIDENT_COOLDOWN_MS
+		const failed = new Set(this.deps.guard.failedKeys('auth'))
+		for (const k of await keys.fresh()) {
+			if (k.status !== 'banned' || !failed.has(k.id) || (k.changedAt ?? 0) < incident.since || !/^auto-ban: HTTP 40[13]\b/.test(k.reason ?? '')) continue
+			await keys.update(k.id, (cur) =>
+				cur.status === 'banned' ? { ...cur, status: 'active', reason: `upstream incident: ${cur.reason}`, changedAt: now(), cooldownUntil: until } : cur,
+			)
+			log.warn({ key: maskKey(k.key) }, 'auto-ban undone: the key failed as part of an upstream incident')
+		}
+		await keys.reload()
+	}
+
+	/** The upstream answers again: keys cooled down for the incident serve at once. */
+	private async incidentOver(incident: Incident): Promise<void> {
+		const { keys, log, now } = this.deps
+		log.warn({ cause: incident.cause, since: iso(incident.since), lasted_ms: now() - incident.since }, 'incident over: the upstream answers again')
+		for (const k of await keys.fresh()) {
+			if (k.cooldownUntil === null || !(k.reason ?? '').startsWith('upstream incident: ')) continue
+			await keys.update(k.id, (cur) => ({ ...cur, cooldownUntil: null, reason: null }))
+		}
+		await keys.reload()
+		this.deps.blocks.wake()
+	}
+
+	/** A key test (or re-probe) answered: what the pool learns from it, as from a request. */
+	async learnFromTest(record: KeyRecord, result: { ok: boolean; status: number | null; text: string }): Promise<void> {
+		const { options, log, now } = this.deps
+		if (result.ok) {
+			const ended = this.deps.guard.success()
+			if (ended) await this.incidentOver(ended)
+			await this.deps.keys.update(record.id, (k) => ({
+				...k,
+				failing: null,
+				...(k.status === 'active' && k.cooldownUntil !== null && !/^HTTP 429\b/.test(k.reason ?? '') ? { cooldownUntil: null, reason: null } : {}),
+			}))
+			await this.deps.keys.reload()
+			this.deps.blocks.wake()
+			return
+		}
+		if (result.status === 401 || result.status === 403) {
+			if (await this.noteFailure('auth', record.id, result.text)) return
+			if (options.autoBan && options.autoBanCodes.includes(result.status)) {
+				await this.deps.setStatus(record.id, 'banned', `auto-ban: HTTP ${result.status} from a key test: ${result.text}`)
+				log.warn({ key: maskKey(record.key), status: result.status, banned: true }, 'key banned after a key test')
+				return
+			}
+			const t = now()
+			await this.deps.keys.update(record.id, (k) => ({ ...k, failing: k.failing ?? { since: t, reason: `HTTP ${result.status} from a key test` } }))
+			await this.deps.keys.reload()
+		} else if (result.status === null) await this.noteFailure('network', record.id, result.text)
 	}
 }

@@ -1,9 +1,10 @@
 /** The key pool: which key serves a request, learned rate windows, rotation, bans; /admin/keys and /admin/rate-limits. */
-import { bool, codeList, int, seconds, secret, spec } from '../../core/config.ts'
+import { bool, codeList, ConfigError, int, type Parser, seconds, secret, spec } from '../../core/config.ts'
 import { definePlugin } from '../../core/plugin.ts'
 import { keysAdmin } from './admin-routes.ts'
 import { keyList } from './key-format.ts'
 import { KeyPool } from './key-pool.ts'
+import type { KeySelection } from './key-ranking.ts'
 import { KeyRecords } from './key-records.ts'
 import { loadSecretsKey } from './secrets-key.ts'
 
@@ -11,6 +12,12 @@ declare module '../../core/plugin.ts' {
 	interface Services {
 		pool: KeyPool
 	}
+}
+
+const keySelection: Parser<KeySelection> = (raw, name) => {
+	const value = raw.trim().toLowerCase()
+	if (value === 'round_robin' || value === 'fill_first' || value === 'random') return value
+	throw new ConfigError(`${name}=${JSON.stringify(raw)}: must be round_robin, fill_first or random`)
 }
 
 export const plugin = definePlugin({
@@ -29,6 +36,20 @@ export const plugin = definePlugin({
 			100,
 			'consecutive requests one key serves before round robin moves on',
 			'calls_per_rotation',
+		),
+		keySelection: spec<KeySelection>(
+			'KEY_SELECTION',
+			keySelection,
+			'round_robin',
+			'order for requests without a stable prompt prefix: round_robin (CALLS_PER_ROTATION each), fill_first or random',
+			'key_selection',
+		),
+		promptCacheAffinity: spec(
+			'PROMPT_CACHE_AFFINITY',
+			bool,
+			true,
+			"requests with the same stable prompt prefix (or prompt_cache_key) prefer the same key while it has headroom, so the provider's prompt cache stays warm",
+			'prompt_cache_affinity',
 		),
 		autoBan: spec('AUTO_BAN', bool, false, 'ban a key the upstream refuses with one of AUTO_BAN_ERROR_CODES', 'auto_ban_enabled'),
 		autoBanCodes: spec<number[]>(
@@ -69,6 +90,8 @@ export const plugin = definePlugin({
 		const records = new KeyRecords(box, services.log)
 		const options = {
 			callsPerRotation: settings.callsPerRotation,
+			selection: settings.keySelection,
+			affinity: settings.promptCacheAffinity,
 			autoBan: settings.autoBan,
 			autoBanCodes: settings.autoBanCodes,
 			maxWaitMs: settings.maxWait * 1000,
@@ -82,6 +105,8 @@ export const plugin = definePlugin({
 		services.settingsWatch.onChange(() =>
 			Object.assign(options, {
 				callsPerRotation: settings.callsPerRotation,
+				selection: settings.keySelection,
+				affinity: settings.promptCacheAffinity,
 				autoBan: settings.autoBan,
 				autoBanCodes: settings.autoBanCodes,
 				maxWaitMs: settings.maxWait * 1000,

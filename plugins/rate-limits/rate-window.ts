@@ -27,10 +27,14 @@ export interface WindowRecord extends Doc {
 	deniedUntil: number | null
 	/** While the limit is unknown, one request at a time probes it; others wait until it answers. */
 	probeUntil: number | null
-	/** The upstream answered without rate-limit headers: "no rate limit" (upstream-api.md §7). */
+	/** The upstream answered without rate-limit headers: "no rate limit" (docs/upstream-api.md §7). */
 	unlimited: boolean
 	reason: string | null
 	lastUsedAt: number | null
+	/** Slots instances hold leased (counted in `used`) and have not settled yet; absent in older records. */
+	leased?: number
+	/** When the last of those leases is back at the latest; a crashed instance's count lapses then. */
+	leasedUntil?: number | null
 }
 
 /** Unknown reset: assume the documented 60-s window, so nothing is ever blocked without an end. */
@@ -60,14 +64,31 @@ export function emptyWindow(keyId: string, model: string): WindowRecord {
 	}
 }
 
-const WINDOW_FIELDS = ['limit', 'remaining', 'resetAt', 'used', 'cooldownUntil', 'deniedUntil', 'probeUntil', 'unlimited', 'reason', 'lastUsedAt'] as const
+const WINDOW_FIELDS = [
+	'limit',
+	'remaining',
+	'resetAt',
+	'used',
+	'cooldownUntil',
+	'deniedUntil',
+	'probeUntil',
+	'unlimited',
+	'reason',
+	'lastUsedAt',
+	'leased',
+	'leasedUntil',
+] as const
 
 /** Whether two states of one window are the same (then nothing needs writing). */
 export function sameWindow(a: WindowRecord, b: WindowRecord): boolean {
 	return WINDOW_FIELDS.every((field) => a[field] === b[field])
 }
 
-export type Reservation = { granted: true; probe: boolean } | { granted: false; until: number; why: 'exhausted' | 'cooling' | 'denied' | 'probing' }
+/**
+ * `leased`: no headroom left, but instances hold leased slots they may not spend: worth waiting
+ * until `until`, when they are back, rather than answering 429 while headroom sits unspent.
+ */
+export type Reservation = { granted: true; probe: boolean } | { granted: false; until: number; why: 'exhausted' | 'cooling' | 'denied' | 'probing' | 'leased' }
 
 /** A window whose reset has passed starts over at its full limit. */
 function rollOver(w: WindowRecord, now: number): void {
@@ -97,6 +118,9 @@ export function reserve(w: WindowRecord, now: number, probeTtlMs: number): Reser
 		const remaining = w.remaining ?? w.limit - w.used
 		if (remaining <= 0) {
 			if (w.resetAt === null) w.resetAt = now + DEFAULT_WINDOW_MS
+			const leasedUntil = w.leasedUntil ?? null
+			if ((w.leased ?? 0) > 0 && leasedUntil !== null && leasedUntil > now && leasedUntil < w.resetAt)
+				return { granted: false, until: leasedUntil, why: 'leased' }
 			return { granted: false, until: w.resetAt, why: 'exhausted' }
 		}
 		w.remaining = remaining - 1
@@ -205,10 +229,22 @@ export function releaseProbe(w: WindowRecord): void {
  * Slots an instance leased but did not use go back to the window they were taken from, and only
  * to it: once the window has reset (or its reset moved), they lapsed with it and nothing is given.
  */
-export function giveBack(w: WindowRecord, slots: number, leasedResetAt: number | null, now: number): void {
+export function giveBack(w: WindowRecord, slots: number, leasedResetAt: number | null, now: number, taken = 0): void {
+	// The lease is settled whatever came back: its slots are no longer outstanding.
+	if (taken > 0 && w.leased !== undefined) {
+		w.leased = Math.max(0, w.leased - taken)
+		if (w.leased === 0) w.leasedUntil = null
+	}
 	if (slots <= 0 || w.resetAt !== leasedResetAt || (w.resetAt !== null && w.resetAt <= now)) return
 	w.used = Math.max(0, w.used - slots)
 	if (w.limit !== null && w.remaining !== null) w.remaining = Math.min(w.limit, w.remaining + slots)
+}
+
+/** Notes `slots` leased by one instance until `until` (they are already counted in `used`). */
+export function noteLease(w: WindowRecord, slots: number, until: number): void {
+	if (slots <= 0) return
+	w.leased = (w.leased ?? 0) + slots
+	w.leasedUntil = Math.max(w.leasedUntil ?? 0, until)
 }
 
 /**

@@ -5,12 +5,16 @@
  */
 import { NotFoundError, RateLimitError, ServiceUnavailableError } from '../../core/errors.ts'
 import type { Block, Blocks } from './blocks.ts'
-import type { KeyList, KeyRecord } from './key-list.ts'
+import type { KeyList } from './key-list.ts'
 import type { Learning } from './learning.ts'
-import { type AcquireOptions, type KeyGate, type KeyPoolOptions, KeysExhaustedError, type Lease } from './pool-types.ts'
+import { rankByAffinity, Rotation } from './key-ranking.ts'
+import { type AcquireOptions, type KeyChoice, type KeyGate, type KeyPoolOptions, type KeyRecord, KeysExhaustedError, type Lease } from './pool-types.ts'
 import { windowId } from './rate-window.ts'
 import { storageBusy, withinTime } from './storage-busy.ts'
 import type { WindowStore } from './window-store.ts'
+
+/** How often a request waiting for other instances' leases looks at the window again. */
+const LEASE_RECHECK_MS = 200
 
 export interface SelectionDeps {
 	keys: KeyList
@@ -38,10 +42,14 @@ export function assertServable(keys: readonly KeyRecord[]): void {
 
 export class Selection {
 	/** Rotation cursor (per instance: headroom itself is shared and atomic). */
-	private current = 0
-	private callsOnCurrent = 0
+	private readonly rotation: Rotation
 
-	constructor(private readonly deps: SelectionDeps) {}
+	constructor(private readonly deps: SelectionDeps) {
+		this.rotation = new Rotation(
+			() => deps.options.selection ?? 'round_robin',
+			() => deps.options.callsPerRotation,
+		)
+	}
 
 	/**
 	 * A key with headroom for `model`, reserved. Waits for a reset at most `maxWaitMs` away (and
@@ -72,14 +80,19 @@ export class Selection {
 				blocks.set(wid, block)
 				note(block)
 			}
-			for (const [position, record] of this.rotationOrder(keys, candidates)) {
+			const affinity = this.deps.options.affinity !== false && options.affinity ? options.affinity : null
+			// The key the prefix prefers in the whole pool (disabled and banned keys too): any other that serves is a fallback.
+			const preferred = affinity === null ? null : (rankByAffinity(affinity, keys)[0]?.id ?? null)
+			const order = affinity === null ? this.rotationOrder(keys, candidates) : rankByAffinity(affinity, candidates).map((k): [number, KeyRecord] => [-1, k])
+			for (const [position, record] of order) {
 				if (record.cooldownUntil !== null && record.cooldownUntil > now) {
 					note({ until: record.cooldownUntil, why: 'window', reason: null })
 					continue
 				}
 				const wid = windowId(record.id, model)
 				const known = blocks.get(wid)
-				if (known !== undefined && known.until > now) {
+				// Slots this instance leased are spent before anything it believes blocks the window.
+				if (known !== undefined && known.until > now && !windows.hasLeased(wid, now)) {
 					note(known)
 					continue
 				}
@@ -94,12 +107,16 @@ export class Selection {
 						continue
 					}
 					blocks.delete(wid)
-					this.advance(position)
-					return this.deps.learning.lease(record, model, result.probe, gate)
+					if (position >= 0) this.rotation.served(position)
+					const choice: KeyChoice = preferred === null ? 'rotation' : record.id === preferred ? 'affinity' : 'fallback'
+					return this.deps.learning.lease(record, model, result.probe, gate, choice)
 				}
 				if (result.why === 'probing') {
 					probing = true
 					note({ until: result.until, why: 'window', reason: null })
+				} else if (result.why === 'leased') {
+					// Other instances' leased slots come back within a lease's time: look again shortly.
+					remember(wid, { until: Math.min(result.until, now + LEASE_RECHECK_MS), why: 'window', reason: null })
 				} else {
 					remember(wid, { until: result.until, why: result.why === 'denied' ? 'denied' : 'window', reason: null })
 				}
@@ -112,7 +129,8 @@ export class Selection {
 						`Every upstream key reached its daily quota for model ${model} (${quotaReason}). Quotas reset at ${new Date(until.quota).toISOString()}.`,
 						Math.max(1, (until.quota - this.deps.now()) / 1000),
 						'daily_quota_exhausted',
-						{ reset_at: new Date(until.quota).toISOString() },
+						// next_reset_time: the field the original product's clients read.
+						{ reset_at: new Date(until.quota).toISOString(), next_reset_time: new Date(until.quota).toISOString() },
 					)
 				}
 				if (until.denied < Infinity) {
@@ -136,28 +154,15 @@ export class Selection {
 		}
 	}
 
-	/** Candidates in rotation order, starting at the current key unless it served its share. */
+	/** Candidates in KEY_SELECTION order, with their positions in the whole list. */
 	private rotationOrder(all: KeyRecord[], candidates: KeyRecord[]): [number, KeyRecord][] {
-		const allowed = new Set(candidates.map((k) => k.id))
-		if (this.callsOnCurrent >= this.deps.options.callsPerRotation) {
-			this.current = (this.current + 1) % all.length
-			this.callsOnCurrent = 0
-		}
-		const start = this.current % all.length
+		// Usually every key is a candidate: no set to build then.
+		const allowed = candidates.length === all.length ? null : new Set(candidates.map((k) => k.id))
 		const order: [number, KeyRecord][] = []
-		for (let i = 0; i < all.length; i++) {
-			const position = (start + i) % all.length
+		for (const position of this.rotation.order(all.length)) {
 			const record = all[position]
-			if (record !== undefined && allowed.has(record.id)) order.push([position, record])
+			if (record !== undefined && (allowed === null || allowed.has(record.id))) order.push([position, record])
 		}
 		return order
-	}
-
-	private advance(position: number): void {
-		if (position === this.current) this.callsOnCurrent++
-		else {
-			this.current = position
-			this.callsOnCurrent = 1
-		}
 	}
 }

@@ -14,11 +14,20 @@
  * What it did not use goes back after `lease.ms`, on close, or when the pool learns the key
  * must stop (429, no access): it is counted as used meanwhile, so other instances see less
  * headroom, never more. Another instance's 429 reaches this one within `lease.ms` at most.
+ * The window counts the slots leased and not yet settled (`leased`, until `leasedUntil`), so
+ * an instance that finds no headroom while others hold leases waits for their return
+ * (RATE_LIMIT_MAX_WAIT) instead of answering 429 with headroom unspent.
  */
+
+/**
+ * A lease's settlement is a storage round trip after its timer, late on a busy machine: the
+ * window counts it outstanding this much longer. Only a crashed instance's lease ever lapses.
+ */
+const SETTLE_SLACK_MS = 5000
 import { keyedBatcher } from '../../core/batch.ts'
 import type { Storage } from '../../core/storage.ts'
 import { storageBusy as busy, withinTime } from './storage-busy.ts'
-import { emptyWindow, giveBack, leaseSize, refund, reserve, type Reservation, sameWindow, type WindowRecord, windowId } from './rate-window.ts'
+import { emptyWindow, giveBack, leaseSize, noteLease, refund, reserve, type Reservation, sameWindow, type WindowRecord, windowId } from './rate-window.ts'
 
 export interface LeaseOptions {
 	/** Most slots one instance reserves ahead per window (0 = no leases). @default 32 */
@@ -30,6 +39,8 @@ export interface LeaseOptions {
 /** Slots of a window this instance reserved in storage ahead of demand and spends locally. */
 interface Leased {
 	slots: number
+	/** How many were leased: the window counts them outstanding until this lease is settled. */
+	taken: number
 	/** The window's reset when leased: slots go back only to that window. */
 	resetAt: number | null
 	until: number
@@ -66,7 +77,7 @@ export class WindowStore {
 	reserve(keyId: string, model: string, now: number): Promise<Reservation> {
 		const wid = windowId(keyId, model)
 		const local = this.leased.get(wid)
-		if (local && local.slots > 0 && local.until > now && (local.resetAt === null || local.resetAt > now)) {
+		if (local && this.hasLeased(wid, now)) {
 			local.slots--
 			return Promise.resolve({ granted: true, probe: false })
 		}
@@ -85,19 +96,20 @@ export class WindowStore {
 		await this.storage.updateDoc<WindowRecord>('limits', wid, (current) => {
 			const w = current ?? emptyWindow(first.keyId, first.model)
 			// Runs again on a fresh value after a conflict: results are those of the last run.
-			if (old) giveBack(w, old.slots, old.resetAt, now)
+			if (old) giveBack(w, old.slots, old.resetAt, now, old.taken)
 			results = items.map((item) => reserve(w, item.now, this.probeTtlMs))
 			extra = 0
 			if (!this.closed && results.every((r) => r.granted && !r.probe)) {
 				const want = leaseSize(w, this.lease.max)
 				while (extra < want && reserve(w, now, this.probeTtlMs).granted) extra++
+				noteLease(w, extra, now + this.lease.ms + SETTLE_SLACK_MS)
 			}
 			resetAt = w.resetAt
 			return results.some((r) => r.granted) || extra > 0 || old || !current ? w : undefined
 		})
 		if (extra > 0) {
 			const timer = setTimeout(() => void this.returnLease(wid).catch(() => {}), this.lease.ms)
-			this.leased.set(wid, { slots: extra, resetAt, until: now + this.lease.ms, timer })
+			this.leased.set(wid, { slots: extra, taken: extra, resetAt, until: now + this.lease.ms, timer })
 		}
 		return results
 	}
@@ -107,7 +119,7 @@ export class WindowStore {
 		if (!local) return undefined
 		this.leased.delete(wid)
 		clearTimeout(local.timer)
-		return local.slots > 0 ? local : undefined
+		return local.taken > 0 ? local : undefined
 	}
 
 	/** Gives this instance's unused slots of one window back (lease over, or the key must stop). */
@@ -118,9 +130,15 @@ export class WindowStore {
 		await this.storage.updateDoc<WindowRecord>('limits', wid, (w) => {
 			if (!w) return undefined
 			const before = { ...w }
-			giveBack(w, local.slots, local.resetAt, now)
+			giveBack(w, local.slots, local.resetAt, now, local.taken)
 			return sameWindow(before, w) ? undefined : w
 		})
+	}
+
+	/** Whether this instance holds leased slots of a window it may spend now. */
+	hasLeased(wid: string, now: number): boolean {
+		const local = this.leased.get(wid)
+		return local !== undefined && local.slots > 0 && local.until > now && (local.resetAt === null || local.resetAt > now)
 	}
 
 	/** Slots of a window this instance holds unused (counted as used in storage meanwhile). */

@@ -16,10 +16,16 @@
  * Per-request bookkeeping (rate windows in `limits`, usage and quota counters) is batched
  * instead: written within `flushDelayMs`, so a crash can lose that last moment of counting.
  * `close()` writes whatever is pending. Uses `node:fs/promises` only: the app also runs on Deno.
+ *
+ * The request log is one JSON row per line in requests.ndjson: a batch is appended (no fsync:
+ * it is bookkeeping), and the file is rewritten atomically only when pruning has left it
+ * twice as large as what it keeps, so pruning as it goes does not rewrite it every time.
+ * `close()` rewrites it when rows were pruned since; after a crash, rows pruned since the last
+ * rewrite come back until the next prune. A torn last line (a crash during an append) is skipped on load.
  */
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises'
+import { appendFile, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { type Counters, DOC_KINDS, type Doc, type DocKind, MemoryStorage, type StorageKind } from '../../core/storage.ts'
+import { type Counters, DOC_KINDS, type Doc, type DocKind, type LogRow, MemoryStorage, type StorageKind } from '../../core/storage.ts'
 import { ServiceUnavailableError } from '../../core/errors.ts'
 import { isObject } from '../../core/json.ts'
 
@@ -39,6 +45,8 @@ const TEMP_FILE = /^\..*\.tmp$/
 const RETRY_FAILED_WRITE_MS = 1000
 
 type StoredGroup = { values: Counters; expireAt?: number }
+
+const LOG_FILE = 'requests.ndjson'
 
 /** Per-request bookkeeping: written in batches, not waited for (see the header). */
 const BATCHED_AREAS: ReadonlySet<Area> = new Set<Area>(['limits', 'counters'])
@@ -63,6 +71,10 @@ export class FileStorage extends MemoryStorage {
 	private flushing: Promise<void> | undefined
 	private lastWriteError: Error | undefined
 	private closed = false
+	/** Lines in requests.ndjson, pruned rows included (they go at the next rewrite). */
+	private logLines = 0
+	/** Appends and rewrites of requests.ndjson, one at a time. */
+	private logWrites: Promise<void> = Promise.resolve()
 
 	constructor(
 		private readonly dir: string,
@@ -93,6 +105,7 @@ export class FileStorage extends MemoryStorage {
 				this.docs[kind].set(doc.id, doc as Doc)
 			}
 		}
+		await this.loadLog()
 		const counters = await this.readArea('counters')
 		if (counters !== undefined) {
 			if (!isObject(counters)) throw this.badFile('counters', 'expected an object of counter groups')
@@ -106,7 +119,9 @@ export class FileStorage extends MemoryStorage {
 		}
 	}
 
-	protected override changed(area: Area, operator = false): Promise<void> | void {
+	protected override changed(area: Area | 'log', operator = false): Promise<void> | void {
+		// The request log has a file of its own (appendLog, pruneLog).
+		if (area === 'log') return
 		this.dirty.add(area)
 		if (BATCHED_AREAS.has(area) && !operator) {
 			// After a failed write, do not hammer a full or read-only disk on every change.
@@ -119,6 +134,56 @@ export class FileStorage extends MemoryStorage {
 		return done
 	}
 
+	private async loadLog(): Promise<void> {
+		let text: string
+		try {
+			text = await readFile(join(this.dir, LOG_FILE), 'utf8')
+		} catch (err) {
+			if ((err as { code?: string }).code === 'ENOENT') return
+			throw err
+		}
+		for (const line of text.split('\n')) {
+			if (!line) continue
+			this.logLines++
+			try {
+				const row = JSON.parse(line) as LogRow
+				if (isObject(row) && typeof row.id === 'string' && typeof row.at === 'number') this.log.set(row.id, { id: row.id, at: row.at, json: line })
+			} catch {}
+		}
+	}
+
+	/** Runs one append or rewrite of requests.ndjson after the ones before it. */
+	private logWrite(write: () => Promise<void>): Promise<void> {
+		const run = this.logWrites.then(write)
+		this.logWrites = run.catch(() => {})
+		return run
+	}
+
+	override async appendLog(rows: LogRow[]): Promise<void> {
+		const fresh = rows.filter((row) => !this.log.has(row.id))
+		if (!fresh.length) return
+		await super.appendLog(fresh)
+		this.logLines += fresh.length
+		const text = fresh.map((row) => this.log.get(row.id)?.json ?? JSON.stringify(row)).join('\n') + '\n'
+		await this.logWrite(() => appendFile(join(this.dir, LOG_FILE), text, { encoding: 'utf8', mode: 0o600 }))
+	}
+
+	override async pruneLog(before: number, keep: number): Promise<number> {
+		const removed = await super.pruneLog(before, keep)
+		if (this.logLines > this.log.size + Math.max(100, this.log.size)) await this.compactLog()
+		return removed
+	}
+
+	/** Rewrites requests.ndjson with the rows kept. */
+	private compactLog(): Promise<void> {
+		return this.logWrite(async () => {
+			// The rows are taken when the rewrite runs, so appends queued before it are in it.
+			const rows = [...this.log.values()]
+			await this.writeFile(LOG_FILE, rows.map((row) => row.json + '\n').join(''))
+			this.logLines = rows.length
+		})
+	}
+
 	/** Rejects while the last write failed, so /health shows that changes are not being saved. */
 	override async ping(): Promise<void> {
 		if (this.lastWriteError) throw new Error(`file storage in ${this.where} cannot write: ${this.lastWriteError.message}`)
@@ -129,6 +194,9 @@ export class FileStorage extends MemoryStorage {
 		if (this.timer) clearTimeout(this.timer)
 		this.timer = undefined
 		await this.flush()
+		// Pruned rows still in the file must not come back after a restart.
+		if (this.logLines !== this.log.size) await this.compactLog().catch(() => {})
+		await this.logWrites
 	}
 
 	/** Writes every area changed since the last write. One flush runs at a time. */
@@ -229,9 +297,13 @@ export class FileStorage extends MemoryStorage {
 		return new Error(`file storage: ${this.file(area)} is not valid (${why}); repair or remove it`)
 	}
 
-	private async writeArea(area: Area, text: string): Promise<void> {
-		const target = this.file(area)
-		const temp = join(this.dir, `.${area}.json.${crypto.randomUUID()}.tmp`)
+	private writeArea(area: Area, text: string): Promise<void> {
+		return this.writeFile(`${area}.json`, text)
+	}
+
+	private async writeFile(name: string, text: string): Promise<void> {
+		const target = join(this.dir, name)
+		const temp = join(this.dir, `.${name}.${crypto.randomUUID()}.tmp`)
 		try {
 			const handle = await open(temp, 'wx', 0o600)
 			try {

@@ -6,6 +6,7 @@
  * - `docs`      `{ _id: kind + ':' + id, kind, data, v }`; `v` is the compare-and-swap token
  * - `counters`  `{ _id: name, values: { field: n }, expireAt? }`, a TTL index on `expireAt`
  *   (the TTL monitor runs about once a minute, so reads also filter expired groups out)
+ * - `requests`  the request log: `{ _id: id, at, ...row }`, indexed by `{ at: -1, _id: -1 }`
  *
  * Counter field names become paths (`values.<field>`), so `%`, `.` and `$` in them are
  * percent-encoded: model names such as `gpt-4.1` are common field names.
@@ -14,7 +15,7 @@
  */
 import { type Collection, type Filter, MongoClient, type UpdateFilter } from 'mongodb'
 import { redactUrl, scrubUrlPassword } from '../../core/secrets.ts'
-import type { Counters, Doc, DocKind, DocMutation, ReserveResult, Storage, StorageKind } from '../../core/storage.ts'
+import type { Counters, Doc, DocKind, DocMutation, LogQuery, LogRow, LogValue, ReserveResult, Storage, StorageKind } from '../../core/storage.ts'
 import { checkInteger, clampLimit } from '../../core/storage-values.ts'
 
 export interface MongoStorageOptions {
@@ -44,6 +45,12 @@ interface CounterRecord {
 	_id: string
 	values: Record<string, number>
 	expireAt?: Date | null
+}
+
+type LogRecord = { _id: string; at: number } & { [field: string]: LogValue }
+
+function toLogRow({ _id, ...fields }: LogRecord): LogRow {
+	return { id: _id, ...fields } as LogRow
 }
 
 const CONNECT_BUDGET_MS = 5000
@@ -80,6 +87,7 @@ class MongoStorage implements Storage {
 	private readonly settings: Collection<SettingRecord>
 	private readonly docs: Collection<DocRecord>
 	private readonly counters: Collection<CounterRecord>
+	private readonly requests: Collection<LogRecord>
 
 	constructor(
 		private readonly client: MongoClient,
@@ -92,6 +100,7 @@ class MongoStorage implements Storage {
 		this.settings = db.collection<SettingRecord>('settings')
 		this.docs = db.collection<DocRecord>('docs')
 		this.counters = db.collection<CounterRecord>('counters')
+		this.requests = db.collection<LogRecord>('requests')
 		this.where = `${safeUri} database ${database}`
 	}
 
@@ -268,6 +277,51 @@ class MongoStorage implements Storage {
 		}
 		throw new Error(`MongoDB reserveCounter ${name}: still conflicting after ${MAX_ATTEMPTS} attempts`)
 	}
+
+	async appendLog(rows: LogRow[]): Promise<void> {
+		if (!rows.length) return
+		const records = rows.map(({ id, ...fields }) => ({ _id: id, ...fields }) as LogRecord)
+		try {
+			await this.requests.insertMany(records, { ordered: false })
+		} catch (err) {
+			// Rows already present are ignored; any other failure is real.
+			const errors = (err as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors
+			const list = Array.isArray(errors) ? errors : errors ? [errors] : []
+			if (!(isDuplicateKey(err) || (list.length && list.every((e) => e.code === 11000)))) throw err
+		}
+	}
+
+	async queryLog(query: LogQuery): Promise<LogRow[]> {
+		const and: Filter<LogRecord>[] = []
+		if (query.from !== undefined) and.push({ at: { $gte: query.from } })
+		if (query.to !== undefined) and.push({ at: { $lt: query.to } })
+		if (query.after) and.push({ $or: [{ at: { $lt: query.after.at } }, { at: query.after.at, _id: { $lt: query.after.id } }] })
+		for (const [field, value] of Object.entries(query.where ?? {})) and.push({ [field === 'id' ? '_id' : field]: value } as Filter<LogRecord>)
+		const records = await this.requests
+			.find(and.length ? { $and: and } : {})
+			.sort({ at: -1, _id: -1 })
+			.limit(Math.max(1, query.limit))
+			.toArray()
+		return records.map(toLogRow)
+	}
+
+	async getLogRow(id: string): Promise<LogRow | null> {
+		const record = await this.requests.findOne({ _id: id })
+		return record ? toLogRow(record) : null
+	}
+
+	async pruneLog(before: number, keep: number): Promise<number> {
+		let removed = (await this.requests.deleteMany({ at: { $lt: before } })).deletedCount
+		// The newest `keep` stay: the row at that position and every older one go.
+		const [edge] = await this.requests
+			.find({}, { projection: { at: 1 } })
+			.sort({ at: -1, _id: -1 })
+			.skip(Math.max(0, keep))
+			.limit(1)
+			.toArray()
+		if (edge) removed += (await this.requests.deleteMany({ $or: [{ at: { $lt: edge.at } }, { at: edge.at, _id: { $lte: edge._id } }] })).deletedCount
+		return removed
+	}
 }
 
 export async function createMongoStorage(options: MongoStorageOptions): Promise<Storage> {
@@ -292,6 +346,7 @@ export async function createMongoStorage(options: MongoStorageOptions): Promise<
 		const db = client.db(database)
 		await db.collection('counters').createIndex({ expireAt: 1 }, { expireAfterSeconds: 0, name: 'expireAt_ttl' })
 		await db.collection('docs').createIndex({ kind: 1 }, { name: 'kind' })
+		await db.collection('requests').createIndex({ at: -1, _id: -1 }, { name: 'at_id' })
 	} catch (err) {
 		if (owned) await client.close().catch(() => {})
 		throw new Error(`MongoDB at ${safeUri} is unreachable or unusable: ${scrubUrlPassword((err as Error).message, options.uri)}`)

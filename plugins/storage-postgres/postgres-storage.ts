@@ -7,6 +7,8 @@
  * - `amb2api_docs(kind, id, data jsonb, version)`   `version` is the compare-and-swap token
  * - `amb2api_counters(name, fields jsonb, expire_at)` one row per counter group: a group changes
  *   atomically as one row, like a Redis hash or a MongoDB document
+ * - `amb2api_request_log(id, at, data jsonb)`      the request log, indexed by (at, id); filters
+ *   are `data @> {...}` (equality of type and value)
  *
  * Every shared change is one statement: `INSERT ... ON CONFLICT DO UPDATE ... RETURNING` for
  * counters (the conflicting row is locked and re-checked, so two first writers on an absent row
@@ -15,7 +17,7 @@
  */
 import postgres from 'postgres'
 import { scrubUrlPassword } from '../../core/secrets.ts'
-import type { Counters, Doc, DocKind, DocMutation, ReserveResult, Storage, StorageKind } from '../../core/storage.ts'
+import type { Counters, Doc, DocKind, DocMutation, LogQuery, LogRow, ReserveResult, Storage, StorageKind } from '../../core/storage.ts'
 import { checkInteger, clampLimit } from '../../core/storage-values.ts'
 
 export interface PostgresStorageOptions {
@@ -51,6 +53,13 @@ const MIGRATIONS: readonly string[] = [
 		expire_at timestamptz
 	);
 	CREATE INDEX IF NOT EXISTS amb2api_counters_expire_at ON amb2api_counters (expire_at) WHERE expire_at IS NOT NULL;`,
+	// "C" collation: equal times are ordered by id as every other backend orders them.
+	`CREATE TABLE IF NOT EXISTS amb2api_request_log (
+		id text COLLATE "C" PRIMARY KEY,
+		at bigint NOT NULL,
+		data jsonb NOT NULL
+	);
+	CREATE INDEX IF NOT EXISTS amb2api_request_log_at ON amb2api_request_log (at DESC, id DESC);`,
 ]
 
 /** `host:port/db` (and the search_path when set), never credentials. */
@@ -264,6 +273,41 @@ class PostgresStorage implements Storage {
 			SELECT (fields ->> ${field}::text)::bigint AS value FROM amb2api_counters
 			WHERE name = ${name} AND (expire_at IS NULL OR expire_at > ${now}::timestamptz)`
 		return { granted: false, value: Number(current?.value ?? 0) }
+	}
+
+	async appendLog(rows: LogRow[]): Promise<void> {
+		if (!rows.length) return
+		await this.sql`
+			INSERT INTO amb2api_request_log (id, at, data)
+			SELECT r->>'id', (r->>'at')::bigint, r FROM jsonb_array_elements(${JSON.stringify(rows)}::text::jsonb) AS r
+			ON CONFLICT (id) DO NOTHING`
+	}
+
+	async queryLog(query: LogQuery): Promise<LogRow[]> {
+		const sql = this.sql
+		const conditions = [sql`TRUE`]
+		if (query.from !== undefined) conditions.push(sql`at >= ${query.from}`)
+		if (query.to !== undefined) conditions.push(sql`at < ${query.to}`)
+		if (query.after) conditions.push(sql`(at, id) < (${query.after.at}::bigint, ${query.after.id}::text COLLATE "C")`)
+		if (query.where && Object.keys(query.where).length) conditions.push(sql`data @> ${JSON.stringify(query.where)}::text::jsonb`)
+		const where = conditions.reduce((all, condition) => sql`${all} AND ${condition}`)
+		const rows = await sql<{ data: LogRow }[]>`
+			SELECT data FROM amb2api_request_log WHERE ${where} ORDER BY at DESC, id DESC LIMIT ${Math.max(1, query.limit)}`
+		return rows.map((row) => row.data)
+	}
+
+	async getLogRow(id: string): Promise<LogRow | null> {
+		const [row] = await this.sql<{ data: LogRow }[]>`SELECT data FROM amb2api_request_log WHERE id = ${id}`
+		return row?.data ?? null
+	}
+
+	async pruneLog(before: number, keep: number): Promise<number> {
+		const old = await this.sql`DELETE FROM amb2api_request_log WHERE at < ${before}`
+		// The newest `keep` stay: the row at that offset and every older one go.
+		const extra = await this.sql`
+			DELETE FROM amb2api_request_log
+			WHERE (at, id) <= (SELECT at, id FROM amb2api_request_log ORDER BY at DESC, id DESC OFFSET ${Math.max(0, keep)} LIMIT 1)`
+		return old.count + extra.count
 	}
 }
 

@@ -7,6 +7,9 @@
  * - `<prefix>:counter:<name>`  hash: field -> integer, with PEXPIREAT when the group has an expiry
  * - `<prefix>:counters`        sorted set of group names, all scored 0, so a name prefix is a
  *                              ZRANGEBYLEX range; names whose hash expired are pruned lazily
+ * - `<prefix>:log`             hash: request-log row id -> JSON row
+ * - `<prefix>:log:at`          sorted set of row ids scored by time (equal times in id order),
+ *                              read newest first by rank; filters are applied in process
  *
  * Every shared change is one atomic server-side step: Lua for document compare-and-swap, counter
  * increments and reservations, MULTI for settings patches and prefix deletes. No WATCH: the
@@ -19,7 +22,18 @@ import { createHash } from 'node:crypto'
 import { Buffer } from 'node:buffer'
 import { Redis } from 'ioredis'
 import { redactUrl, scrubUrlPassword } from '../../core/secrets.ts'
-import type { Counters, Doc, DocKind, DocMutation, ReserveResult, Storage, StorageKind } from '../../core/storage.ts'
+import {
+	type Counters,
+	type Doc,
+	type DocKind,
+	type DocMutation,
+	type LogQuery,
+	type LogRow,
+	matchesLog,
+	type ReserveResult,
+	type Storage,
+	type StorageKind,
+} from '../../core/storage.ts'
 import { checkInteger, clampLimit } from '../../core/storage-values.ts'
 
 export interface RedisStorageOptions {
@@ -83,6 +97,30 @@ if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('ZREM', KEYS[2], ARGV[1]) 
 return 0
 `
 
+// KEYS[1] log hash, KEYS[2] time index. ARGV: before (ms), keep. Oldest first: by time, then id.
+const PRUNE_LOG = `
+local removed = 0
+while true do
+	local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[1], 'LIMIT', 0, 500)
+	if #ids == 0 then break end
+	redis.call('HDEL', KEYS[1], unpack(ids))
+	redis.call('ZREM', KEYS[2], unpack(ids))
+	removed = removed + #ids
+end
+local extra = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[2])
+while extra > 0 do
+	local ids = redis.call('ZRANGE', KEYS[2], 0, math.min(extra, 500) - 1)
+	redis.call('HDEL', KEYS[1], unpack(ids))
+	redis.call('ZREM', KEYS[2], unpack(ids))
+	removed = removed + #ids
+	extra = extra - #ids
+end
+return removed
+`
+
+/** Request-log ids read per round trip while a query walks the time index. */
+const LOG_PAGE = 1000
+
 /** A Lua script run by EVALSHA, loaded with EVAL the first time a server does not know it. */
 class Script {
 	private readonly sha: string
@@ -104,6 +142,7 @@ const scripts = {
 	addCounters: new Script(ADD_COUNTERS),
 	reserve: new Script(RESERVE),
 	prune: new Script(PRUNE),
+	pruneLog: new Script(PRUNE_LOG),
 }
 
 class RedisStorage implements Storage {
@@ -126,6 +165,14 @@ class RedisStorage implements Storage {
 
 	private docsKey(kind: DocKind): string {
 		return `${this.prefix}:docs:${kind}`
+	}
+
+	private get logKey(): string {
+		return `${this.prefix}:log`
+	}
+
+	private get logIndexKey(): string {
+		return `${this.prefix}:log:at`
 	}
 
 	private groupKey(name: string): string {
@@ -289,6 +336,62 @@ class RedisStorage implements Storage {
 			[name, field, clampLimit(limit), by, expireAt === undefined ? '' : Math.floor(expireAt)],
 		)) as [number, number]
 		return { granted: reply[0] === 1, value: Number(reply[1]) }
+	}
+
+	async appendLog(rows: LogRow[]): Promise<void> {
+		if (!rows.length) return
+		const tx = this.client.multi()
+		for (const row of rows) {
+			tx.hsetnx(this.logKey, row.id, JSON.stringify(row))
+			tx.zadd(this.logIndexKey, 'NX', row.at, row.id)
+		}
+		await execOrThrow(tx.exec())
+	}
+
+	async queryLog(query: LogQuery): Promise<LogRow[]> {
+		const limit = Math.max(1, query.limit)
+		// Start at the rank of the newest row the range and the cursor allow; then page by rank.
+		let rank = 0
+		if (query.to !== undefined) rank = await this.client.zcount(this.logIndexKey, query.to, '+inf')
+		if (query.after) rank = Math.max(rank, await this.client.zcount(this.logIndexKey, `(${query.after.at}`, '+inf'))
+		const out: LogRow[] = []
+		let last: LogRow | undefined
+		for (;;) {
+			const page = await this.client.zrevrange(this.logIndexKey, rank, rank + LOG_PAGE - 1, 'WITHSCORES')
+			if (!page.length) break
+			rank += page.length / 2
+			const ids: string[] = []
+			let belowRange = false
+			for (let i = 0; i < page.length; i += 2) {
+				if (query.from !== undefined && Number(page[i + 1]) < query.from) {
+					belowRange = true
+					break
+				}
+				ids.push(page[i] as string)
+			}
+			const rows = ids.length ? await this.client.hmget(this.logKey, ...ids) : []
+			for (const json of rows) {
+				if (json === null) continue
+				const row = JSON.parse(json) as LogRow
+				// Rows added or pruned meanwhile shift ranks: never return one out of order twice.
+				if (last && !(row.at < last.at || (row.at === last.at && row.id < last.id))) continue
+				if (!matchesLog(row, query)) continue
+				out.push(row)
+				last = row
+				if (out.length >= limit) return out
+			}
+			if (belowRange || page.length < LOG_PAGE * 2) break
+		}
+		return out
+	}
+
+	async getLogRow(id: string): Promise<LogRow | null> {
+		const json = await this.client.hget(this.logKey, id)
+		return json === null ? null : (JSON.parse(json) as LogRow)
+	}
+
+	async pruneLog(before: number, keep: number): Promise<number> {
+		return Number(await scripts.pruneLog.run(this.client, [this.logKey, this.logIndexKey], [before, Math.max(0, keep)]))
 	}
 }
 

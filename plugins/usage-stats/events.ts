@@ -51,6 +51,8 @@ export interface RequestEvent {
 	tier?: PriceTier
 	/** The request's cost: set by `pricedRecorder` when pricing is loaded; null = unpriced model. */
 	cost?: Cost | null
+	/** Present on transcriptions only: seconds of audio (0 when it failed), their cost in micro-USD (null: the model has no price). */
+	audio?: { seconds: number; costMicroUsd: number | null }
 }
 
 export interface UsageRecorder {
@@ -96,7 +98,9 @@ export function pricedRecorder(
 			const ticket = event.principal?.kind === 'client' ? event.principal.ticket : undefined
 			if (ticket) {
 				const tokens = event.usage ? Math.max(0, event.usage.prompt_tokens) + Math.max(0, event.usage.completion_tokens) : 0
-				ticket.settle({ tokens, nusd: event.cost ? event.cost.nusd : 0 })
+				// A transcription's cost comes in micro-USD from its own per-hour prices.
+				const nusd = event.cost ? event.cost.nusd : event.audio?.costMicroUsd ? event.audio.costMicroUsd * 1000 : 0
+				ticket.settle({ tokens, nusd })
 			}
 			listeners?.finished(event)
 		},

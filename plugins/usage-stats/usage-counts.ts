@@ -16,6 +16,10 @@ export const USAGE_FIELDS = [
 	'attempts',
 	'cost_nusd',
 	'unpriced_requests',
+	// Transcriptions: seconds of audio, their cost where the model has a price, and the seconds without one.
+	'audio_seconds',
+	'audio_cost_micro_usd',
+	'audio_seconds_unpriced',
 ] as const
 
 export type UsageField = (typeof USAGE_FIELDS)[number]

@@ -1,6 +1,6 @@
 /**
  * The usage export as CSV (RFC 4180): one row per usage day x upstream key x client key x model,
- * with requests, tokens by kind and cost. Pure.
+ * with requests, tokens by kind and cost (transcriptions: audio seconds and their cost). Pure.
  */
 import { costUsd, NO_KEY, type UsageRow } from './usage-counts.ts'
 
@@ -22,6 +22,8 @@ export const CSV_COLUMNS = [
 	'completion_tokens',
 	'cost_usd',
 	'unpriced_requests',
+	'audio_seconds',
+	'audio_cost_usd',
 ] as const
 
 /** One CSV cell: quoted when it must be, and a leading formula character neutralised for spreadsheets. */
@@ -56,6 +58,9 @@ export function usageCsv(rows: readonly UsageRow[], names: { key(id: string): st
 			// Nano-USD to USD with every digit kept (no float noise such as 0.30000000000000004).
 			cost === null ? null : (c.cost_nusd / 1e9).toFixed(9).replace(/\.?0+$/, ''),
 			c.unpriced_requests,
+			c.audio_seconds,
+			// Speech is priced per hour in micro-USD; none when only unpriced seconds were heard.
+			c.audio_cost_micro_usd === 0 && c.audio_seconds_unpriced > 0 ? null : (c.audio_cost_micro_usd / 1e6).toFixed(6).replace(/\.?0+$/, ''),
 		]
 		lines.push(cells.map(csvCell).join(','))
 	}

@@ -87,6 +87,12 @@ export function requestDeltas(event: RequestEvent): Counters {
 			if (event.cost.nusd) deltas.cost_nusd = event.cost.nusd
 		} else if (event.cost === null) deltas.unpriced_requests = 1
 	}
+	if (event.audio) {
+		const seconds = tokens(event.audio.seconds)
+		if (seconds) deltas.audio_seconds = seconds
+		if (seconds && event.audio.costMicroUsd === null) deltas.audio_seconds_unpriced = seconds
+		if (event.audio.costMicroUsd) deltas.audio_cost_micro_usd = tokens(event.audio.costMicroUsd)
+	}
 	return deltas
 }
 
@@ -412,7 +418,7 @@ export const usageAdmin = (deps: UsageAdminDeps) =>
 				detail: {
 					summary: 'Usage per key, model and client key',
 					description:
-						'Counts of one usage day (07:00 UTC to 07:00 UTC; default: today): totals, per model, per upstream key (masked; `id` is the stable handle), requests no key answered (`no_key`), and per client key. `requests` = `successes` + `failures_rate_limited` + `failures_upstream` + `failures_client` + `aborted`; `attempts` counts every upstream attempt on a key, retries included; tokens come from the upstream usage.',
+						'Counts of one usage day (07:00 UTC to 07:00 UTC; default: today): totals, per model, per upstream key (masked; `id` is the stable handle), requests no key answered (`no_key`), and per client key. `requests` = `successes` + `failures_rate_limited` + `failures_upstream` + `failures_client` + `aborted`; `attempts` counts every upstream attempt on a key, retries included; tokens come from the upstream usage. Transcriptions: `audio_seconds` of audio transcribed, their cost in `audio_cost_micro_usd` (micro-USD), and `audio_seconds_unpriced`: the part of those seconds whose model has no price (not in the cost).',
 					tags,
 					security,
 				},

@@ -1,5 +1,5 @@
 /**
- * Issue 10, defect 7: request bodies. MAX_BODY_SIZE is enforced while the body streams (chunked
+ * Request bodies. MAX_BODY_SIZE is enforced while the body streams (chunked
  * bodies too), on every route, with a 413 in OpenAI error JSON; nothing reads past the limit.
  */
 import { afterEach, describe, expect, test } from 'bun:test'

@@ -23,7 +23,7 @@ describe('config', () => {
 		expect(resolveSettings(file.settings, {})).toEqual({ dir: './creds' })
 		expect(resolveSettings(redis.settings, {})).toEqual({ uri: null, prefix: 'AMB2API' })
 		expect(p).toMatchObject({ callsPerRotation: 100, retryEnabled: true, maxRetries: 5, retryInterval: 1, autoBan: false, autoBanCodes: [401, 403] })
-		expect(c.log).toEqual({ level: 'info', file: 'log.txt', bodyMax: 8192 })
+		expect(c.log).toEqual({ level: 'info', file: 'log.txt', bodyMax: 8192, maxBytes: 20 * 1024 * 1024, backupCount: 3 })
 		expect(c.secrets).toEqual({ apiPassword: null, panelPassword: null })
 		expect(c.overrideEnv).toBe(true)
 		expect(c.plugins).toEqual({ load: ['all'], disable: [] })

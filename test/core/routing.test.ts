@@ -1,5 +1,5 @@
 /**
- * Issue 10, defect 2: the Host header must never change which route answers. Elysia's default
+ * The Host header must never change which route answers. Elysia's default
  * fast path assumed a host of at least 4 characters, so `GET /v1/admin/keys` with `Host: gw`
  * reached `/admin/keys`, and `GET /health` with `Host: x` was a 404.
  */

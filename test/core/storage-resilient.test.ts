@@ -98,7 +98,9 @@ describe('resilient storage', () => {
 			{ id: 'k1', enabled: false },
 			{ id: 'k2', enabled: true },
 		])
-		expect(await control.inner.loadSettings()).toEqual({ mode: 'random' })
+		const { storage_marker: marker, ...settings } = await control.inner.loadSettings()
+		expect(settings).toEqual({ mode: 'random' })
+		expect(typeof marker).toBe('string')
 		await storage.ping()
 		await storage.close()
 	})

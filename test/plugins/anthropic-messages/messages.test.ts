@@ -54,22 +54,29 @@ describe('POST /v1/messages, not streamed', () => {
 
 	test('system blocks with cache_control: cache reads are reported apart from input tokens', async () => {
 		const { h, client } = await setup()
-		const message = await client.messages.create({
-			model: MODEL,
-			max_tokens: 200,
-			system: [{ type: 'text', text: 'You are a terse assistant who answers in one line.', cache_control: { type: 'ephemeral' } }],
-			messages: [{ role: 'user', content: 'hi' }],
-		})
+		// Over Sonnet 4.6's cacheable minimum, twice: the second request reads what the first wrote.
+		const ask = () =>
+			client.messages.create({
+				model: MODEL,
+				max_tokens: 200,
+				system: [
+					{ type: 'text', text: `You are a terse assistant who answers in one line. ${'Keep it short. '.repeat(700)}`, cache_control: { type: 'ephemeral' } },
+				],
+				messages: [{ role: 'user', content: 'hi' }],
+			})
+		await ask()
+		const message = await ask()
 		const sent = lastUpstreamBody(h)
 		expect(sent.messages[0].role).toBe('system')
 		expect(sent.messages[0].content).toContain('terse assistant')
-		const usage = fakeUsage(sent, 'Echo: hi')
+		const record = h.fake.requests.filter((r) => r.path === '/v1/chat/completions').at(-1)!
+		const usage = fakeUsage(sent, 'Echo: hi', record.cache)
 		expect(usage.prompt_tokens_details.cached_tokens).toBeGreaterThan(0)
 		expect(message.usage.cache_read_input_tokens).toBe(usage.prompt_tokens_details.cached_tokens)
 		expect(message.usage.input_tokens).toBe(usage.prompt_tokens - usage.prompt_tokens_details.cached_tokens)
 	})
 
-	test('max_tokens cut -> stop_reason max_tokens; stop_sequences, temperature, top_p reach the upstream', async () => {
+	test('max_tokens cut -> stop_reason max_tokens; stop_sequences and temperature reach the upstream, top_p gives way (provider rule)', async () => {
 		const { h, client } = await setup()
 		const message = await client.messages.create({
 			model: MODEL,
@@ -86,7 +93,8 @@ describe('POST /v1/messages, not streamed', () => {
 		const sent = lastUpstreamBody(h)
 		expect(sent.max_tokens).toBe(2)
 		expect(sent.temperature).toBe(0.5)
-		expect(sent.top_p).toBe(0.9)
+		// Sonnet 4.6 refuses temperature and top_p together: temperature wins (docs/provider-rules.md).
+		expect(sent.top_p).toBeUndefined()
 		expect(sent.stop).toEqual(['END'])
 	})
 

@@ -1,5 +1,5 @@
 /**
- * Issue 10, defect 9: with a hanging upstream, UPSTREAM_TIMEOUT multiplied by the retries (6
+ * With a hanging upstream, UPSTREAM_TIMEOUT multiplied by the retries (6
  * attempts × 5 s = 35 s; 30 minutes at the default), and timeouts were later reported as rate
  * limits. REQUEST_TIMEOUT bounds one client request in total, and a timeout is a 504.
  */

@@ -25,7 +25,7 @@ const usedTotal = async (h: Harness, id: string) => (await (await h.admin(`/admi
 /** `{"a":{"a":...}}` nested `depth` levels, built as text (JSON.stringify of it would overflow). */
 const deep = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`
 
-describe('nesting depth (defect 8)', () => {
+describe('nesting depth', () => {
 	test('reasoning nested 100,000 levels: 400 naming reasoning, not a 500, and no quota spent', async () => {
 		const h = await harnesses.start()
 		const client = await createClient(h, { name: 'deep', total_limit: 10 })
@@ -102,7 +102,7 @@ describe('nesting depth (defect 8)', () => {
 	})
 })
 
-describe('client key allow-list covers fallbacks (defect 15)', () => {
+describe('client key allow-list covers fallbacks', () => {
 	test('a fallbacks[].model outside the allow-list: 403 model_not_allowed, nothing sent upstream', async () => {
 		const h = await harnesses.start()
 		const client = await createClient(h, { name: 'narrow', allowed_models: [MODEL] })
@@ -127,7 +127,7 @@ describe('client key allow-list covers fallbacks (defect 15)', () => {
 	})
 })
 
-describe('client-facing messages are scrubbed (defect 12)', () => {
+describe('client-facing messages are scrubbed', () => {
 	test('an upstream 500 quoting the keys and the password reaches the client without them', async () => {
 		const h = await harnesses.start()
 		h.fake.fault(
@@ -170,7 +170,7 @@ describe('client-facing messages are scrubbed (defect 12)', () => {
 	})
 })
 
-describe('concurrency limit (defect 1)', () => {
+describe('concurrency limit', () => {
 	test('beyond MAX_CONCURRENT_REQUESTS: an immediate 503 with Retry-After; a slot frees when a stream ends', async () => {
 		const h = await harnesses.start({ env: { MAX_CONCURRENT_REQUESTS: '3', UPSTREAM_TIMEOUT: '600' } })
 		h.fake.fault('*', { kind: 'stall', afterChunks: 1 }, { persistent: true })

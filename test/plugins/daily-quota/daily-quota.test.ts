@@ -57,6 +57,8 @@ describe('daily quotas of upstream keys', () => {
 		expect(error.code).toBe('daily_quota_exhausted')
 		expect(error.message).toContain('2026-11-27T07:00:00.000Z')
 		expect(error.reset_at).toBe('2026-11-27T07:00:00.000Z')
+		// The field clients of the original product read, same instant.
+		expect(error.next_reset_time).toBe('2026-11-27T07:00:00.000Z')
 		expect(Number(refused.headers.get('retry-after'))).toBe(19 * 3600)
 		// Nothing was sent upstream for it.
 		expect(chats(h)).toHaveLength(3)

@@ -46,8 +46,8 @@ describe('/metrics', () => {
 		for (let i = 0; i < 3; i++) expect((await h.chat({ model, messages: [{ role: 'user', content: `hi ${i}` }] })).status).toBe(200)
 		h.fake.fault('*', { kind: 'status', status: 503, envelope: 'B' }, { times: 1 })
 		expect((await h.chat({ model, messages: [{ role: 'user', content: 'fails' }] })).status).toBe(502)
-		// The client's own bad input, refused upstream (beyond the model's context).
-		expect((await h.chat({ model, max_tokens: 100_000_000, messages: [{ role: 'user', content: 'x' }] })).status).toBe(400)
+		// The client's own bad input, refused upstream (a region the gateway refuses).
+		expect((await h.chat({ model, model_region: 'us', messages: [{ role: 'user', content: 'x' }] })).status).toBe(400)
 
 		// A stream held open: the gauge shows it while it flows, not after.
 		h.fake.fault('*', { kind: 'stall', afterChunks: 1 }, { times: 1 })

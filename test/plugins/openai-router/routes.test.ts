@@ -409,7 +409,12 @@ describe('health and docs', () => {
 		h = await startHarness()
 		const response = await h.call('/health', { auth: null })
 		expect(response.status).toBe(200)
-		expect(await response.json()).toEqual({ status: 'ok', version: expect.any(String), storage: { backend: 'memory', ok: true } })
+		expect(await response.json()).toEqual({
+			status: 'ok',
+			version: expect.any(String),
+			storage: { backend: 'memory', ok: true },
+			upstream: { ok: true, incident: null },
+		})
 	})
 
 	test('/swagger serves a local Swagger UI and /swagger/json describes every public route', async () => {

@@ -25,7 +25,14 @@ async function usageOf(h: Harness): Promise<any> {
 function expectedNusd(counts: any, model: string, tier: 'global' | 'us' | 'eu'): number {
 	return costAt(
 		prices(model),
-		{ prompt_tokens: counts.prompt_tokens, completion_tokens: counts.completion_tokens, prompt_tokens_details: { cached_tokens: counts.cached_tokens } },
+		{
+			prompt_tokens: counts.prompt_tokens,
+			completion_tokens: counts.completion_tokens,
+			prompt_tokens_details: {
+				cached_tokens: counts.cached_tokens,
+				cache_creation: { ephemeral_5m_input_tokens: counts.cache_write_tokens, ephemeral_1h_input_tokens: counts.cache_write_1h_tokens },
+			},
+		},
 		tier,
 	).nusd
 }
@@ -41,9 +48,19 @@ describe('cost of each request', () => {
 		expect(us.cost_usd).toBe(us.cost_nusd / 1e9)
 		expect(u.totals.cost_usd).toBe(us.cost_usd)
 
+		// A prompt above Sonnet 4.6's cacheable minimum, marked for caching: the first call writes the
+		// key's cache, the same prompt again reads it.
+		const cached = {
+			model: 'claude-sonnet-4-6',
+			model_region: 'global',
+			cache_control: { type: 'ephemeral' },
+			messages: [{ role: 'user', content: 'cache me '.repeat(1200) }],
+		}
+		expect((await h.chat(cached)).status).toBe(200)
+		u = await usageOf(h)
+		expect(u.models['claude-sonnet-4-6'].cache_write_tokens).toBeGreaterThan(0)
 		await h.admin('/admin/usage/reset', { method: 'POST' })
-		// cache_control makes the fake report cached reads (half the prompt).
-		expect((await h.chat({ model: 'claude-sonnet-4-6', model_region: 'global', cache_control: { type: 'ephemeral' }, ...hello })).status).toBe(200)
+		expect((await h.chat(cached)).status).toBe(200)
 		u = await usageOf(h)
 		const global = u.models['claude-sonnet-4-6']
 		expect(global.cached_tokens).toBeGreaterThan(0)
@@ -203,17 +220,18 @@ describe('spend export and metrics', () => {
 		expect(res.headers.get('content-type')).toContain('text/csv')
 		const lines = (await res.text()).trimEnd().split('\r\n')
 		expect(lines[0]).toBe(
-			'day,key_id,key,client_id,client,model,requests,successes,failures,prompt_tokens,uncached_prompt_tokens,cache_read_tokens,cache_write_5m_tokens,cache_write_1h_tokens,completion_tokens,cost_usd,unpriced_requests',
+			'day,key_id,key,client_id,client,model,requests,successes,failures,prompt_tokens,uncached_prompt_tokens,cache_read_tokens,cache_write_5m_tokens,cache_write_1h_tokens,completion_tokens,cost_usd,unpriced_requests,audio_seconds,audio_cost_usd',
 		)
 		expect(lines.length).toBe(4)
 		const rows = lines.slice(1)
 		const withClient = rows.filter((l) => l.includes('"team, ""alpha"""'))
 		expect(withClient.length).toBe(2)
 		const unpriced = rows.find((l) => l.includes('qwen3-next-80b-a3b'))!.split(',')
-		expect(unpriced.at(-2)).toBe('') // cost unknown, not 0
-		expect(unpriced.at(-1)).toBe('1')
+		expect(unpriced.at(-4)).toBe('') // cost unknown, not 0
+		expect(unpriced.at(-3)).toBe('1')
+		expect(unpriced.slice(-2)).toEqual(['0', '0']) // no audio
 		const usage = await usageOf(h)
-		const gpt = rows.filter((l) => l.includes(',gpt-5,')).map((l) => Number(l.split(',').at(-2)))
+		const gpt = rows.filter((l) => l.includes(',gpt-5,')).map((l) => Number(l.split(',').at(-4)))
 		expect(gpt.reduce((a, b) => a + b, 0)).toBeCloseTo(usage.models['gpt-5'].cost_usd, 12)
 		expect(rows.every((l) => !l.includes(KEYS[0]) && !l.includes(created.key))).toBe(true)
 		for (const q of ['?from=2026-13-01', '?from=2026-02-02&to=2026-02-01', '?from=2020-01-01&to=2026-01-01', '?to=yesterday']) {

@@ -1,4 +1,4 @@
-/** The Swagger document carries the key admin API's body and answer shapes (README "The key admin API"). */
+/** The Swagger document carries the key admin API's body and answer shapes (docs/api.md, "The key admin API"). */
 import { afterEach, expect, test } from 'bun:test'
 import { harnessSet } from '../../support.ts'
 

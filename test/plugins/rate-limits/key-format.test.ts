@@ -1,5 +1,5 @@
 /**
- * Issue 10, defect 13: keys with control characters (`\u0000`, `\r\n`) were accepted and only
+ * Keys with control characters (`\u0000`, `\r\n`) were accepted and only
  * failed later as a 502. They are refused when added: 400 naming the key's position, never the key.
  */
 import { afterEach, describe, expect, test } from 'bun:test'

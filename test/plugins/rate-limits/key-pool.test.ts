@@ -147,8 +147,8 @@ describe('failure classes', () => {
 	test('a 400 for bad input bans nothing, even with 400 in AUTO_BAN_ERROR_CODES', async () => {
 		h = await startHarness({ env: { AUTO_BAN: 'true', AUTO_BAN_ERROR_CODES: '400,401,403' } })
 		for (let i = 0; i < 5; i++) {
-			// Beyond the model's context: the upstream's own 400 for the client's input.
-			const response = await h.chat({ model: 'claude-sonnet-4-6', max_tokens: 100_000_000, messages: [{ role: 'user', content: 'x' }] })
+			// A region the gateway refuses: the upstream's own 400 for the client's input.
+			const response = await h.chat({ model: 'claude-sonnet-4-6', model_region: 'us', messages: [{ role: 'user', content: 'x' }] })
 			expect(response.status).toBe(400)
 		}
 		expect(chats().filter((r) => r.status === 400)).toHaveLength(5)

@@ -40,9 +40,9 @@ describe('postgres storage specifics', () => {
 		try {
 			const schema = new URL(dsn).searchParams.get('search_path')!
 			const versions = await admin.unsafe(`SELECT version FROM "${schema}".amb2api_schema`)
-			expect(versions.map((row) => row.version)).toEqual([1])
+			expect(versions.map((row) => row.version)).toEqual([1, 2])
 			const tables = await admin`SELECT table_name FROM information_schema.tables WHERE table_schema = ${schema} ORDER BY table_name`
-			expect(tables.map((row) => row.table_name)).toEqual(['amb2api_counters', 'amb2api_docs', 'amb2api_schema', 'amb2api_settings'])
+			expect(tables.map((row) => row.table_name)).toEqual(['amb2api_counters', 'amb2api_docs', 'amb2api_request_log', 'amb2api_schema', 'amb2api_settings'])
 			expect(a.where).toBe(`${new URL(base).hostname}:${new URL(base).port || 5432}${new URL(base).pathname} search_path ${schema}`)
 			await a.addCounters('x', { n: 1 })
 			expect(await b.readCounters('x')).toEqual({ x: { n: 1 } })
@@ -109,7 +109,7 @@ describe('a search_path schema that does not exist yet', () => {
 			await a.saveSettings({ probe: 'yes' })
 			expect((await b.loadSettings()).probe).toBe('yes')
 			const tables = await admin`SELECT table_name FROM information_schema.tables WHERE table_schema = ${schema} ORDER BY table_name`
-			expect(tables.map((row) => row.table_name)).toEqual(['amb2api_counters', 'amb2api_docs', 'amb2api_schema', 'amb2api_settings'])
+			expect(tables.map((row) => row.table_name)).toEqual(['amb2api_counters', 'amb2api_docs', 'amb2api_request_log', 'amb2api_schema', 'amb2api_settings'])
 		} finally {
 			await a.close()
 			await b.close()

@@ -55,10 +55,12 @@ describe('usage statistics', () => {
 				const counts = expected.counts(id(rec.key), rec.model!)
 				counts.attempts++
 				if (rec.status === 200) {
-					const u = fakeUsage(rec.body, fakeAnswer(rec.body).output)
+					const u = fakeUsage(rec.body, fakeAnswer(rec.body).output, rec.cache)
 					counts.prompt_tokens += u.prompt_tokens
 					counts.completion_tokens += u.completion_tokens
 					counts.cached_tokens += u.prompt_tokens_details.cached_tokens
+					counts.cache_write_tokens += u.prompt_tokens_details.cache_creation.ephemeral_5m_input_tokens
+					counts.cache_write_1h_tokens += u.prompt_tokens_details.cache_creation.ephemeral_1h_input_tokens
 					// The harness's endpoint is a US one: us prices.
 					counts.cost_nusd += costAt(prices(rec.model!), u, 'us').nusd
 				}
@@ -98,9 +100,11 @@ describe('usage statistics', () => {
 
 		expect(await send({ model: 'claude-sonnet-4-6', messages: msg('hello there, how are you') }, 'successes', lastKey)).toBe(200)
 		expect(await send({ model: 'gpt-5', messages: msg('one two three four five six seven') }, 'successes', lastKey)).toBe(200)
-		expect(
-			await send({ model: 'claude-sonnet-4-6', messages: msg('cached long prompt '.repeat(20)), cache_control: { type: 'ephemeral' } }, 'successes', lastKey),
-		).toBe(200)
+		// A prompt over Sonnet 4.6's cacheable minimum, twice: written to the key's cache, then read (the same key by cache affinity).
+		const cached = [{ role: 'system', content: 'cached long prompt '.repeat(500) }, ...msg('and a question')]
+		for (let i = 0; i < 2; i++) {
+			expect(await send({ model: 'claude-sonnet-4-6', messages: cached, cache_control: { type: 'ephemeral' } }, 'successes', lastKey)).toBe(200)
+		}
 		// Streams: with and without the client's usage chunk; gpt-oss-120b cannot stream upstream (a local stream of the JSON answer).
 		expect(
 			await send(
@@ -148,7 +152,7 @@ describe('usage statistics', () => {
 		).toEqual([429, 200])
 		expect(chats().at(-2)!.key).not.toBe(chats().at(-1)!.key)
 
-		expect(visibleUsage).toHaveLength(7)
+		expect(visibleUsage).toHaveLength(8)
 
 		const report = await usage()
 		expect(report.day).toBe('2026-11-26')
@@ -156,7 +160,7 @@ describe('usage statistics', () => {
 		const totals = expected.totals()
 		expect(report.totals).toEqual(shown(totals))
 		expect(totals.cost_nusd).toBeGreaterThan(0)
-		expect(totals.requests).toBe(11)
+		expect(totals.requests).toBe(12)
 		expect(totals.attempts).toBe(chats().length)
 		expect(totals.cached_tokens).toBeGreaterThan(0)
 		expect(report.totals.requests).toBe(
