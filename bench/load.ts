@@ -65,8 +65,8 @@ export class Servers {
 export const chatBody = (stream: boolean) =>
 	JSON.stringify({ model: 'claude-sonnet-4-6', stream, messages: [{ role: 'user', content: 'benchmark request with a few words' }] })
 
-/** `workers` clients sending tiny chats back to back for `ms`; CPU per request of `pid` when given. */
-export async function load(url: string, stream: boolean, ms: number, pid: number | undefined, workers: number): Promise<LoadResult> {
+/** `workers` clients sending tiny chats back to back for `ms`; CPU per request of `pid` when given; `token`: the bearer (API password by default). */
+export async function load(url: string, stream: boolean, ms: number, pid: number | undefined, workers: number, token = BENCH_PASSWORD): Promise<LoadResult> {
 	const cpuBefore = pid ? cpuMs(pid) : Number.NaN
 	const deadline = performance.now() + ms
 	let done = 0
@@ -80,7 +80,7 @@ export async function load(url: string, stream: boolean, ms: number, pid: number
 			try {
 				const response = await fetch(`${url}/v1/chat/completions`, {
 					method: 'POST',
-					headers: { authorization: `Bearer ${BENCH_PASSWORD}`, 'content-type': 'application/json' },
+					headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
 					body: payload,
 				})
 				const reader = response.body?.getReader()

@@ -9,6 +9,10 @@
  *
  * BENCH_COMPARE_DISABLE=<plugins> adds a second amb2api with those plugins off to the same
  * alternating rounds (what they cost), e.g. BENCH_COMPARE_DISABLE=request-log.
+ *
+ * BENCH_CLIENT_KEY=1 adds two rows in the same alternating rounds: the same gateway called with a
+ * plain client key, and with a client key that has a budget and an rpm set (both far above what
+ * the run spends), so the budget's own cost is the difference between those two.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -72,6 +76,9 @@ async function storageRows(fake: string, bare: string): Promise<void> {
 async function mainRows(bare: string, bareJson: string, elysiaBare: string, gateway: string, without: string | null): Promise<void> {
 	// Warm up every server (JIT, connection pools, the gateway's catalog and key windows).
 	for (const url of [bare, bareJson, elysiaBare, gateway, ...(without ? [without] : [])]) await load(url, false, 1000, undefined, concurrency)
+	const budgetKey = process.env.BENCH_CLIENT_KEY === '1' ? await benchKey(gateway, { budget_usd: 1_000_000, budget_period: 'month', rpm: 100_000_000 }) : null
+	const plainKey = budgetKey ? await benchKey(gateway, {}) : null
+	if (budgetKey && plainKey) for (const token of [budgetKey, plainKey]) await load(gateway, false, 1000, undefined, concurrency, token)
 	const rounds = 2
 	const results: Record<string, LoadResult[]> = {}
 	for (const stream of [false, true]) {
@@ -84,6 +91,11 @@ async function mainRows(bare: string, bareJson: string, elysiaBare: string, gate
 				...(without ? [['amb2api-without', without, run.pids['gateway-without']] as const] : []),
 			] as const) {
 				;(results[`${name} ${stream ? 'stream' : 'json'}`] ??= []).push(await load(url, stream, (seconds * 1000) / rounds, pid, concurrency))
+			}
+			if (budgetKey && plainKey) {
+				const mode = stream ? 'stream' : 'json'
+				;(results[`amb2api+key ${mode}`] ??= []).push(await load(gateway, stream, (seconds * 1000) / rounds, run.pids.gateway, concurrency, plainKey))
+				;(results[`amb2api+budget ${mode}`] ??= []).push(await load(gateway, stream, (seconds * 1000) / rounds, run.pids.gateway, concurrency, budgetKey))
 			}
 		}
 	}
@@ -109,6 +121,16 @@ async function mainRows(bare: string, bareJson: string, elysiaBare: string, gate
 		console.log(
 			`${mode.padEnd(6)} bare ${b.rps.toFixed(0)} req/s (p50 ${b.p50.toFixed(1)} ms, TTFB ${b.ttfb.toFixed(2)} ms, ${b.cpuUs.toFixed(0)} µs CPU/req) | amb2api ${g.rps.toFixed(0)} req/s (p50 ${g.p50.toFixed(1)} ms, p99 ${g.p99.toFixed(1)} ms, TTFB ${g.ttfb.toFixed(2)} ms, ${g.cpuUs.toFixed(0)} µs CPU/req, errors ${g.errors}) | ratio ${((g.rps / b.rps) * 100).toFixed(1)} %`,
 		)
+		if (budgetKey) {
+			const k = summarise(results[`amb2api+key ${mode}`] ?? [])
+			const m = summarise(results[`amb2api+budget ${mode}`] ?? [])
+			console.log(
+				`${mode.padEnd(6)} amb2api with a plain client key: ${k.rps.toFixed(0)} req/s (p50 ${k.p50.toFixed(1)} ms, p99 ${k.p99.toFixed(1)} ms, ${k.cpuUs.toFixed(0)} µs CPU/req, errors ${k.errors}) | ratio to the password ${((k.rps / g.rps) * 100).toFixed(1)} %`,
+			)
+			console.log(
+				`${mode.padEnd(6)} amb2api with a client key with budget + rpm: ${m.rps.toFixed(0)} req/s (p50 ${m.p50.toFixed(1)} ms, p99 ${m.p99.toFixed(1)} ms, ${m.cpuUs.toFixed(0)} µs CPU/req, errors ${m.errors}) | ratio to the plain client key ${((m.rps / k.rps) * 100).toFixed(1)} %`,
+			)
+		}
 	}
 }
 
@@ -126,4 +148,15 @@ try {
 	run.stopAll()
 	for (const cleanup of cleanups) await cleanup().catch(() => {})
 	rmSync(dir, { recursive: true, force: true })
+}
+
+/** A client key on the bench gateway (through the admin API), with `fields` such as a budget. */
+async function benchKey(gateway: string, fields: Record<string, unknown>): Promise<string> {
+	const response = await fetch(`${gateway}/admin/clients`, {
+		method: 'POST',
+		headers: { authorization: 'Bearer bench-panel-password', 'content-type': 'application/json' },
+		body: JSON.stringify({ name: 'bench', ...fields }),
+	})
+	if (response.status !== 201) throw new Error(`could not create the bench client key: ${response.status} ${await response.text()}`)
+	return ((await response.json()) as { key: string }).key
 }

@@ -18,9 +18,9 @@ export type StorageKind = 'memory' | 'file' | 'redis' | 'postgres' | 'mongodb'
 
 /**
  * Collections of documents. `keys`: upstream keys; `clients`: client API keys; `limits`: per
- * key+model rate-limit windows; `quotas`: per key daily quota limits.
+ * key+model rate-limit windows; `quotas`: per key daily quota limits; `prices`: model price overrides.
  */
-export const DOC_KINDS = ['keys', 'clients', 'limits', 'quotas'] as const
+export const DOC_KINDS = ['keys', 'clients', 'limits', 'quotas', 'prices'] as const
 export type DocKind = (typeof DOC_KINDS)[number]
 
 export type Doc = { id: string } & Record<string, unknown>

@@ -20,6 +20,11 @@ export interface StreamHooks {
 	 * client that read every byte may close its connection before the last, empty read.
 	 */
 	onEnd?: (how: 'end' | 'error' | 'cancelled') => void
+	/**
+	 * Awaited when the source ended cleanly, before the reader sees the end (a result that must be
+	 * stored before the client may count the answer as whole). A rejection is ignored.
+	 */
+	beforeEnd?: () => Promise<void>
 	/** Aborting it runs the `onClose` hooks (a client that left may never pull again). */
 	signal?: AbortSignal
 	/**
@@ -34,6 +39,7 @@ interface Hooked {
 	closes: (() => void)[]
 	chunks: ((bytes: Uint8Array) => void)[]
 	ends: ((how: 'end' | 'error' | 'cancelled') => void)[]
+	beforeEnds: (() => Promise<void>)[]
 	keepAliveMs: number
 	keepAlive: Uint8Array | null
 	/** Arms the keep-alive timer once an interval is known. */
@@ -56,6 +62,7 @@ function addHooks(state: Hooked, hooks: StreamHooks): void {
 	if (hooks.onClose) state.closes.push(hooks.onClose)
 	if (hooks.onChunk) state.chunks.push(hooks.onChunk)
 	if (hooks.onEnd) state.ends.push(hooks.onEnd)
+	if (hooks.beforeEnd) state.beforeEnds.push(hooks.beforeEnd)
 	if (hooks.keepAliveMs && hooks.keepAliveMs > 0 && hooks.keepAlive) {
 		state.keepAliveMs = hooks.keepAliveMs
 		state.keepAlive = hooks.keepAlive
@@ -87,6 +94,7 @@ export function hookStream(source: ReadableStream<Uint8Array>, hooks: StreamHook
 		closes: [],
 		chunks: [],
 		ends: [],
+		beforeEnds: [],
 		keepAliveMs: 0,
 		keepAlive: null,
 		arm: () => {
@@ -135,6 +143,7 @@ export function hookStream(source: ReadableStream<Uint8Array>, hooks: StreamHook
 				}
 				waiting = false
 				if (next.done) {
+					for (const before of state.beforeEnds) await before().catch(() => {})
 					state.close('end')
 					c.close()
 					return

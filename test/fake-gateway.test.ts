@@ -144,11 +144,16 @@ describe('catalog fixture', () => {
 			expect(typeof e.name).toBe('string')
 			expect(typeof e.creator).toBe('string')
 			expect(e.context_length).toBeGreaterThan(0)
-			expect(e.pricing?.global.prompt).toBeGreaterThan(0)
+			// One model is unpriced (pricing: null); every other has a global price.
+			if (e.pricing !== null) expect(e.pricing?.global.prompt).toBeGreaterThan(0)
 			expect(e.retirement_date).toBe(0)
 			expect(e.top_provider?.max_completion_tokens).toBeGreaterThan(0)
 		}
 		expect(FAKE_CATALOG.some((e) => e.available_regions === null)).toBe(true)
+		expect(FAKE_CATALOG.filter((e) => e.pricing === null).map((e) => e.id)).toEqual(['qwen3-next-80b-a3b'])
+		// Some models carry cache prices (reads, 5-minute and 1-hour writes), some only prompt and completion.
+		expect(FAKE_CATALOG.some((e) => e.pricing?.global.input_cache_write_1h !== undefined)).toBe(true)
+		expect(FAKE_CATALOG.some((e) => e.pricing && e.pricing.global.input_cache_read === undefined)).toBe(true)
 		expect(FAKE_CATALOG.some((e) => e.providers === null)).toBe(true)
 	})
 })

@@ -7,13 +7,14 @@
  */
 import { Elysia } from 'elysia'
 import type { OpenAPIV3 } from 'openapi-types'
-import { AuthenticationError } from '../../core/errors.ts'
+import { AuthenticationError, PermissionError } from '../../core/errors.ts'
 import type { Logger } from '../../core/log.ts'
 import { bearerToken } from '../../core/secrets.ts'
 import type { ApiAuthenticator, Principal } from '../api-auth/api-auth.ts'
 import type { ChatCore } from '../chat-core/chat-core.ts'
 import { SSE_HEADERS } from '../../core/sse.ts'
 import { randomHex } from '../chat-core/chat-completion.ts'
+import { readModelPrefixes } from '../chat-core/model-prefix.ts'
 import { estimateInputTokens } from './count-tokens.ts'
 import { anthropicErrorResponse } from './errors.ts'
 import { toChatRequest } from './request.ts'
@@ -118,12 +119,16 @@ export const anthropicMessages = (deps: AnthropicMessagesDeps) => {
 			'/v1/messages/count_tokens',
 			async function countTokens({ request }) {
 				try {
-					await authenticate(deps.auth, request.headers, request)
+					const principal = await authenticate(deps.auth, request.headers, request)
 					const body = await deps.chat.readBody(request)
 					// Same validation as a message (max_tokens is not part of a count request).
-					toChatRequest(
+					const chat = toChatRequest(
 						isObject(body) ? { ...body, max_tokens: typeof body.max_tokens === 'number' ? body.max_tokens : Number.MAX_SAFE_INTEGER, stream: false } : body,
 					)
+					// A client key's allow-list holds here too (the expiry was checked by authenticate).
+					const allowed = (await deps.auth.allowedModels?.(principal)) ?? null
+					const model = readModelPrefixes(chat.model).model
+					if (allowed !== null && !allowed.includes(model)) throw new PermissionError(`This client key may not use model ${model}.`, 'model_not_allowed')
 					return Response.json({ input_tokens: estimateInputTokens(body as Record<string, unknown>) })
 				} catch (err) {
 					return anthropicErrorResponse(err, onBug)

@@ -28,6 +28,8 @@ import type { Answer, ChatCall, ChatResult } from '../chat-core/upstream-call.ts
 import type { RequestEvent, UsageRecorder } from '../usage-stats/events.ts'
 import { readLimitHeaders } from '../rate-limits/rate-window.ts'
 import type { DebugBodies } from './debug-bodies.ts'
+import { fallbackModels } from '../chat-core/reachable-models.ts'
+import { answeringModel, endpointTier, requestTier } from '../pricing/tier.ts'
 
 export interface AssemblyClientOptions {
 	endpoint: string
@@ -154,6 +156,9 @@ export class AssemblyClient {
 		let body = JSON.stringify(gatewayBody)
 		// The other encoding of a tool history, tried once on the two Bedrock errors it avoids.
 		let reencoded = !Array.isArray(gatewayBody.messages) || !hasToolHistory(gatewayBody.messages as Record<string, unknown>[])
+		// The price tier of what reaches the upstream, and the models that may answer (fallbacks).
+		const tier = requestTier(gatewayBody.model_region, endpointTier(this.options.endpoint))
+		const fallbacks = fallbackModels(request)
 		this.deps.bodies?.request(requestId, request, body)
 		let attempts = this.options.retryEnabled ? this.options.maxRetries + 1 : 1
 		// Real time, like the timers: the whole request is bounded, not only each attempt.
@@ -164,8 +169,10 @@ export class AssemblyClient {
 		let attempt = 0
 		let bootstrapLeft = native ? (this.options.streamBootstrapRetries ?? 0) : 0
 		const finish = (event: Omit<RequestEvent, 'model' | 'stream' | 'attempts' | 'principal'>) => {
-			trace?.upstreamEnded(event)
-			this.deps.recorder?.finished({ ...event, principal, model, stream: wantsStream, attempts: attempt, requestId })
+			const ended: RequestEvent = { ...event, principal, model, stream: wantsStream, attempts: attempt, tier, requestId }
+			// The recorder prices the call first (ended.cost): the request log keeps that same figure.
+			this.deps.recorder?.finished(ended)
+			trace?.upstreamEnded(ended)
 		}
 
 		while (attempt < attempts) {
@@ -200,7 +207,7 @@ export class AssemblyClient {
 			const outcome = await this.attempt(
 				lease,
 				body,
-				{ native, wantsStream, includeUsage, model, signal, requestId, timeoutMs, canBootstrap, mayReencode: !reencoded },
+				{ native, wantsStream, includeUsage, model, fallbacks, signal, requestId, timeoutMs, canBootstrap, mayReencode: !reencoded },
 				finish,
 			)
 			if (outcome.broken) {
@@ -263,6 +270,7 @@ export class AssemblyClient {
 			wantsStream: boolean
 			includeUsage: boolean
 			model: string
+			fallbacks: readonly string[]
 			signal: AbortSignal
 			requestId?: string
 			timeoutMs: number
@@ -329,6 +337,7 @@ export class AssemblyClient {
 			await recordSuccess(response.status, response.headers)
 			const created = Math.floor(this.now() / 1000)
 			let usage: Usage | null = null
+			let answered: string | undefined
 			const watchdog = idleWatchdog(this.options.timeoutMs, controller, Date.now)
 			// While the first chunk is awaited, a broken end is only noted: the request may be re-sent.
 			let holding = ctx.canBootstrap === true
@@ -342,13 +351,23 @@ export class AssemblyClient {
 				onUsage: (u) => {
 					usage = u
 				},
+				onModel: (m) => {
+					answered = m
+				},
 				onEnd: ({ clean }) => {
 					watchdog.stop()
 					signal.removeEventListener('abort', onClientAbort)
 					// Bun's reader.cancel() leaves the upstream socket open; only abort() closes it.
 					if (!clean) controller.abort(new Error('stream ended early'))
 					const report = () =>
-						finish({ keyId: lease.keyId, ok: clean, status: clean ? 200 : 502, failure: clean ? null : signal.aborted ? 'aborted' : 'transient', usage })
+						finish({
+							keyId: lease.keyId,
+							ok: clean,
+							status: clean ? 200 : 502,
+							failure: clean ? null : signal.aborted ? 'aborted' : 'transient',
+							usage,
+							answeredModel: answeringModel(model, ctx.fallbacks, answered),
+						})
 					if (holding && !clean && !signal.aborted) heldReport = report
 					else report()
 				},
@@ -395,7 +414,8 @@ export class AssemblyClient {
 		if (status >= 200 && status < 300) {
 			await recordSuccess(status, response.headers)
 			const completion = toChatCompletion(parsed, { model, created: Math.floor(this.now() / 1000) })
-			finish({ keyId: lease.keyId, ok: true, status: 200, failure: null, usage: completion.usage ?? null })
+			const answeredModel = answeringModel(model, ctx.fallbacks, isObject(parsed) ? parsed.model : undefined)
+			finish({ keyId: lease.keyId, ok: true, status: 200, failure: null, usage: completion.usage ?? null, answeredModel })
 			if (ctx.wantsStream) {
 				return { result: { kind: 'stream', body: completionToStream(completion, { includeUsage: ctx.includeUsage }) }, error: null, failure: null }
 			}

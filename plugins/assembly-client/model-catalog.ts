@@ -144,6 +144,11 @@ export class ModelCatalog {
 		return this.entries
 	}
 
+	/** The entries of the current copy, as they are (no fetch): null before the first fetch. */
+	get current(): readonly CatalogEntry[] | null {
+		return this.entries
+	}
+
 	/** What the catalog says about one model, or null when the model or the catalog is unknown. */
 	async info(model: string): Promise<Readonly<ModelInfo> | null> {
 		// Hot path (every chat request): no extra await while the cached catalog is fresh.

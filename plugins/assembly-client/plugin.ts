@@ -7,7 +7,7 @@ import { KeyTester } from './key-test.ts'
 import { DebugBodies } from './debug-bodies.ts'
 import { ModelCatalog } from './model-catalog.ts'
 import type { PromptCacheMode, PromptCacheTtl } from './prompt-cache.ts'
-import { fanOut } from '../usage-stats/events.ts'
+import { fanOut, pricedRecorder } from '../usage-stats/events.ts'
 
 declare module '../../core/plugin.ts' {
 	interface Services {
@@ -37,7 +37,7 @@ export const plugin = definePlugin({
 	description: 'the AssemblyAI LLM Gateway client: translation, retries over the key pool, model catalog',
 	optional: false,
 	needs: ['pool', 'log', 'now', 'upstreamFetch', 'settingsWatch', 'secrets'],
-	uses: ['usage', 'metrics'],
+	uses: ['usage', 'metrics', 'pricing'],
 	provides: ['assembly', 'catalog', 'keyTester'],
 	settings: {
 		endpoint: spec(
@@ -94,6 +94,8 @@ export const plugin = definePlugin({
 			},
 			{ modelsUrl: deriveModelsUrl(settings.endpoint), ttlMs: settings.modelsCacheTtl * 1000 },
 		)
+		const pricing = services.pricing
+		pricing?.useCatalog({ entries: () => catalog.current, refresh: () => catalog.list() })
 		const options = {
 			endpoint: settings.endpoint,
 			timeoutMs: config.upstream.timeoutMs,
@@ -112,7 +114,8 @@ export const plugin = definePlugin({
 				pool: services.pool,
 				catalog,
 				log: services.log,
-				recorder: fanOut(services.usage, services.metrics),
+				// Every finished request is priced once (when pricing is loaded) before the listeners see it.
+				recorder: pricedRecorder(fanOut(services.usage, services.metrics), pricing ? (model, usage, tier) => pricing.costOf(model, usage, tier) : undefined),
 				now: services.now,
 				bodies: new DebugBodies(services.log, services.secrets, config.log.bodyMax),
 				scrub: (text: string) => services.secrets.scrub(text),

@@ -33,6 +33,8 @@ export interface StreamContext {
 	includeUsage: boolean
 	/** Called once with the last usage upstream reported (also on a broken stream: those tokens were spent). */
 	onUsage?: (usage: Usage) => void
+	/** Called once before `onEnd` with the last model name the upstream's chunks carried (a fallback may answer). */
+	onModel?: (model: string) => void
 	/** Called exactly once: clean end, broken upstream, or the client went away. */
 	onEnd: (result: StreamEnd) => void
 	/** Called for every chunk read from upstream (an idle watchdog's heartbeat). */
@@ -61,6 +63,7 @@ export function translateStream(upstream: ReadableStream<Uint8Array>, ctx: Strea
 	let roleSent = false
 	let reason: FinishReason | null = null
 	let usage: Usage | null = null
+	let answeredBy: string | null = null
 	let nextCallIndex = 0
 	/** Upstream `choice:index` -> our call. */
 	const calls = new Map<string, CallState>()
@@ -82,6 +85,7 @@ export function translateStream(upstream: ReadableStream<Uint8Array>, ctx: Strea
 		if (finished) return
 		finished = true
 		if (usage !== null) ctx.onUsage?.(usage)
+		if (answeredBy !== null) ctx.onModel?.(answeredBy)
 		ctx.onEnd(result)
 	}
 
@@ -165,6 +169,7 @@ export function translateStream(upstream: ReadableStream<Uint8Array>, ctx: Strea
 		}
 		const u = readUsage(parsed.usage)
 		if (u !== null) usage = u
+		if (typeof parsed.model === 'string') answeredBy = parsed.model
 		const choices: unknown[] = Array.isArray(parsed.choices) ? parsed.choices : []
 		let content = ''
 		let reasoning = ''

@@ -1,7 +1,7 @@
 /** OpenAI's POST /v1/audio/transcriptions on AssemblyAI speech-to-text, through the same key pool as chat. */
 import { bodySize, int, list, seconds, spec, url } from '../../core/config.ts'
 import { definePlugin } from '../../core/plugin.ts'
-import { fanOut } from '../usage-stats/events.ts'
+import { fanOut, pricedRecorder } from '../usage-stats/events.ts'
 import { TRANSCRIPTIONS_PATH, transcriptionRoutes } from './routes.ts'
 import { DEFAULT_SPEECH_MODELS, speechPrices } from './speech-models.ts'
 import { SpeechUpstream } from './speech-upstream.ts'
@@ -51,7 +51,8 @@ export const plugin = definePlugin({
 			pool: services.pool,
 			upstream,
 			log: services.log,
-			recorder: fanOut(services.usage, services.metrics),
+			// The listeners, after the client key's budget is settled with the audio's cost.
+			recorder: pricedRecorder(fanOut(services.usage, services.metrics)),
 			now: services.now,
 			options: () => ({
 				maxAttempts: settings.maxAttempts,

@@ -54,9 +54,16 @@ export const transcriptionRoutes = (deps: TranscriptionRoutesDeps) =>
 						...(principal.kind === 'client' ? { client: principal.name } : {}),
 					})
 					// The allow-list names the model the client asked for (whisper-1, universal-2, ...).
-					admission = deps.auth.admit && principal.kind === 'client' ? await deps.auth.admit(principal, model.requested) : null
-					const result = await deps.transcriber.transcribe({ form, model, signal: request.signal, principal, requestId: requestIdOf(request) })
+					admission = deps.auth.admit && principal.kind === 'client' ? await deps.auth.admit(principal, model.requested, [], { kind: 'audio' }) : null
+					// The reservation travels with the principal to the usage event that settles it with the audio's cost.
+					const caller =
+						admission?.ticket && principal.kind === 'client'
+							? Object.defineProperty({ ...principal }, 'ticket', { value: admission.ticket, enumerable: false })
+							: principal
+					const result = await deps.transcriber.transcribe({ form, model, signal: request.signal, principal: caller, requestId: requestIdOf(request) })
 					annotate(request, { key: result.masked, attempts: result.attempts, audio_seconds: result.seconds })
+					// The answer waits until the settlement is stored (a budget's next request sees it).
+					await admission?.close?.()
 					return toOpenAITranscription(result.transcript, form.responseFormat, {
 						subtitles: result.subtitles,
 						granularities: form.granularities,
@@ -65,6 +72,7 @@ export const transcriptionRoutes = (deps: TranscriptionRoutesDeps) =>
 				} catch (err) {
 					// A request that failed on our side does not spend the client's quota; its own 4xx does.
 					if (admission && !(err instanceof GatewayError && err.status < 429)) await admission.release()
+					else await admission?.close?.()
 					throw err
 				} finally {
 					release?.()

@@ -3,10 +3,12 @@
  * Messages, OpenAI Responses): note the request in the access log, admit it against the
  * client key's quota and allow-list (by the bare model name, without mode prefixes), run it
  * through the streaming modes and the AssemblyAI client, and give the quota back when the
- * request failed on our side.
+ * request failed on our side. A client key whose budget or tpm depends on the real cost gets its
+ * answer's end only once that cost is stored.
  */
 import { GatewayError } from '../../core/errors.ts'
 import { requestIdOf } from '../../core/request-id.ts'
+import { hookStream } from '../../core/stream-hooks.ts'
 import { annotate } from '../../core/request-log.ts'
 import type { ApiAuthenticator, Principal } from '../api-auth/api-auth.ts'
 import type { RequestRecorder, RequestTrace } from './call-trace.ts'
@@ -89,12 +91,18 @@ async function admitAndCall(
 	try {
 		// Every model the request can reach (fallbacks too) is checked against a client key's allow-list.
 		// Only client keys have quotas and model lists: the password user skips the await.
-		admission = deps.auth.admit && principal.kind === 'client' ? await deps.auth.admit(principal, readModelPrefixes(chat.model).model, fallbacks) : null
+		admission = deps.auth.admit && principal.kind === 'client' ? await deps.auth.admit(principal, readModelPrefixes(chat.model).model, fallbacks, chat) : null
 		trace?.admitted()
+		// The reservation travels with the principal to the usage events that settle it (not enumerable:
+		// whoever logs or serialises the principal does not walk into it).
+		const caller =
+			admission?.ticket && principal.kind === 'client'
+				? Object.defineProperty({ ...principal }, 'ticket', { value: admission.ticket, enumerable: false })
+				: principal
 		result = await deps.chat.chat({
 			request: chat,
 			signal: request.signal,
-			principal,
+			principal: caller,
 			requestId: requestIdOf(request),
 			keepAlive: options.keepAlive,
 			trace,
@@ -105,9 +113,14 @@ async function admitAndCall(
 		// A request that failed on our side (no key, upstream down, a bug: every 5xx of ours, or
 		// the client going away) does not spend the client's quota; only the client's own 4xx does.
 		if (admission && !(err instanceof GatewayError && err.status < 429)) await admission.release()
+		else await admission?.close?.()
 		throw err
 	}
 	annotate(request, resultNotes(result))
+	// A budgeted answer ends only once its cost is stored: the client's next request sees it.
+	const ticket = admission?.ticket?.binding ? admission.ticket : undefined
+	if (ticket && result.kind === 'json') await ticket.settled()
+	if (ticket && result.kind === 'stream') result = { ...result, body: hookStream(result.body, { beforeEnd: () => ticket.settled() }) }
 	if (result.kind === 'stream' && release) return { ...result, body: releaseWhenDone(result.body, release, request.signal) }
 	release?.()
 	return result

@@ -15,12 +15,27 @@ export interface TracedUsage {
 	completion_tokens_details?: Record<string, unknown>
 }
 
+/** How one upstream call ended. */
+export interface UpstreamEnd {
+	status: number
+	failure: string | null
+	usage: TracedUsage | null
+	tier?: string
+	answeredModel?: string
+	/** What the pricing service charged for this call's usage: null = unpriced; absent = not priced (no pricing, no usage). */
+	cost?: { usd: number } | null
+}
+
 /** The upstream client's part. */
 export interface UpstreamTrace {
 	/** An attempt goes to this key (masked); `reason` when the key pool says why it chose it. */
 	keyChosen(masked: string, reason?: string): void
-	/** One upstream call ended (a stream: when it ended), with its status, failure class and usage. */
-	upstreamEnded(end: { status: number; failure: string | null; usage: TracedUsage | null }): void
+	/**
+	 * One upstream call ended (a stream: when it ended), with its status, failure class and usage;
+	 * `tier`: the price tier it paid (global, us, eu); `answeredModel`: the model that answered
+	 * when the upstream named a fallback; `cost`: its price, when it was priced.
+	 */
+	upstreamEnded(end: UpstreamEnd): void
 }
 
 /** The chat core's part: the stages of the request, in order. */

@@ -10,9 +10,10 @@ declare module '../../core/plugin.ts' {
 
 export const plugin = definePlugin({
 	name: 'client-keys',
-	description: 'client API keys with their own quotas, model allow-lists and expiry (/admin/clients)',
+	description: 'client API keys with their own quotas, budgets, rpm/tpm, model allow-lists and expiry (/admin/clients)',
 	optional: true,
 	needs: ['storage', 'log', 'now', 'passwords', 'secrets', 'adminAuth'],
+	uses: ['pricing'],
 	provides: ['clientKeys'],
 	setup: ({ services }) => {
 		const clientKeys = new ClientKeys({
@@ -21,7 +22,13 @@ export const plugin = definePlugin({
 			now: services.now,
 			api: services.passwords.api,
 			onSecret: (key) => services.secrets.add(key),
+			pricing: services.pricing,
 		})
-		return { services: { clientKeys }, routes: clientAdmin({ auth: services.adminAuth, clients: clientKeys }) }
+		return {
+			services: { clientKeys },
+			routes: clientAdmin({ auth: services.adminAuth, clients: clientKeys }),
+			// Today's spend is batched: let the last of it land before storage closes.
+			close: () => clientKeys.flush(),
+		}
 	},
 })

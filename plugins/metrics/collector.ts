@@ -39,6 +39,15 @@ export class MetricsCollector implements UsageRecorder {
 		'model',
 		'kind',
 	])
+	// Labels stay bounded: a model is one the catalog serves (unknown ones are refused before any call).
+	private readonly spend = new Counter('amb2api_spend_usd_total', 'Cost in USD of the chat requests whose model has a price, by the model that answered', [
+		'model',
+	])
+	private readonly unpriced = new Counter(
+		'amb2api_unpriced_requests_total',
+		'Chat requests with usage whose model has no price (their cost is unknown), by model',
+		['model'],
+	)
 	private readonly transcriptions = new Counter('amb2api_transcription_requests_total', 'Transcriptions finished, by speech model, status and failure class', [
 		'model',
 		'status',
@@ -120,6 +129,9 @@ export class MetricsCollector implements UsageRecorder {
 			this.tokens.inc({ model: e.model, kind: 'prompt' }, e.usage.prompt_tokens)
 			this.tokens.inc({ model: e.model, kind: 'completion' }, e.usage.completion_tokens)
 		}
+		const model = e.answeredModel ?? e.model
+		if (e.cost) this.spend.inc({ model }, e.cost.nusd / 1e9)
+		else if (e.cost === null) this.unpriced.inc({ model })
 	}
 
 	streamOpened(model: string): () => void {
@@ -170,6 +182,8 @@ export class MetricsCollector implements UsageRecorder {
 			this.httpDuration,
 			this.chats,
 			this.tokens,
+			this.spend,
+			this.unpriced,
 			this.transcriptions,
 			this.audioSeconds,
 			this.audioCost,

@@ -56,8 +56,11 @@ export const openaiRouter = (deps: OpenAIRouterDeps) =>
 		})
 		.get(
 			'/v1/models',
-			async function listModels({ headers }) {
-				const ids = deps.chat.listModels((await deps.selectedModels()) ?? (await deps.catalog.ids()))
+			async function listModels({ headers, principal }) {
+				const all = (await deps.selectedModels()) ?? (await deps.catalog.ids())
+				// A client key limited to some models sees those.
+				const allowed = (await deps.auth.allowedModels?.(principal)) ?? null
+				const ids = deps.chat.listModels(allowed === null ? all : all.filter((id) => allowed.includes(id)))
 				if (headers['anthropic-version'] !== undefined) return anthropicModelList(ids)
 				return { object: 'list', data: ids.map((id) => ({ id, object: 'model', created: 0, owned_by: 'assemblyai' })) }
 			},

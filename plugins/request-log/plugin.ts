@@ -5,7 +5,6 @@
  */
 import { int, spec } from '../../core/config.ts'
 import { definePlugin } from '../../core/plugin.ts'
-import './pricing.ts'
 import { requestLogRoutes } from './routes.ts'
 import { RequestLog } from './writer.ts'
 
@@ -21,7 +20,6 @@ export const plugin = definePlugin({
 	description: 'one row per client request (timings, tokens, cost, masked key), batched into storage with bounded retention; /admin/requests',
 	optional: true,
 	needs: ['storage', 'log', 'now', 'adminAuth'],
-	uses: ['pricing'],
 	provides: ['requestLog'],
 	settings: {
 		days: spec('REQUEST_LOG_DAYS', int(1, 3650), 7, 'request-log rows older than this many days are removed', 'request_log_days'),
@@ -34,7 +32,6 @@ export const plugin = definePlugin({
 		),
 	},
 	setup: ({ services, settings }) => {
-		const pricing = services.pricing
 		// Read through the settings object on each use, so a changed stored setting applies at the next prune.
 		const retention = {
 			get days() {
@@ -49,7 +46,6 @@ export const plugin = definePlugin({
 				storage: services.storage,
 				log: services.log,
 				now: services.now,
-				...(pricing ? { priceOf: (model, usage, tier) => pricing.costOf(model, usage, tier)?.usd ?? null } : {}),
 			},
 			retention,
 		)

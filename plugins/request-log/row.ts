@@ -1,6 +1,6 @@
 /**
  * A finished trace as a request-log row: flat fields only, bodies never. Runs when the writer
- * flushes, off the request's path. Pure apart from the price lookup it is handed.
+ * flushes, off the request's path. Pure.
  */
 import type { LogRow } from '../../core/storage.ts'
 import type { TracedUsage } from '../chat-core/call-trace.ts'
@@ -9,9 +9,6 @@ import type { Trace } from './trace.ts'
 /** Why a request failed, as the overview counts errors. */
 export type ErrorClass = 'client' | 'upstream' | 'rate-limited' | 'gateway'
 export const ERROR_CLASSES: readonly ErrorClass[] = ['client', 'upstream', 'rate-limited', 'gateway']
-
-/** The price of one request's usage, or null when the model has no price (or no pricing is loaded). */
-export type PriceOf = (model: string, usage: TracedUsage, tier: string | null) => number | null
 
 /** The columns of a row, in the order the CSV export writes them. */
 export const COLUMNS = [
@@ -120,20 +117,27 @@ function outcome(trace: Trace): { status: number; errorClass: ErrorClass | null;
 	return { status: 200, errorClass: null, code: null }
 }
 
+/**
+ * The sum of what each upstream call was charged when it ended (the pricing service's cost at the
+ * tier it paid, the same figure the spend counters add); null when any call was unpriced.
+ */
+export function costOf(costs: readonly (number | null)[]): number | null {
+	if (!costs.length) return null
+	let usd = 0
+	for (const cost of costs) {
+		if (cost === null) return null
+		usd += cost
+	}
+	return usd
+}
+
 const ms = (value: number | undefined): number | null => (value === undefined ? null : Math.round(value))
 
-export function toRow(trace: Trace, id: string, priceOf?: PriceOf): LogRow {
+export function toRow(trace: Trace, id: string): LogRow {
 	const { status, errorClass, code } = outcome(trace)
 	const usage = sumUsage(trace.usage)
-	const model = trace.modelAnswered ?? trace.model
-	let cost: number | null = null
-	if (usage && priceOf) {
-		try {
-			cost = priceOf(model, usage, trace.region)
-		} catch {
-			cost = null
-		}
-	}
+	const answered = trace.upstreamModel ?? trace.modelAnswered
+	const cost = costOf(trace.costs)
 	// A completion's first byte and first token are when it was handed over.
 	const ttfb = trace.stream && trace.streamEnd !== null ? trace.firstByteMs : trace.answeredMs !== undefined ? trace.endMs : undefined
 	const ttft = trace.stream && trace.streamEnd !== null ? trace.firstTokenMs : usage && count(usage.completion_tokens) > 0 ? trace.endMs : undefined
@@ -145,7 +149,7 @@ export function toRow(trace: Trace, id: string, priceOf?: PriceOf): LogRow {
 		stream: trace.stream,
 		client: trace.client,
 		model: trace.model,
-		model_answered: trace.modelAnswered,
+		model_answered: answered,
 		key: trace.key,
 		attempts: trace.attempts,
 		key_reason: trace.keyReason,

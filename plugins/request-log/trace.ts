@@ -6,7 +6,7 @@
  */
 import { requestIdOf } from '../../core/request-id.ts'
 import type { Principal } from '../api-auth/api-auth.ts'
-import type { RequestTrace, TracedUsage } from '../chat-core/call-trace.ts'
+import type { RequestTrace, TracedUsage, UpstreamEnd } from '../chat-core/call-trace.ts'
 import type { ChatRequest } from '../chat-core/chat-request.ts'
 import { hookStream } from '../../core/stream-hooks.ts'
 
@@ -35,7 +35,6 @@ export class Trace implements RequestTrace {
 	readonly client: string | null
 	readonly model: string
 	readonly stream: boolean
-	readonly region: string | null
 	/** Stage times in ms since the start (monotonic clock); undefined when not reached. */
 	admittedMs?: number
 	answeredMs?: number
@@ -46,8 +45,11 @@ export class Trace implements RequestTrace {
 	keyReason: string | null = null
 	attempts = 0
 	modelAnswered: string | null = null
-	/** Usage summed over the upstream calls (anti-truncation makes several). */
+	/** Usage of each upstream call (anti-truncation makes several), and what each cost in USD (null: unpriced or not priced). */
 	usage: TracedUsage[] = []
+	costs: (number | null)[] = []
+	/** The model the upstream named as the one that answered (a fallback), when it did. */
+	upstreamModel: string | null = null
 	/** The last upstream call's end. */
 	upstream: { status: number; failure: string | null } | null = null
 	error: unknown = undefined
@@ -73,8 +75,6 @@ export class Trace implements RequestTrace {
 		this.client = principal.kind === 'client' ? principal.name : null
 		this.model = chat.model
 		this.stream = chat.stream === true
-		const region = (chat as { model_region?: unknown }).model_region
-		this.region = typeof region === 'string' ? region : null
 	}
 
 	private elapsed(): number {
@@ -87,9 +87,13 @@ export class Trace implements RequestTrace {
 		this.keyReason = reason ?? null
 	}
 
-	upstreamEnded(end: { status: number; failure: string | null; usage: TracedUsage | null }): void {
+	upstreamEnded(end: UpstreamEnd): void {
 		this.upstream = { status: end.status, failure: end.failure }
-		if (end.usage) this.usage.push(end.usage)
+		if (end.answeredModel) this.upstreamModel = end.answeredModel
+		if (end.usage) {
+			this.usage.push(end.usage)
+			this.costs.push(end.cost?.usd ?? null)
+		}
 	}
 
 	admitted(): void {

@@ -16,7 +16,7 @@ import { DAY_MS } from '../../core/usage-day.ts'
 import type { Principal } from '../api-auth/api-auth.ts'
 import type { RequestRecorder, RequestTrace } from '../chat-core/call-trace.ts'
 import type { ChatRequest } from '../chat-core/chat-request.ts'
-import { type PriceOf, toRow } from './row.ts'
+import { toRow } from './row.ts'
 import { Trace } from './trace.ts'
 
 export interface RequestLogSettings {
@@ -33,8 +33,6 @@ export interface RequestLogDeps {
 	now: () => number
 	/** Monotonic clock (ms) for the stage timings. @default performance.now */
 	clock?: () => number
-	/** The pricing service's cost, when one is loaded. */
-	priceOf?: PriceOf
 }
 
 export interface WriterOptions {
@@ -116,7 +114,7 @@ export class RequestLog implements RequestRecorder {
 		this.queue = []
 		let rows: LogRow[]
 		try {
-			rows = traces.map((trace) => toRow(trace, this.nextId(trace.at), this.deps.priceOf))
+			rows = traces.map((trace) => toRow(trace, this.nextId(trace.at)))
 			await this.deps.storage.appendLog(rows)
 		} catch (err) {
 			this.dropped += traces.length

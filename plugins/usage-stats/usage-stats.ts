@@ -6,7 +6,12 @@
  * What is counted (one `finished` event per client request, on the key that answered it):
  * - `requests` = `successes` + `failures_rate_limited` + `failures_upstream` + `failures_client`
  *   + `aborted` (the client went away: neither a success nor a failure of ours);
- * - tokens from the upstream's usage (streams too: amb2api always asks upstream for it);
+ * - tokens from the upstream's usage (streams too: amb2api always asks upstream for it), with
+ *   the cache writes by kind;
+ * - spend: `cost_nusd`, the cost in nano-USD (1e-9, an integer like every counter) of the
+ *   requests whose model had a price, and `unpriced_requests`, those whose model had none (their
+ *   tokens count, their cost is unknown: never $0). A request is counted under the model that
+ *   answered it (a fallback, when the upstream names one);
  * - `attempts`: every upstream attempt made on that key (from `attempt` events), so a retried
  *   request shows one request on the key that answered and one attempt on each key it tried;
  * - `failed_attempts`: the attempts on that key the upstream failed (5xx, network, 429, a refused
@@ -17,7 +22,8 @@
  * counted from the finished HTTP request, in the `-` key bucket under the model `-`, as a
  * client failure.
  *
- * Counter groups: `usage:<day>:key:<keyId|->:<model>` and `usage:<day>:client:<clientId>:<model>`.
+ * Counter groups: `usage:<day>:key:<keyId|->:<model>`, `usage:<day>:client:<clientId>:<model>`, and
+ * for the CSV export `usage:<day>:row:<keyId|->:<clientId|->:<model>` (day x key x client x model).
  * Writes never block or fail a request: they are batched for 100 ms (deltas to the same group are
  * merged) and written in the background; a failing backend is logged once per failure streak.
  */
@@ -29,30 +35,11 @@ import { DAY_MS, nextReset, parseUsageDay, usageDay } from '../../core/usage-day
 import { type AdminAuth, requirePanelAuth } from '../admin-auth/admin-auth.ts'
 import type { AttemptEvent, RequestEvent, UsageRecorder } from './events.ts'
 import type { KeyPool } from '../rate-limits/key-pool.ts'
+import { tokensByKind } from '../pricing/prices.ts'
+import { usageCsv } from './usage-csv.ts'
+import { addInto, costUsd, emptyCounts, NO_KEY, type UsageCounts, type UsageField, type UsageRow, USAGE_FIELDS } from './usage-counts.ts'
 
-export const USAGE_FIELDS = [
-	'requests',
-	'successes',
-	'failures_rate_limited',
-	'failures_upstream',
-	'failures_client',
-	'aborted',
-	'prompt_tokens',
-	'completion_tokens',
-	'cached_tokens',
-	'attempts',
-	// Transcriptions: seconds of audio, their cost where the model has a price, and the seconds without one.
-	'audio_seconds',
-	'audio_cost_micro_usd',
-	'audio_seconds_unpriced',
-	'failed_attempts',
-] as const
-
-export type UsageField = (typeof USAGE_FIELDS)[number]
-export type UsageCounts = Record<UsageField, number>
-
-/** The key bucket of requests that no key answered. */
-export const NO_KEY = '-'
+export { addInto, costUsd, emptyCounts, NO_KEY, type UsageCounts, type UsageField, type UsageRow, USAGE_FIELDS }
 
 /** How long counter changes are gathered before they are written. */
 const BATCH_MS = 100
@@ -72,13 +59,6 @@ export interface UsageStatsOptions {
 export interface UsageDayData {
 	keys: Map<string, Map<string, UsageCounts>>
 	clients: Map<string, Map<string, UsageCounts>>
-}
-
-export const emptyCounts = (): UsageCounts => Object.fromEntries(USAGE_FIELDS.map((f) => [f, 0])) as UsageCounts
-
-function addInto(target: UsageCounts, source: Partial<Counters>): UsageCounts {
-	for (const field of USAGE_FIELDS) target[field] += source[field] ?? 0
-	return target
 }
 
 /** Token counts are integers in every backend; anything else from upstream is not a count. */
@@ -101,10 +81,16 @@ export function requestDeltas(event: RequestEvent): Counters {
 	if (event.usage) {
 		const prompt = tokens(event.usage.prompt_tokens)
 		const completion = tokens(event.usage.completion_tokens)
-		const cached = tokens(event.usage.prompt_tokens_details?.cached_tokens)
+		const kinds = tokensByKind(event.usage)
 		if (prompt) deltas.prompt_tokens = prompt
 		if (completion) deltas.completion_tokens = completion
-		if (cached) deltas.cached_tokens = cached
+		if (kinds.cache_read) deltas.cached_tokens = kinds.cache_read
+		if (kinds.cache_write) deltas.cache_write_tokens = kinds.cache_write
+		if (kinds.cache_write_1h) deltas.cache_write_1h_tokens = kinds.cache_write_1h
+		// Priced (a cost, possibly 0 for a request without tokens) or unpriced; neither when pricing is off.
+		if (event.cost) {
+			if (event.cost.nusd) deltas.cost_nusd = event.cost.nusd
+		} else if (event.cost === null) deltas.unpriced_requests = 1
 	}
 	if (event.audio) {
 		const seconds = tokens(event.audio.seconds)
@@ -144,10 +130,12 @@ export class UsageStats implements UsageRecorder {
 		const day = usageDay(now)
 		const deltas = requestDeltas(event)
 		if (!event.ok && event.requestId) this.rememberCounted(event.requestId, now)
-		this.add(`usage:${day}:key:${event.keyId ?? NO_KEY}:${event.model}`, deltas, now)
-		if (event.principal?.kind === 'client') {
-			this.add(`usage:${day}:client:${event.principal.id}:${event.model}`, { ...deltas, attempts: event.attempts }, now)
-		}
+		const model = event.answeredModel ?? event.model
+		const key = event.keyId ?? NO_KEY
+		const client = event.principal?.kind === 'client' ? event.principal.id : NO_KEY
+		this.add(`usage:${day}:key:${key}:${model}`, deltas, now)
+		if (client !== NO_KEY) this.add(`usage:${day}:client:${client}:${model}`, { ...deltas, attempts: event.attempts }, now)
+		this.add(`usage:${day}:row:${key}:${client}:${model}`, deltas, now)
 	}
 
 	/**
@@ -158,7 +146,10 @@ export class UsageStats implements UsageRecorder {
 		const seen = this.counted.delete(request.requestId)
 		if (seen || request.status < 400 || request.status >= 500 || !request.route.startsWith('/v1/')) return
 		const now = this.now()
-		this.add(`usage:${usageDay(now)}:key:${NO_KEY}:${NO_KEY}`, { requests: 1, failures_client: 1 }, now)
+		const day = usageDay(now)
+		this.add(`usage:${day}:key:${NO_KEY}:${NO_KEY}`, { requests: 1, failures_client: 1 }, now)
+		// The export's rows add up to the same totals.
+		this.add(`usage:${day}:row:${NO_KEY}:${NO_KEY}:${NO_KEY}`, { requests: 1, failures_client: 1 }, now)
 	}
 
 	/** Remembered briefly: a stream that failed after its 200 never comes back as a 4xx. */
@@ -176,7 +167,7 @@ export class UsageStats implements UsageRecorder {
 	private add(name: string, deltas: Counters, now: number): void {
 		const pending = this.buffer.get(name)
 		if (pending) {
-			for (const [field, delta] of Object.entries(deltas)) pending.deltas[field] = (pending.deltas[field] ?? 0) + delta
+			for (const field in deltas) pending.deltas[field] = (pending.deltas[field] ?? 0) + (deltas[field] ?? 0)
 		} else {
 			this.buffer.set(name, { deltas: { ...deltas }, expireAt: nextReset(now) + (this.options.retentionDays ?? 90) * DAY_MS })
 		}
@@ -236,6 +227,22 @@ export class UsageStats implements UsageRecorder {
 		return data
 	}
 
+	/** The export rows of one usage day: day x upstream key x client key x model. */
+	async rows(day: string): Promise<UsageRow[]> {
+		await this.flush()
+		const prefix = `usage:${day}:row:`
+		const out: UsageRow[] = []
+		for (const [name, values] of Object.entries(await this.deps.storage.readCounters(prefix))) {
+			// `<keyId>:<clientId>:<model>`; ids never contain ':', models may.
+			const rest = name.slice(prefix.length)
+			const first = rest.indexOf(':')
+			const second = rest.indexOf(':', first + 1)
+			if (first < 0 || second < 0) continue
+			out.push({ day, key: rest.slice(0, first), client: rest.slice(first + 1, second), model: rest.slice(second + 1), counts: addInto(emptyCounts(), values) })
+		}
+		return out.sort((a, b) => a.key.localeCompare(b.key) || a.client.localeCompare(b.client) || a.model.localeCompare(b.model))
+	}
+
 	/**
 	 * Removes usage counters of every day: one upstream key's, one client's, or all of them.
 	 * Resolves to the number of counter groups removed.
@@ -252,6 +259,11 @@ export class UsageStats implements UsageRecorder {
 			const day = name.slice('usage:'.length, name.indexOf(':', 'usage:'.length))
 			const rest = name.slice(`usage:${day}:`.length)
 			for (const w of wanted) if (rest.startsWith(w)) prefixes.add(`usage:${day}:${w}`)
+			// Export rows `row:<key>:<client>:<model>`: one prefix per key and client pair.
+			const row = rest.startsWith('row:') ? rest.split(':') : null
+			if (row && row.length >= 4 && ((target.key !== undefined && row[1] === target.key) || (target.client !== undefined && row[2] === target.client))) {
+				prefixes.add(`usage:${day}:row:${row[1]}:${row[2]}:`)
+			}
 		}
 		let removed = 0
 		for (const prefix of prefixes) removed += await this.deps.storage.deleteCounters(prefix)
@@ -261,18 +273,24 @@ export class UsageStats implements UsageRecorder {
 
 // ---- the admin view ----
 
+/** Counts as the report shows them: with the cost in USD, null when every priced request was unpriced. */
+export type ReportCounts = UsageCounts & { cost_usd: number | null }
+
+const withCost = (counts: UsageCounts): ReportCounts => ({ ...counts, cost_usd: costUsd(counts) })
+
 interface Breakdown {
-	totals: UsageCounts
-	models: Record<string, UsageCounts>
+	totals: ReportCounts
+	models: Record<string, ReportCounts>
 }
 
 function breakdown(models: Map<string, UsageCounts> | undefined): Breakdown {
-	const out: Breakdown = { totals: emptyCounts(), models: {} }
+	const totals = emptyCounts()
+	const out: Record<string, ReportCounts> = {}
 	for (const [model, counts] of [...(models ?? new Map<string, UsageCounts>())].sort(([a], [b]) => a.localeCompare(b))) {
-		out.models[model] = { ...counts }
-		addInto(out.totals, counts)
+		out[model] = withCost(counts)
+		addInto(totals, counts)
 	}
-	return out
+	return { totals: withCost(totals), models: out }
 }
 
 export interface ClientSummary {
@@ -286,8 +304,8 @@ export interface UsageReport {
 	starts_at: string
 	ends_at: string
 	/** Every client request of the day (the sum over keys and no_key). */
-	totals: UsageCounts
-	models: Record<string, UsageCounts>
+	totals: ReportCounts
+	models: Record<string, ReportCounts>
 	keys: ({ id: string; key: string | null; removed: boolean } & Breakdown)[]
 	/** Requests no key answered. */
 	no_key: Breakdown
@@ -318,7 +336,7 @@ export function usageReport(day: string, data: UsageDayData, keys: { id: string;
 		day,
 		starts_at: new Date(start).toISOString(),
 		ends_at: new Date(start + DAY_MS).toISOString(),
-		totals,
+		totals: withCost(totals),
 		models: breakdown(models).models,
 		keys: keyRows,
 		no_key: breakdown(data.keys.get(NO_KEY)),
@@ -341,6 +359,71 @@ export interface UsageAdminDeps {
 }
 
 const tags = ['Admin']
+const MAX_EXPORT_DAYS = 366
+
+/** The usage days `from`..`to` of a query (default: today only); 400 for bad dates or ranges. */
+function dayRange(query: { from?: string; to?: string }, today: string): { from: string; to: string; days: string[] } {
+	const to = query.to ?? today
+	const from = query.from ?? to
+	const start = parseUsageDay(from)
+	const end = parseUsageDay(to)
+	if (start === null) throw new BadRequestError(`from must be a date as YYYY-MM-DD, got ${JSON.stringify(from).slice(0, 40)}`, 'from', 'invalid_day')
+	if (end === null) throw new BadRequestError(`to must be a date as YYYY-MM-DD, got ${JSON.stringify(to).slice(0, 40)}`, 'to', 'invalid_day')
+	if (end < start) throw new BadRequestError('from must not be after to', 'from', 'invalid_range')
+	if ((end - start) / DAY_MS >= MAX_EXPORT_DAYS) throw new BadRequestError(`At most ${MAX_EXPORT_DAYS} days per request`, 'from', 'invalid_range')
+	const days: string[] = []
+	for (let at = start; at <= end; at += DAY_MS) days.push(usageDay(at))
+	return { from, to, days }
+}
+
+export interface SpendReport {
+	from: string
+	to: string
+	totals: ReportCounts
+	models: Record<string, ReportCounts>
+	keys: { id: string; key: string | null; totals: ReportCounts }[]
+	clients: { id: string; name: string | null; totals: ReportCounts }[]
+	days: { day: string; requests: number; cost_usd: number | null; unpriced_requests: number }[]
+}
+
+/** Spend over several usage days from their export rows: totals, per model, key and client, and per day. */
+export function spendReport(
+	from: string,
+	to: string,
+	days: { day: string; rows: UsageRow[] }[],
+	keyNames: Map<string, string>,
+	clientNames: Map<string, string>,
+): SpendReport {
+	const totals = emptyCounts()
+	const models = new Map<string, UsageCounts>()
+	const keys = new Map<string, UsageCounts>()
+	const clients = new Map<string, UsageCounts>()
+	const sum = (into: Map<string, UsageCounts>, id: string, counts: UsageCounts) => {
+		const current = into.get(id) ?? emptyCounts()
+		into.set(id, addInto(current, counts))
+	}
+	const trend = days.map(({ day, rows }) => {
+		const daily = emptyCounts()
+		for (const row of rows) {
+			addInto(daily, row.counts)
+			sum(models, row.model, row.counts)
+			sum(keys, row.key, row.counts)
+			if (row.client !== NO_KEY) sum(clients, row.client, row.counts)
+		}
+		addInto(totals, daily)
+		return { day, requests: daily.requests, cost_usd: costUsd(daily), unpriced_requests: daily.unpriced_requests }
+	})
+	const byCost = (a: [string, UsageCounts], b: [string, UsageCounts]) => b[1].cost_nusd - a[1].cost_nusd || a[0].localeCompare(b[0])
+	return {
+		from,
+		to,
+		totals: withCost(totals),
+		models: Object.fromEntries([...models].sort(byCost).map(([m, c]) => [m, withCost(c)])),
+		keys: [...keys].sort(byCost).map(([id, c]) => ({ id, key: id === NO_KEY ? null : (keyNames.get(id) ?? null), totals: withCost(c) })),
+		clients: [...clients].sort(byCost).map(([id, c]) => ({ id, name: clientNames.get(id) ?? null, totals: withCost(c) })),
+		days: trend,
+	}
+}
 const security = [{ bearer: [] }]
 
 export const usageAdmin = (deps: UsageAdminDeps) =>
@@ -366,6 +449,52 @@ export const usageAdmin = (deps: UsageAdminDeps) =>
 					summary: 'Usage per key, model and client key',
 					description:
 						'Counts of one usage day (07:00 UTC to 07:00 UTC; default: today): totals, per model, per upstream key (masked; `id` is the stable handle), requests no key answered (`no_key`), and per client key. `requests` = `successes` + `failures_rate_limited` + `failures_upstream` + `failures_client` + `aborted`; `attempts` counts every upstream attempt on a key, retries included, and `failed_attempts` those the upstream failed; tokens come from the upstream usage. Transcriptions: `audio_seconds` of audio transcribed, their cost in `audio_cost_micro_usd` (micro-USD), and `audio_seconds_unpriced`: the part of those seconds whose model has no price (not in the cost).',
+					tags,
+					security,
+				},
+			},
+		)
+		.get(
+			'/usage/export',
+			async function exportUsage({ query, set }) {
+				const { from, to, days } = dayRange(query, usageDay((deps.now ?? Date.now)()))
+				const [perDay, keys, clients] = await Promise.all([Promise.all(days.map((d) => deps.stats.rows(d))), deps.pool.report(), deps.clients?.() ?? []])
+				const keyNames = new Map(keys.map((k) => [k.id, k.key]))
+				const clientNames = new Map(clients.map((c) => [c.id, c.name]))
+				set.headers['content-type'] = 'text/csv; charset=utf-8'
+				set.headers['content-disposition'] = `attachment; filename="amb2api-usage-${from}-${to}.csv"`
+				return usageCsv(perDay.flat(), { key: (id) => keyNames.get(id) ?? null, client: (id) => clientNames.get(id) ?? null })
+			},
+			{
+				query: t.Object({ from: t.Optional(t.String({ maxLength: 20 })), to: t.Optional(t.String({ maxLength: 20 })) }),
+				detail: {
+					summary: 'Usage and spend as CSV',
+					description:
+						'One row per usage day x upstream key (masked) x client key x model, for the usage days `from`..`to` (YYYY-MM-DD, inclusive; default today; at most 366 days): requests, successes, failures, tokens by kind (prompt without cached reads and cache writes, cached reads, 5-minute and 1-hour cache writes, completion) and `cost_usd` (empty when the model had no price; `unpriced_requests` counts those).',
+					tags,
+					security,
+				},
+			},
+		)
+		.get(
+			'/usage/spend',
+			async function readSpend({ query }) {
+				const { from, to, days } = dayRange(query, usageDay((deps.now ?? Date.now)()))
+				const [perDay, keys, clients] = await Promise.all([Promise.all(days.map((d) => deps.stats.rows(d))), deps.pool.report(), deps.clients?.() ?? []])
+				return spendReport(
+					from,
+					to,
+					days.map((day, i) => ({ day, rows: perDay[i] ?? [] })),
+					new Map(keys.map((k) => [k.id, k.key])),
+					new Map(clients.map((c) => [c.id, c.name])),
+				)
+			},
+			{
+				query: t.Object({ from: t.Optional(t.String({ maxLength: 20 })), to: t.Optional(t.String({ maxLength: 20 })) }),
+				detail: {
+					summary: 'Spend over a date range',
+					description:
+						"For the usage days `from`..`to` (YYYY-MM-DD, inclusive; default today; at most 366 days): the totals, and the counts with `cost_usd` per model, per upstream key (masked) and per client key, plus `days`: each day's requests and cost (a trend). `cost_usd` is null where every request with usage was unpriced.",
 					tags,
 					security,
 				},

@@ -172,6 +172,23 @@ describe('client keys', () => {
 	})
 })
 
+describe('client key budgets', () => {
+	test('a transcription is charged to a budgeted key at the speech price; a spent budget refuses the next one', async () => {
+		const { h, base, speech } = await start()
+		// 36 s of universal-2 at $0.15/h = $0.0015: a budget of $0.001 is spent by the first.
+		const created = await (await h.admin('/admin/clients', { method: 'POST', json: { name: 'dictation', budget_usd: 0.001, budget_period: 'day' } })).json()
+		const client = new OpenAI({ apiKey: created.key, baseURL: `${base}/v1`, maxRetries: 0 })
+		expect((await client.audio.transcriptions.create({ file: await wav(36), model: 'universal-2' })).text).toBe(SPEECH_DEFAULT_TEXT)
+		const view = (await (await h.admin(`/admin/clients/${created.id}`)).json()) as { budget: { spent_usd: number } }
+		expect(view.budget.spent_usd).toBe(0.0015)
+		const sent = speech.requests.length
+		const refused = await client.audio.transcriptions.create({ file: await wav(36), model: 'universal-2' }).catch((e) => e)
+		expect(refused).toBeInstanceOf(OpenAI.RateLimitError)
+		expect(refused.error.code).toBe('budget_exceeded')
+		expect(speech.requests).toHaveLength(sent)
+	})
+})
+
 describe('usage and money', () => {
 	test('seconds and cost per key and day from the published price; /metrics shows them', async () => {
 		const { client, h } = await start()

@@ -7,6 +7,8 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import OpenAI from 'openai'
 import type { LogRow } from '../../../core/storage.ts'
 import type { RequestLog } from '../../../plugins/request-log/writer.ts'
+import { costAt, type ModelPrices, readModelPrices } from '../../../plugins/pricing/prices.ts'
+import { FAKE_CATALOG } from '../../fake-gateway.ts'
 import { API_PASSWORD, type Harness, harnessSet, KEYS } from '../../support.ts'
 
 const harnesses = harnessSet()
@@ -45,6 +47,8 @@ const failure = (pending: PromiseLike<unknown>) =>
 		(err: unknown) => err as { status: number },
 	)
 
+const pricesOf = (model: string) => readModelPrices(FAKE_CATALOG.find((e) => e.id === model)?.pricing) as ModelPrices
+
 const masked = (key: string) => `${key.slice(0, 4)}...${key.slice(-4)}`
 
 describe('request log', () => {
@@ -75,7 +79,6 @@ describe('request log', () => {
 				attempts: 1,
 				status: 200,
 				error_class: null,
-				cost_usd: null,
 			})
 			expect(KEYS.map(masked)).toContain(row.key as string)
 			expect(typeof row.request_id).toBe('string')
@@ -89,12 +92,40 @@ describe('request log', () => {
 		expect(plain.completion_tokens).toBe(completion.usage!.completion_tokens)
 		expect(streamed.prompt_tokens).toBe(streamedUsage!.prompt_tokens)
 		expect(streamed.completion_tokens).toBe(streamedUsage!.completion_tokens)
+		// The cost comes from the pricing plugin: the catalog's prices at the tier paid (the harness's endpoint is a US one).
+		expect(plain.cost_usd).toBe(costAt(pricesOf(MODEL), completion.usage!, 'us').usd)
+		expect(streamed.cost_usd).toBe(costAt(pricesOf(MODEL), streamedUsage!, 'us').usd)
+		expect(plain.cost_usd as number).toBeGreaterThan(0)
 		// Bodies are never stored: nothing of the prompts or answers is in a row.
 		const text = JSON.stringify(data)
 		expect(text).not.toContain('hello there')
 		expect(text).not.toContain('stream please')
 		expect(text).not.toContain(completion.choices[0]!.message.content!.slice(0, 20))
 		for (const key of KEYS) expect(text).not.toContain(key)
+	})
+
+	test('cost: the tier the request paid (model_region global pays global), the operator override, and null for an unpriced model', async () => {
+		const h = await harnesses.start()
+		const client = sdk(h)
+		const global = await client.chat.completions.create({
+			model: MODEL,
+			messages: [{ role: 'user', content: 'global please' }],
+			model_region: 'global',
+		} as never)
+		const unpriced = await client.chat.completions.create({ model: 'qwen3-next-80b-a3b', messages: [{ role: 'user', content: 'no price' }] })
+		const override = { prompt: 7, completions: 11 }
+		expect(
+			(await h.admin('/admin/prices', { method: 'PUT', json: { prices: { 'qwen3-next-80b-a3b': { global: override, us: override, eu: override } } } })).status,
+		).toBe(200)
+		const priced = await client.chat.completions.create({ model: 'qwen3-next-80b-a3b', messages: [{ role: 'user', content: 'a price now' }] })
+		const { data } = await rows(h)
+		const [afterOverride, before, globalRow] = data as [LogRow, LogRow, LogRow]
+		expect(globalRow.cost_usd).toBe(costAt(pricesOf(MODEL), global.usage!, 'global').usd)
+		expect(globalRow.cost_usd).not.toBe(costAt(pricesOf(MODEL), global.usage!, 'us').usd)
+		expect(before.model).toBe('qwen3-next-80b-a3b')
+		expect(before.prompt_tokens).toBe(unpriced.usage!.prompt_tokens)
+		expect(before.cost_usd).toBeNull()
+		expect(afterOverride.cost_usd).toBeCloseTo((priced.usage!.prompt_tokens * 7 + priced.usage!.completion_tokens * 11) / 1e6, 12)
 	})
 
 	test('failures: a client error, an upstream 5xx retried on another key, all keys rate-limited; the overview counts them', async () => {

@@ -10,7 +10,7 @@ import { DAY_MS } from '../../../core/usage-day.ts'
 import type { Principal } from '../../../plugins/api-auth/api-auth.ts'
 import type { ChatRequest } from '../../../plugins/chat-core/chat-request.ts'
 import { csvCell } from '../../../plugins/request-log/csv.ts'
-import { dialectOf, errorClassOf, sumUsage } from '../../../plugins/request-log/row.ts'
+import { costOf, dialectOf, errorClassOf, sumUsage } from '../../../plugins/request-log/row.ts'
 import { quantile } from '../../../plugins/request-log/stats.ts'
 import { RequestLog } from '../../../plugins/request-log/writer.ts'
 import { testClock } from '../../support.ts'
@@ -24,13 +24,14 @@ function finishOne(log: RequestLog, usage = { prompt_tokens: 10, completion_toke
 	const trace = log.start(request(), password, chat)
 	trace.admitted()
 	trace.keyChosen('abcd...wxyz')
-	trace.upstreamEnded({ status: 200, failure: null, usage })
+	// What the pricing service charged for the call (the upstream client's recorder prices it).
+	trace.upstreamEnded({ status: 200, failure: null, usage, tier: 'us', cost: { usd: usage.prompt_tokens * 0.001 } })
 	trace.answered({ masked: 'abcd...wxyz', attempts: 1, model: 'm1' })
 	trace.done()
 }
 
 describe('request-log writer', () => {
-	test('nothing is written on the request path; a flush writes the batch as rows; the price comes from pricing', async () => {
+	test('nothing is written on the request path; a flush writes the batch as rows; the cost is what the call was priced at', async () => {
 		const storage = new MemoryStorage()
 		const calls: number[] = []
 		const original = storage.appendLog.bind(storage)
@@ -38,10 +39,7 @@ describe('request-log writer', () => {
 			calls.push(rows.length)
 			return original(rows)
 		}
-		const log = new RequestLog(
-			{ storage, log: quietLog(), now: () => 1_000_000, priceOf: (model, usage) => (model === 'm1' ? usage.prompt_tokens * 0.001 : null) },
-			{ days: 7, maxRows: 1000 },
-		)
+		const log = new RequestLog({ storage, log: quietLog(), now: () => 1_000_000 }, { days: 7, maxRows: 1000 })
 		for (let i = 0; i < 25; i++) finishOne(log)
 		expect(calls).toEqual([])
 		await log.flush()
@@ -139,6 +137,12 @@ describe('request-log rows', () => {
 			prompt_tokens_details: { cached_tokens: 4, cache_write_tokens: 5 },
 			completion_tokens_details: { reasoning_tokens: 1 },
 		})
+	})
+
+	test('cost of several upstream calls: the sum of what each was priced at; unknown when one was unpriced', () => {
+		expect(costOf([])).toBeNull()
+		expect(costOf([0.25, 0.5])).toBe(0.75)
+		expect(costOf([0.25, null])).toBeNull()
 	})
 
 	test('CSV cells: quoted when needed, formulas defused', () => {

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { keyId } from '../../../core/secrets.ts'
 import { MemoryStorage } from '../../../core/storage.ts'
-import { emptyCounts, outcomeField, USAGE_FIELDS, type UsageCounts } from '../../../plugins/usage-stats/usage-stats.ts'
-import { fakeAnswer, fakeUsage } from '../../fake-gateway.ts'
+import { costAt, type ModelPrices, readModelPrices } from '../../../plugins/pricing/prices.ts'
+import { costUsd, emptyCounts, outcomeField, USAGE_FIELDS, type UsageCounts } from '../../../plugins/usage-stats/usage-stats.ts'
+import { FAKE_CATALOG, fakeAnswer, fakeUsage } from '../../fake-gateway.ts'
 import { assertNoSecrets, type Harness, KEYS, readSse, startHarness, testClock } from '../../support.ts'
 
 let h: Harness
@@ -19,6 +20,9 @@ const usage = async (query = '') => {
 	expect(response.status).toBe(200)
 	return response.json()
 }
+/** Counts as the report shows them: with the cost in USD. */
+const shown = (counts: UsageCounts) => ({ ...counts, cost_usd: costUsd(counts) })
+const prices = (model: string) => readModelPrices(FAKE_CATALOG.find((e) => e.id === model)?.pricing) as ModelPrices
 const msg = (content: string) => [{ role: 'user', content }]
 const weatherTool = { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }
 
@@ -57,6 +61,10 @@ describe('usage statistics', () => {
 					counts.prompt_tokens += u.prompt_tokens
 					counts.completion_tokens += u.completion_tokens
 					counts.cached_tokens += u.prompt_tokens_details.cached_tokens
+					counts.cache_write_tokens += u.prompt_tokens_details.cache_creation.ephemeral_5m_input_tokens
+					counts.cache_write_1h_tokens += u.prompt_tokens_details.cache_creation.ephemeral_1h_input_tokens
+					// The harness's endpoint is a US one: us prices.
+					counts.cost_nusd += costAt(prices(rec.model!), u, 'us').nusd
 				}
 			}
 		}
@@ -152,7 +160,8 @@ describe('usage statistics', () => {
 		expect(report.day).toBe('2026-11-26')
 		expect(report.starts_at).toBe('2026-11-26T07:00:00.000Z')
 		const totals = expected.totals()
-		expect(report.totals).toEqual(totals)
+		expect(report.totals).toEqual(shown(totals))
+		expect(totals.cost_nusd).toBeGreaterThan(0)
 		expect(totals.requests).toBe(12)
 		expect(totals.attempts).toBe(chats().length)
 		expect(totals.cached_tokens).toBeGreaterThan(0)
@@ -163,7 +172,7 @@ describe('usage statistics', () => {
 			const row = report.keys.find((k: { id: string }) => k.id === keyId(key))
 			expect(row.key).toBe(`${key.slice(0, 4)}...${key.slice(-4)}`)
 			expect(row.removed).toBe(false)
-			for (const [model, counts] of expected.keys.get(keyId(key)) ?? new Map()) expect(row.models[model]).toEqual(counts)
+			for (const [model, counts] of expected.keys.get(keyId(key)) ?? new Map()) expect(row.models[model]).toEqual(shown(counts))
 			expect(Object.keys(row.models).sort()).toEqual([...(expected.keys.get(keyId(key))?.keys() ?? [])].sort())
 			expect(row.totals.attempts).toBe(chats().filter((r) => r.key === key).length)
 		}
@@ -171,7 +180,7 @@ describe('usage statistics', () => {
 		expect(report.models['gemini-2.5-flash'].prompt_tokens).toBeGreaterThan(0)
 		expect(report.models['gemini-2.5-flash'].completion_tokens).toBe(5) // 'Echo: stream me without usage'
 		expect(report.no_key.totals.requests).toBe(1)
-		expect(report.no_key.models['gpt-5-mini']).toEqual(expected.counts('-', 'gpt-5-mini'))
+		expect(report.no_key.models['gpt-5-mini']).toEqual(shown(expected.counts('-', 'gpt-5-mini')))
 		// Per model: the sum over keys.
 		const perModel = new Map<string, UsageCounts>()
 		for (const models of expected.keys.values())
@@ -180,7 +189,7 @@ describe('usage statistics', () => {
 				for (const f of USAGE_FIELDS) sum[f] += counts[f]
 				perModel.set(model, sum)
 			}
-		expect(report.models).toEqual(Object.fromEntries(perModel))
+		expect(report.models).toEqual(Object.fromEntries([...perModel].map(([m, c]) => [m, shown(c)])))
 		// API-password requests are nobody's client.
 		expect(report.clients).toEqual([])
 	})
@@ -226,10 +235,11 @@ describe('usage statistics', () => {
 
 		const reset = await h.admin('/admin/usage/reset', { method: 'POST', json: { key: a } })
 		expect(reset.status).toBe(200)
-		expect((await reset.json()).removed).toBe(2)
+		// Per day: the key's group and its export row (day x key x client x model).
+		expect((await reset.json()).removed).toBe(4)
 		for (const q of ['', '?day=2026-11-26']) {
 			const report = await usage(q)
-			expect(row(report, a)).toEqual(emptyCounts())
+			expect(row(report, a)).toEqual(shown(emptyCounts()))
 			expect(row(report, b).requests).toBe(1)
 			expect(report.totals.requests).toBe(2)
 		}
@@ -237,7 +247,7 @@ describe('usage statistics', () => {
 		expect((await h.admin('/admin/usage/reset', { method: 'POST', json: { key: 42 } })).status).toBe(400)
 
 		expect((await h.admin('/admin/usage/reset', { method: 'POST' })).status).toBe(200)
-		for (const q of ['', '?day=2026-11-26']) expect((await usage(q)).totals).toEqual(emptyCounts())
+		for (const q of ['', '?day=2026-11-26']) expect((await usage(q)).totals).toEqual(shown(emptyCounts()))
 		// Counting goes on after a reset.
 		expect((await ask()).status).toBe(200)
 		expect((await usage()).totals.requests).toBe(1)
