@@ -12,5 +12,8 @@ export const plugin = definePlugin({
 	needs: ['chat', 'apiAuth', 'log'],
 	setup: ({ services }) => ({
 		routes: anthropicMessages({ chat: services.chat, auth: services.apiAuth, log: services.log, pingMs: PING_MS }),
+		// The chat core reads these bodies within MAX_BODY_SIZE itself, so an oversized one is
+		// refused in Anthropic's envelope like every other error here, declared length or not.
+		ownBodyLimit: ['/v1/messages', '/v1/messages/count_tokens'],
 	}),
 })

@@ -95,9 +95,10 @@ export const anthropicMessages = (deps: AnthropicMessagesDeps) => {
 					if (result.kind === 'stream') {
 						const id = `msg_${randomHex(12)}`
 						const inputTokens = isObject(body) ? estimateInputTokens(body) : 0
-						return new Response(toAnthropicStream(result.body, { id, model: chat.model, inputTokens, pingMs: deps.pingMs }), { headers: SSE_HEADERS })
+						return new Response(toAnthropicStream(result.body, { id, model: result.modes.model, inputTokens, pingMs: deps.pingMs }), { headers: SSE_HEADERS })
 					}
-					return Response.json(toAnthropicMessage(result.completion, { model: chat.model }))
+					// The model without its mode prefixes (fake-stream/, anti-truncation/), as the client named the model itself.
+					return Response.json(toAnthropicMessage(result.completion, { model: result.modes.model }))
 				} catch (err) {
 					return anthropicErrorResponse(err, onBug)
 				}

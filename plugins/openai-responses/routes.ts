@@ -60,7 +60,8 @@ export const openaiResponses = (deps: OpenAIResponsesDeps) =>
 			async function createResponse({ request, principal }) {
 				const { chat, echo } = toChatRequest(await deps.chat.readBody(request))
 				const result = await deps.chat.call(request, principal, chat)
-				const shell = { id: newItemId('resp'), model: chat.model, createdAt: Math.floor(deps.now() / 1000), echo }
+				// The model without its mode prefixes (fake-stream/, anti-truncation/).
+				const shell = { id: newItemId('resp'), model: result.modes.model, createdAt: Math.floor(deps.now() / 1000), echo }
 				if (result.kind === 'stream') return new Response(toResponsesStream(result.body, shell), { headers: SSE_HEADERS })
 				return Response.json(toResponse(result.completion, shell))
 			},
