@@ -6,6 +6,7 @@ import type { PanelKit } from './http.ts'
 import { keysPage } from './keys-page.ts'
 import { logsPage } from './logs-page.ts'
 import { modelsPage } from './models-page.ts'
+import { overviewPage } from './overview-page.ts'
 import { quotasPage } from './quotas-page.ts'
 import { panelShell } from './routes.ts'
 import { settingsPage } from './settings-page.ts'
@@ -17,19 +18,20 @@ export const plugin = definePlugin({
 	description: 'the operator panel at /ui (server-rendered HTML + htmx)',
 	optional: true,
 	needs: ['adminAuth', 'pool', 'storage', 'settings', 'settingsWatch', 'ring', 'now'],
-	uses: ['usage', 'quota', 'clientKeys', 'catalog', 'modelSelection', 'keyTester'],
+	uses: ['usage', 'quota', 'clientKeys', 'catalog', 'modelSelection', 'keyTester', 'keyTests', 'requestLog', 'requestFigures'],
 	setup: ({ services: s, config, loaded }) => {
-		const available = new Set<string>(['keys', 'settings', 'logs', 'storage'])
+		const available = new Set<string>(['overview', 'keys', 'settings', 'logs', 'storage'])
 		if (s.catalog && s.modelSelection) available.add('models')
 		if (s.usage) available.add('usage')
 		if (s.quota) available.add('quotas')
 		if (s.clientKeys) available.add('clients')
 		const kit: PanelKit = { auth: s.adminAuth, available, now: s.now }
 		let routes: AnyElysia = panelShell(kit)
+			.use(overviewPage(kit, { pool: s.pool, storage: s.storage, ...(s.requestFigures ? { figures: s.requestFigures } : {}) }))
 			.use(keysPage(kit, { pool: s.pool, storage: s.storage, keyTester: s.keyTester }))
 			.use(settingsPage(kit, { catalog: s.settings, watch: s.settingsWatch }))
 			.use(logsPage(kit, { ring: s.ring, file: config.log.file || null }))
-			.use(storagePage(kit, { storage: s.storage, shared: !loaded.includes('storage-file') && s.storage.kind !== 'memory' }))
+			.use(storagePage(kit, { storage: s.storage, shared: !loaded.includes('storage-file') && s.storage.kind !== 'memory', incident: () => s.pool.incident() }))
 		if (s.catalog && s.modelSelection) routes = routes.use(modelsPage(kit, { catalog: s.catalog, selection: s.modelSelection }))
 		if (s.usage) routes = routes.use(usagePage(kit, { usage: s.usage, pool: s.pool, clientKeys: s.clientKeys }))
 		if (s.quota) routes = routes.use(quotasPage(kit, { quota: s.quota, pool: s.pool, catalog: s.catalog }))

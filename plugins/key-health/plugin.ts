@@ -41,6 +41,10 @@ export const plugin = definePlugin({
 			probeMs: () => settings.incidentProbe * 1000,
 		})
 		schedule.start()
-		return { services: { keyTests: tests }, routes: keyTestRoutes({ auth: services.adminAuth, tests, tester: services.keyTester }), close: () => schedule.stop() }
+		return {
+			services: { keyTests: tests },
+			routes: keyTestRoutes({ auth: services.adminAuth, tests, tester: services.keyTester }),
+			close: () => schedule.stop(),
+		}
 	},
 })

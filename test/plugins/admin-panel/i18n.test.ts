@@ -183,7 +183,7 @@ describe('a zh-CN panel shows no stray English', () => {
 			status: await page('/ui/fragments/status', { htmx: true }),
 			keysPoll: await page('/ui/fragments/keys', { htmx: true }),
 		}
-		for (const name of ['keys', 'models', 'usage', 'quotas', 'clients', 'settings', 'logs', 'storage']) rendered[name] = await page(`/ui/${name}`)
+		for (const name of ['overview', 'keys', 'models', 'usage', 'quotas', 'clients', 'settings', 'logs', 'storage']) rendered[name] = await page(`/ui/${name}`)
 		expect(rendered.keys).toContain('<html lang="zh-CN"')
 		expect(rendered.usage).toContain('team-a')
 		expect(rendered.tested).toContain('HTTP')
