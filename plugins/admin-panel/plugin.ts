@@ -28,7 +28,7 @@ export const plugin = definePlugin({
 		const kit: PanelKit = { auth: s.adminAuth, available, now: s.now }
 		let routes: AnyElysia = panelShell(kit)
 			.use(overviewPage(kit, { pool: s.pool, storage: s.storage, ...(s.requestFigures ? { figures: s.requestFigures } : {}) }))
-			.use(keysPage(kit, { pool: s.pool, storage: s.storage, keyTester: s.keyTester }))
+			.use(keysPage(kit, { pool: s.pool, storage: s.storage, keyTests: s.keyTests, keyTester: s.keyTester, catalog: s.catalog }))
 			.use(settingsPage(kit, { catalog: s.settings, watch: s.settingsWatch }))
 			.use(logsPage(kit, { ring: s.ring, file: config.log.file || null }))
 			.use(storagePage(kit, { storage: s.storage, shared: !loaded.includes('storage-file') && s.storage.kind !== 'memory', incident: () => s.pool.incident() }))
