@@ -8,6 +8,7 @@ import { logsPage } from './logs-page.ts'
 import { modelsPage } from './models-page.ts'
 import { overviewPage } from './overview-page.ts'
 import { quotasPage } from './quotas-page.ts'
+import { requestsPage } from './requests-page.ts'
 import { panelShell } from './routes.ts'
 import { settingsPage } from './settings-page.ts'
 import { storagePage } from './storage-page.ts'
@@ -23,6 +24,7 @@ export const plugin = definePlugin({
 		const available = new Set<string>(['overview', 'keys', 'settings', 'logs', 'storage'])
 		if (s.catalog && s.modelSelection) available.add('models')
 		if (s.usage) available.add('usage')
+		if (s.requestLog) available.add('requests')
 		if (s.quota) available.add('quotas')
 		if (s.clientKeys) available.add('clients')
 		const kit: PanelKit = { auth: s.adminAuth, available, now: s.now }
@@ -33,6 +35,7 @@ export const plugin = definePlugin({
 			.use(logsPage(kit, { ring: s.ring, file: config.log.file || null }))
 			.use(storagePage(kit, { storage: s.storage, shared: !loaded.includes('storage-file') && s.storage.kind !== 'memory', incident: () => s.pool.incident() }))
 		if (s.catalog && s.modelSelection) routes = routes.use(modelsPage(kit, { catalog: s.catalog, selection: s.modelSelection }))
+		if (s.requestLog) routes = routes.use(requestsPage(kit, { requests: s.requestLog }))
 		if (s.usage) routes = routes.use(usagePage(kit, { usage: s.usage, pool: s.pool, clientKeys: s.clientKeys }))
 		if (s.quota) routes = routes.use(quotasPage(kit, { quota: s.quota, pool: s.pool, catalog: s.catalog }))
 		if (s.clientKeys) routes = routes.use(clientsPage(kit, { clientKeys: s.clientKeys }))
