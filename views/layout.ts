@@ -9,6 +9,7 @@ import { LANGS, type Lang, type MessageKey, type Translator } from './i18n/i18n.
 export const PAGES = [
 	['overview', 'nav.overview'],
 	['requests', 'nav.requests'],
+	['performance', 'nav.performance'],
 	['keys', 'nav.keys'],
 	['models', 'nav.models'],
 	['usage', 'nav.usage'],

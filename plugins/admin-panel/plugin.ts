@@ -7,6 +7,7 @@ import { keysPage } from './keys-page.ts'
 import { logsPage } from './logs-page.ts'
 import { modelsPage } from './models-page.ts'
 import { overviewPage } from './overview-page.ts'
+import { performancePage } from './performance-page.ts'
 import { quotasPage } from './quotas-page.ts'
 import { requestsPage } from './requests-page.ts'
 import { panelShell } from './routes.ts'
@@ -25,6 +26,7 @@ export const plugin = definePlugin({
 		if (s.catalog && s.modelSelection) available.add('models')
 		if (s.usage) available.add('usage')
 		if (s.requestLog) available.add('requests')
+		if (s.requestFigures) available.add('performance')
 		if (s.quota) available.add('quotas')
 		if (s.clientKeys) available.add('clients')
 		const kit: PanelKit = { auth: s.adminAuth, available, now: s.now }
@@ -36,6 +38,7 @@ export const plugin = definePlugin({
 			.use(storagePage(kit, { storage: s.storage, shared: !loaded.includes('storage-file') && s.storage.kind !== 'memory', incident: () => s.pool.incident() }))
 		if (s.catalog && s.modelSelection) routes = routes.use(modelsPage(kit, { catalog: s.catalog, selection: s.modelSelection }))
 		if (s.requestLog) routes = routes.use(requestsPage(kit, { requests: s.requestLog }))
+		if (s.requestFigures) routes = routes.use(performancePage(kit, { figures: s.requestFigures }))
 		if (s.usage) routes = routes.use(usagePage(kit, { usage: s.usage, pool: s.pool, clientKeys: s.clientKeys }))
 		if (s.quota) routes = routes.use(quotasPage(kit, { quota: s.quota, pool: s.pool, catalog: s.catalog }))
 		if (s.clientKeys) routes = routes.use(clientsPage(kit, { clientKeys: s.clientKeys }))

@@ -183,7 +183,7 @@ describe('a zh-CN panel shows no stray English', () => {
 			status: await page('/ui/fragments/status', { htmx: true }),
 			keysPoll: await page('/ui/fragments/keys', { htmx: true }),
 		}
-		for (const name of ['overview', 'requests', 'keys', 'models', 'usage', 'quotas', 'clients', 'settings', 'logs', 'storage'])
+		for (const name of ['overview', 'requests', 'performance', 'keys', 'models', 'usage', 'quotas', 'clients', 'settings', 'logs', 'storage'])
 			rendered[name] = await page(`/ui/${name}`)
 		await h.gateway.services.requestLog?.flush()
 		const logged = ((await (await h.admin('/admin/requests')).json()) as { data: { id: string }[] }).data[0]?.id as string
