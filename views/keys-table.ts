@@ -113,7 +113,7 @@ ${
 ${models.map(([model, m]) => {
 	const reason = m.status !== 'active' && m.reason && m.reason !== k.reason ? m.reason : null
 	const resetAt = m.reset_in_seconds === null ? null : now + m.reset_in_seconds * 1000
-	return html`<tr id="km-${k.id}-${domId(model)}"><td>${model}</td><td>${badge(t, m.status)}${reason ? html` <span class="reason">${reasonText(t, reason)}</span>` : ''}</td><td>${m.used}</td><td>${
+	return html`<tr id="km-${k.id}-${domId(model)}"><td>${model}</td><td>${badge(t, m.status)}${reason ? html` <span class="reason">${reasonText(t, reason)}</span>` : ''}</td><td data-used="${m.used}">${m.used}</td><td>${
 		m.remaining ?? '?'
 	} / ${m.limit ?? '?'}</td><td>${countdown(t, resetAt, now)}</td></tr>`
 })}
