@@ -2,20 +2,13 @@
 import { Elysia } from 'elysia'
 import type { Storage } from '../../core/storage.ts'
 import { raw } from '../../views/html.ts'
-import { type IncidentView, statusBanner } from '../../views/layout.ts'
+import { statusBanner } from '../../views/layout.ts'
 import { type StorageState, storageView } from '../../views/storage.ts'
 import { guard, message, type PanelKit, show } from './http.ts'
 
 type Observed = Storage & { readonly healthy?: boolean; readonly pending?: number }
 
-export interface StoragePageDeps {
-	storage: Observed
-	shared: boolean
-	/** The upstream incident the key pool sees, for the banner on every page. */
-	incident?: () => IncidentView | null
-}
-
-export const storagePage = (kit: PanelKit, deps: StoragePageDeps) => {
+export const storagePage = (kit: PanelKit, deps: { storage: Observed; shared: boolean }) => {
 	let downSince: number | null = null
 	const state = async (): Promise<StorageState> => {
 		let error: string | null = null
@@ -51,13 +44,7 @@ export const storagePage = (kit: PanelKit, deps: StoragePageDeps) => {
 				const v = await guard(kit, request)
 				if (v instanceof Response) return v
 				const s = await state()
-				return show(
-					kit,
-					request,
-					v,
-					'storage',
-					raw(statusBanner(v.t, { healthy: s.healthy, since: downSince, backend: s.backend, incident: deps.incident?.() ?? null })),
-				)
+				return show(kit, request, v, 'storage', raw(statusBanner(v.t, { healthy: s.healthy, since: downSince, backend: s.backend })))
 			},
 			{ detail: { hide: true } },
 		)

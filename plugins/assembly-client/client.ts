@@ -121,11 +121,15 @@ function withFirst(first: ReadResult, reader: ReadableStreamDefaultReader<Uint8A
 export class AssemblyClient {
 	private readonly now: () => number
 
+	/** The price tier of the endpoint's region (the endpoint does not change at run time). */
+	private readonly endpointTier: ReturnType<typeof endpointTier>
+
 	constructor(
 		private readonly deps: AssemblyClientDeps,
 		private readonly options: AssemblyClientOptions,
 	) {
 		this.now = deps.now ?? Date.now
+		this.endpointTier = endpointTier(options.endpoint)
 	}
 
 	async chat({ request, signal, principal = { kind: 'password' }, requestId, trace, note }: ChatCall): Promise<ChatResult> {
@@ -157,7 +161,7 @@ export class AssemblyClient {
 		// The other encoding of a tool history, tried once on the two Bedrock errors it avoids.
 		let reencoded = !Array.isArray(gatewayBody.messages) || !hasToolHistory(gatewayBody.messages as Record<string, unknown>[])
 		// The price tier of what reaches the upstream, and the models that may answer (fallbacks).
-		const tier = requestTier(gatewayBody.model_region, endpointTier(this.options.endpoint))
+		const tier = requestTier(gatewayBody.model_region, this.endpointTier)
 		const fallbacks = fallbackModels(request)
 		this.deps.bodies?.request(requestId, request, body)
 		let attempts = this.options.retryEnabled ? this.options.maxRetries + 1 : 1
