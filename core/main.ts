@@ -93,6 +93,24 @@ async function main(): Promise<void> {
 	}
 	process.on('SIGTERM', () => void stop('SIGTERM'))
 	process.on('SIGINT', () => void stop('SIGINT'))
+	// Bun ends the process on an unhandled rejection. A storage driver's stray connection error
+	// while its server restarts (postgres.js reconnecting) must not end a gateway whose storage
+	// layer serves from memory meanwhile: logged at error, and the gateway keeps serving.
+	process.on('unhandledRejection', (err) => {
+		log.error(
+			{ err: err instanceof Error ? { message: err.message, code: (err as { code?: unknown }).code } : String(err) },
+			'unhandled rejection (kept serving)',
+		)
+	})
+	// postgres.js 3.4 can write to a socket its server just closed from a deferred callback
+	// (`socket.write` on null) while PostgreSQL restarts: a driver's fault the storage layer
+	// already survives. Only such driver errors are logged and survived; anything else ends the
+	// process as it would have.
+	process.on('uncaughtException', (err) => {
+		const driver = err instanceof Error && /node_modules[\\/](postgres|ioredis|mongodb)[\\/]/.test(err.stack ?? '')
+		log.error({ err: { message: err instanceof Error ? err.message : String(err) }, kept_serving: driver }, 'uncaught exception')
+		if (!driver) process.exit(1)
+	})
 }
 
 await main()
