@@ -1,6 +1,8 @@
 /** The panel's money parts: spend over a date range with a trend, prices with an override, the client list's limits and budget. */
 import { afterEach, describe, expect, test } from 'bun:test'
-import { type Harness, harnessSet } from '../../support.ts'
+import { MemoryStorage } from '../../../core/storage.ts'
+import { spendRange } from '../../../plugins/admin-panel/usage-page.ts'
+import { type Harness, harnessSet, testClock } from '../../support.ts'
 import { FORM, session } from './panel-support.ts'
 
 let created: string[] = []
@@ -20,6 +22,22 @@ const post = (h: Harness, path: string, s: { cookie: string; csrf: string }, bod
 		body: new URLSearchParams(body),
 	})
 const hello = { messages: [{ role: 'user', content: 'Hello there, what is the capital of France?' }] }
+/** Memory storage whose counter reads can be made to fail. */
+class FlakyCounters extends MemoryStorage {
+	failing = false
+	override async readCounters(prefix: string) {
+		if (this.failing) throw new Error('counters unreadable (test)')
+		return super.readCounters(prefix)
+	}
+}
+const XSS = '<script>alert(1)</script>'
+/** The body of the table under a heading of the spend section (the day's usage above it has headings of its own). */
+const section = (text: string, heading: string) => {
+	const start = text.indexOf(`<h3>${heading}</h3>`, text.indexOf('<section id="spend">'))
+	expect(start).toBeGreaterThan(-1)
+	return text.slice(start, text.indexOf('</table>', start))
+}
+
 /** The row of one client key in the list. */
 const clientRow = (list: string, id: string) => {
 	const start = list.indexOf(`<tr id="client-${id}"`)
@@ -122,5 +140,121 @@ describe('panel: client keys with limits, budget, spend and expiry', () => {
 		expect(reset).toContain('Client key team-tz saved; its counters start again from 0.')
 		expect((await (await h.admin(`/admin/clients/${id}`)).json()).used_today).toBe(0)
 		expect((await h.chat({ model: 'gpt-5', ...hello }, key)).status).toBe(200)
+	})
+})
+
+describe('panel: spend over a date range', () => {
+	test('spend per model, upstream key and client key over the range; unpriced requests marked, never $0; a 30-day trend; the CSV of the range', async () => {
+		const c = testClock(Date.UTC(2026, 10, 26, 12, 0, 0))
+		const h = await harnesses.start({ now: c.now })
+		let s = await session(h)
+		const made = await (await post(h, '/ui/clients', s, { name: XSS })).text()
+		const key = /value="(sk-amb-[^"]+)"/.exec(made)?.[1] as string
+		created.push(key)
+		expect((await h.chat({ model: 'gpt-5', ...hello }, key)).status).toBe(200)
+		c.advance(86_400_000)
+		expect((await h.chat({ model: 'qwen3-next-80b-a3b', ...hello })).status).toBe(200)
+		expect((await h.chat({ model: 'gpt-5', ...hello })).status).toBe(200)
+		// A session lasts less than a day.
+		s = await session(h)
+		const both = await (await h.admin('/admin/usage/spend?from=2026-11-26&to=2026-11-27')).json()
+		const full = await (await page(h, '/ui/usage', s.cookie)).text()
+		expect(full).toContain('<section id="usage">')
+		expect(full).toContain('<section id="spend">')
+		// The default range: the last 7 usage days, ending today.
+		expect(full).toContain('id="spend-from" type="date" name="from" value="2026-11-21"')
+		expect(full).toContain('id="spend-to" type="date" name="to" value="2026-11-27"')
+		const totals = section(full, 'Total')
+		expect(totals).toContain(`$${both.totals.cost_usd.toFixed(6)} <span class="unpriced small" data-unpriced>+ 1 without a price</span>`)
+		const models = section(full, 'Per model')
+		const gpt = models.slice(models.indexOf('<code>gpt-5</code>'))
+		expect(gpt.slice(0, gpt.indexOf('</tr>'))).toContain(`<td class="num" data-field="cost">$${both.models['gpt-5'].cost_usd.toFixed(6)}</td>`)
+		const qwen = models.slice(models.indexOf('<code>qwen3-next-80b-a3b</code>'))
+		expect(qwen.slice(0, qwen.indexOf('</tr>'))).toContain(
+			'<td class="num" data-field="cost"><span class="unpriced" data-unpriced>no price</span></td><td class="num" data-field="unpriced">1</td>',
+		)
+		expect(models).not.toContain('$0.00<')
+		// Per upstream key: masked keys only; per client key: the hostile name as text.
+		const keys = section(full, 'Per upstream key')
+		for (const k of both.keys) expect(keys).toContain(`<code>${k.key}</code>`)
+		const clients = section(full, 'Per client key')
+		expect(clients).toContain('&lt;script&gt;alert(1)&lt;/script&gt;')
+		expect(full).not.toContain(XSS)
+		expect(clients).toContain(`$${both.clients[0].totals.cost_usd.toFixed(6)}`)
+		// The trend: 30 usage days ending on the range's last, each saying its cost; an unpriced day is marked.
+		const bars = [...full.matchAll(/<g data-day="([\d-]+)" data-cost="([^"]*)">/g)].map((m) => [m[1], m[2]])
+		expect(bars).toHaveLength(30)
+		expect(bars[0]?.[0]).toBe('2026-10-29')
+		expect(bars[29]).toEqual(['2026-11-27', String(both.days[1].cost_usd)])
+		expect(bars[28]).toEqual(['2026-11-26', String(both.days[0].cost_usd)])
+		expect(full).toContain('<title>2026-11-27: $')
+		expect(full).toContain('; 1 unpriced request(s)</title>')
+		expect((full.match(/class="chart-unpriced"/g) ?? []).length).toBe(1)
+		// The CSV link is for the same range, and the panel session may follow it.
+		expect(full).toContain('href="/admin/usage/export?from=2026-11-21&amp;to=2026-11-27" download')
+		const csv = await page(h, '/admin/usage/export?from=2026-11-21&to=2026-11-27', s.cookie)
+		expect(csv.status).toBe(200)
+		expect((await csv.text()).split('\n').filter((l) => l.includes('gpt-5'))).toHaveLength(2)
+
+		// One day, as htmx asks for it: only the spend section, only that day's models.
+		const one = await (await page(h, '/ui/usage/spend?from=2026-11-26&to=2026-11-26', s.cookie, true)).text()
+		expect(one.startsWith('<section id="spend">')).toBe(true)
+		expect(section(one, 'Per model')).toContain('<code>gpt-5</code>')
+		expect(section(one, 'Per model')).not.toContain('qwen3-next-80b-a3b')
+		expect(one).toContain('href="/admin/usage/export?from=2026-11-26&amp;to=2026-11-26"')
+		expect([...one.matchAll(/<g data-day="([\d-]+)"/g)].map((m) => m[1]).at(-1)).toBe('2026-11-26')
+		// Without htmx the same address is the whole page with that range.
+		const whole = await (await page(h, '/ui/usage/spend?from=2026-11-26&to=2026-11-26', s.cookie)).text()
+		expect(whole).toContain('<html')
+		expect(whole).toContain('<section id="usage">')
+		expect(whole).toContain('name="from" value="2026-11-26"')
+	})
+
+	test('a range that cannot be used is said, and the last 7 days are shown instead; never an error page', async () => {
+		const c = testClock(Date.UTC(2026, 10, 26, 12, 0, 0))
+		const h = await harnesses.start({ now: c.now })
+		const s = await session(h)
+		for (const query of ['from=garbage&to=2026-11-26', 'from=2026-11-27&to=2026-11-20', 'from=2024-01-01&to=2026-11-26', 'to=2026-02-31']) {
+			const answer = await page(h, `/ui/usage/spend?${query}`, s.cookie, true)
+			expect(answer.status).toBe(200)
+			const text = await answer.text()
+			expect({ query, refused: text.includes('notice-error') && text.includes('That range cannot be shown') }).toEqual({ query, refused: true })
+			expect(text).toContain('name="to" value="2026-11-')
+		}
+		const fine = await (await page(h, '/ui/usage/spend?from=&to=2026-11-20', s.cookie, true)).text()
+		expect(fine).not.toContain('notice-error')
+		expect(fine).toContain('name="from" value="2026-11-14"')
+	})
+
+	test('spendRange: defaults, a year at most, backwards and wrong dates refused', () => {
+		const today = '2026-11-26'
+		expect(spendRange(undefined, undefined, today)).toEqual({ from: '2026-11-20', to: '2026-11-26', refused: false })
+		expect(spendRange('2026-11-01', undefined, today)).toEqual({ from: '2026-11-01', to: '2026-11-26', refused: false })
+		expect(spendRange('2026-11-01', '2026-11-03', today)).toEqual({ from: '2026-11-01', to: '2026-11-03', refused: false })
+		expect(spendRange('2025-11-27', '2026-11-26', today)).toEqual({ from: '2025-11-27', to: '2026-11-26', refused: false })
+		expect(spendRange('2025-11-25', '2026-11-26', today)).toEqual({ from: '2026-11-20', to: '2026-11-26', refused: true })
+		expect(spendRange('2026-11-04', '2026-11-03', today)).toEqual({ from: '2026-10-28', to: '2026-11-03', refused: true })
+		expect(spendRange('2026-13-01', undefined, today)).toEqual({ from: '2026-11-20', to: '2026-11-26', refused: true })
+		expect(spendRange(['2026-11-01'], undefined, today).refused).toBe(true)
+	})
+
+	test('fragment states: empty, and an error when the counters cannot be read', async () => {
+		const storage = new FlakyCounters()
+		const h = await harnesses.start({ storage })
+		const s = await session(h)
+		const empty = await (await page(h, '/ui/usage/spend', s.cookie, true)).text()
+		expect(empty.startsWith('<section id="spend">')).toBe(true)
+		expect((empty.match(/Nothing in this range\./g) ?? []).length).toBe(3)
+		expect(section(empty, 'Total')).toContain('<td class="num" data-field="cost">$0.00</td><td class="num" data-field="unpriced">0</td>')
+		expect([...empty.matchAll(/<g data-day=/g)]).toHaveLength(30)
+		expect(empty).not.toContain('class="chart-unpriced"')
+		storage.failing = true
+		const failed = await page(h, '/ui/usage/spend', s.cookie, true)
+		expect(failed.status).toBe(200)
+		const text = await failed.text()
+		expect(text).toContain('notice-error')
+		expect(text).toContain('Spend cannot be read: counters unreadable (test)')
+		// The picker stays, so the operator can try again.
+		expect(text).toContain('id="spend-from"')
 	})
 })
