@@ -2,6 +2,8 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { MemoryStorage } from '../../../core/storage.ts'
 import { spendRange } from '../../../plugins/admin-panel/usage-page.ts'
+import { translator } from '../../../views/i18n/i18n.ts'
+import { pricesView } from '../../../views/prices.ts'
 import { type Harness, harnessSet, testClock } from '../../support.ts'
 import { FORM, session } from './panel-support.ts'
 
@@ -256,5 +258,132 @@ describe('panel: spend over a date range', () => {
 		expect(text).toContain('Spend cannot be read: counters unreadable (test)')
 		// The picker stays, so the operator can try again.
 		expect(text).toContain('id="spend-from"')
+	})
+})
+
+describe('panel: prices on the models page', () => {
+	const priceRow = (text: string, model: string) => {
+		const start = text.indexOf(`<tr id="price-${model.replace(/[^A-Za-z0-9_-]/g, '_')}"`)
+		expect(start).toBeGreaterThan(-1)
+		return text.slice(start, text.indexOf('</tr>', start))
+	}
+	const priceOf = async (h: Harness, model: string) => (await (await h.admin('/admin/prices')).json()).models.find((r: { model: string }) => r.model === model)
+
+	test('each model with its prices and source; an unpriced model says so; the override is saved, shown as such, and removed', async () => {
+		const h = await harnesses.start()
+		const s = await session(h)
+		const models = await (await page(h, '/ui/models', s.cookie)).text()
+		expect(models).toContain('<section id="models">')
+		expect(models).toContain('<section id="prices">')
+		const gpt = priceRow(models, 'gpt-5')
+		expect(gpt).toContain('data-source="catalog"')
+		expect(gpt).toContain('>catalog</span>')
+		expect(gpt).toContain(
+			'<td class="num" data-field="prompt">1.25</td><td class="num" data-field="completions">10</td><td class="num" data-field="input_cache_read">0.125</td><td class="num" data-field="input_cache_write">–</td>',
+		)
+		// US pays its own tier, EU the global raised by 10 %.
+		expect(gpt).toContain('<td class="num" data-field="regional">1.375 / 1.375</td>')
+		expect(gpt).toContain('Set an override')
+		expect(gpt).not.toContain('Use the catalog price')
+		const qwen = priceRow(models, 'qwen3-next-80b-a3b')
+		expect(qwen).toContain('data-source="unpriced"')
+		expect(qwen).toContain('>no price</span><br><span class="muted small">tokens are counted, the cost is unknown</span>')
+		expect(qwen).toContain('<td class="num" data-field="regional">–</td>')
+
+		const saved = await (
+			await post(h, '/ui/models/prices', s, { model: 'gpt-5', action: 'save', prompt: '0.5', completions: '4', input_cache_read: '' })
+		).text()
+		expect(saved.startsWith('<section id="prices">')).toBe(true)
+		expect(saved).toContain('Saved: gpt-5 now costs your prices.')
+		expect(await priceOf(h, 'gpt-5')).toMatchObject({
+			source: 'override',
+			override: { global: { prompt: 0.5, completions: 4 }, regional_increase_percent: 10 },
+		})
+		expect((await priceOf(h, 'gpt-5')).override.global.input_cache_read).toBeUndefined()
+		const overridden = priceRow(saved, 'gpt-5')
+		expect(overridden).toContain('data-source="override"')
+		expect(overridden).toContain('<td class="num" data-field="prompt">0.5</td>')
+		expect(overridden).toContain('<td class="num" data-field="regional">0.55 / 0.55</td>')
+		expect(overridden).toContain('name="prompt" type="number" min="0" max="100000" step="any" value="0.5"')
+		expect(overridden).toContain('Use the catalog price')
+		// The override is what a request costs from now on.
+		expect((await h.chat({ model: 'gpt-5', ...hello })).status).toBe(200)
+
+		// An unpriced model can be given a price, and loses it again on removal.
+		await post(h, '/ui/models/prices', s, { model: 'qwen3-next-80b-a3b', action: 'save', prompt: '0.1', completions: '0.2' })
+		expect((await priceOf(h, 'qwen3-next-80b-a3b')).source).toBe('override')
+		const unpricedAgain = await (await post(h, '/ui/models/prices', s, { model: 'qwen3-next-80b-a3b', action: 'remove' })).text()
+		expect(unpricedAgain).toContain('Removed: qwen3-next-80b-a3b has no price again.')
+
+		const removed = await (await post(h, '/ui/models/prices', s, { model: 'gpt-5', action: 'remove' })).text()
+		expect(removed).toContain('Removed: gpt-5 costs the catalog price again.')
+		expect((await priceOf(h, 'gpt-5')).source).toBe('catalog')
+		expect(priceRow(removed, 'gpt-5')).toContain('<td class="num" data-field="prompt">1.25</td>')
+	})
+
+	test('a wrong price is said at its field, what was typed stays, and nothing is stored', async () => {
+		const h = await harnesses.start()
+		const s = await session(h)
+		const cases: [Record<string, string>, string, string][] = [
+			[{ prompt: '-1', completions: '2' }, 'prompt', 'Prompt must be a number from 0 to 100000 (USD per million tokens).'],
+			[{ prompt: '1', completions: 'lots' }, 'completions', 'Completion must be a number from 0 to 100000 (USD per million tokens).'],
+			[
+				{ prompt: '1', completions: '2', input_cache_write_1h: '100001' },
+				'input_cache_write_1h',
+				'Cache write 1 h must be a number from 0 to 100000 (USD per million tokens).',
+			],
+			[{ prompt: '1', completions: '' }, 'completions', 'Completion is needed.'],
+		]
+		for (const [fields, field, reason] of cases) {
+			const text = await (await post(h, '/ui/models/prices', s, { model: 'gpt-5', action: 'save', ...fields })).text()
+			const row = priceRow(text, 'gpt-5')
+			expect(row).toContain('<details id="p-gpt-5-edit" open>')
+			expect(row).toContain(`id="p-gpt-5-${field}" name="${field}" type="number" min="0" max="100000" step="any" value="${fields[field] ?? ''}"`)
+			expect(row).toMatch(new RegExp(`id="p-gpt-5-${field}"[^>]* aria-invalid="true" aria-describedby="p-gpt-5-${field}-error"`))
+			expect(row).toContain(`<p id="p-gpt-5-${field}-error" class="field-error" role="alert">${reason}</p>`)
+			// Only that field is marked; the other typed values stay.
+			expect((row.match(/aria-invalid/g) ?? []).length).toBe(1)
+			if (field !== 'prompt') expect(row).toContain(`name="prompt" type="number" min="0" max="100000" step="any" value="${fields.prompt}"`)
+			expect((await priceOf(h, 'gpt-5')).source).toBe('catalog')
+		}
+		// A model that is neither in the catalog nor overridden, with a hostile name: said as text, nothing stored.
+		const unknown = await (await post(h, '/ui/models/prices', s, { model: XSS, action: 'save', prompt: '1', completions: '2' })).text()
+		expect(unknown).toContain('notice-error')
+		expect(unknown).toContain('No model &lt;script&gt;alert(1)&lt;/script&gt; in the catalog or the overrides.')
+		expect(unknown).not.toContain(XSS)
+		expect((await (await h.admin('/admin/prices')).json()).models.some((r: { model: string }) => r.model === XSS)).toBe(false)
+	})
+
+	test('view states: error, empty, and a hostile model name among the overrides', () => {
+		const t = translator('en')
+		const failed = pricesView(t, { rows: null, error: 'storage down <b>' }).toString()
+		expect(failed).toContain('Prices cannot be read: storage down &lt;b&gt;')
+		expect(pricesView(t, { rows: [] }).toString()).toContain('No model has a price or an override yet.')
+		const hostile = pricesView(t, {
+			rows: [
+				{
+					model: XSS,
+					source: 'override',
+					prices: { global: { prompt: 1, completions: 2 } },
+					override: { global: { prompt: 1, completions: 2 } },
+					regional_prompt: { us: 1.1, eu: 1.1 },
+					in_catalog: false,
+				},
+			],
+		}).toString()
+		expect(hostile).not.toContain(XSS)
+		expect(hostile).toContain('<code>&lt;script&gt;alert(1)&lt;/script&gt;</code>')
+		expect(hostile).toContain('no longer in the catalog')
+		expect(hostile).toContain('Remove the override')
+		expect(hostile).toContain('hx-confirm="Remove the override of &lt;script&gt;alert(1)&lt;/script&gt;?"')
+	})
+
+	test('without the pricing plugin the models page has no prices and no price route', async () => {
+		const h = await harnesses.start({ env: { DISABLE_PLUGINS: 'pricing' } })
+		const s = await session(h)
+		const models = await (await page(h, '/ui/models', s.cookie)).text()
+		expect(models).toContain('<section id="models">')
+		expect(models).not.toContain('<section id="prices">')
+		expect((await post(h, '/ui/models/prices', s, { model: 'gpt-5', action: 'remove' })).status).toBe(404)
 	})
 })
