@@ -212,7 +212,7 @@ export const en = {
 	'spend.heading': 'Spend',
 	'spend.from': 'From',
 	'spend.to': 'To',
-	'spend.show': 'Show',
+	'spend.show': 'Show spend',
 	'spend.csv': 'Download CSV',
 	'spend.range': 'Usage days {from} to {to}, each from 07:00 UTC. Prices: the upstream catalog, or an override (Models page).',
 	'spend.rangeRefused': 'That range cannot be shown (dates as YYYY-MM-DD, from before to, at most a year): the last 7 days are shown instead.',

@@ -202,7 +202,7 @@ export const zhCN: Catalogue = {
 	'spend.heading': '花费',
 	'spend.from': '从',
 	'spend.to': '到',
-	'spend.show': '显示',
+	'spend.show': '显示花费',
 	'spend.csv': '下载 CSV',
 	'spend.range': '用量日 {from} 至 {to}，每天从 07:00 UTC 起算。价格：上游目录，或覆盖价格（模型页）。',
 	'spend.rangeRefused': '无法显示该范围（日期格式 YYYY-MM-DD，开始不晚于结束，最多一年）：改为显示最近 7 天。',

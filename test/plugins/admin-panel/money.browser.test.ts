@@ -1,7 +1,8 @@
 /**
  * The client key's expiry in a real browser (headless Chromium): the date and time are typed in
  * the browser's time zone, the form names that zone, the server stores UTC, and the edit form
- * shows the stored instant back in the browser's zone with the zone's name.
+ * shows the stored instant back in the browser's zone with the zone's name. The models page's
+ * price override and the usage page's spend range, as an operator uses them.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync } from 'node:fs'
@@ -61,6 +62,55 @@ describe.skipIf(!existsSync(CHROMIUM))('client key expiry in the browser zone', 
 			expect((await (await h.admin(`/admin/clients/${client.id}`)).json()).expires_at).toBe('2031-05-06T15:45:00.000Z')
 			await row.locator('summary').click()
 			expect(await row.locator('input[name=expires_time]').inputValue()).toBe('17:45')
+			expect(errors).toEqual([])
+			await context.close()
+		} finally {
+			await h.close()
+		}
+	}, 60_000)
+
+	test('a price override set and removed from the models page; the spend range chosen on the usage page', async () => {
+		const h = await startHarness({ env: { LOG_LEVEL: '' } })
+		try {
+			const base = await h.listen()
+			expect((await h.chat({ model: 'gpt-5', messages: [{ role: 'user', content: 'hi' }] })).status).toBe(200)
+			const context = await browser.newContext({ locale: 'en-US', timezoneId: 'UTC' })
+			const page = await context.newPage()
+			const errors: string[] = []
+			page.on('pageerror', (err) => errors.push(String(err)))
+			page.on('dialog', (dialog) => void dialog.accept())
+			await page.goto(`${base}/ui/models`)
+			await page.getByLabel(t('en', 'login.password')).fill(PANEL_PASSWORD)
+			await page.getByRole('button', { name: t('en', 'login.submit') }).click()
+			await page.waitForURL(`${base}/ui/models`)
+			const row = page.locator('#price-gpt-5')
+			await row.getByText(t('en', 'prices.setOverride')).click()
+			await row.getByLabel(t('en', 'prices.col.prompt'), { exact: true }).fill('0.5')
+			await row.getByLabel(t('en', 'prices.col.completion'), { exact: true }).fill('4')
+			await row.getByRole('button', { name: t('en', 'prices.save') }).click()
+			await page.getByText(t('en', 'prices.saved', { model: 'gpt-5' })).waitFor()
+			expect(await page.locator('#price-gpt-5').getAttribute('data-source')).toBe('override')
+			expect(await page.locator('#price-gpt-5 [data-field=prompt]').textContent()).toBe('0.5')
+			// The models form above is untouched by the prices' swap.
+			expect(await page.locator('#models form[data-models]').count()).toBe(1)
+			// The row's form stays open across the swap (the morph keeps `open`), now offering the removal.
+			expect(await page.locator('#price-gpt-5 details').getAttribute('open')).not.toBeNull()
+			expect(await page.locator('#price-gpt-5 summary').textContent()).toBe(t('en', 'prices.editOverride'))
+			await page
+				.locator('#price-gpt-5')
+				.getByRole('button', { name: t('en', 'prices.remove') })
+				.click()
+			await page.getByText(t('en', 'prices.removed', { model: 'gpt-5' })).waitFor()
+			expect(await page.locator('#price-gpt-5').getAttribute('data-source')).toBe('catalog')
+
+			await page.goto(`${base}/ui/usage`)
+			const today = new Date(Date.now() - 7 * 3_600_000).toISOString().slice(0, 10)
+			expect(await page.locator('#spend [data-day]').count()).toBe(30)
+			await page.getByLabel(t('en', 'spend.from')).fill(today)
+			await page.getByRole('button', { name: t('en', 'spend.show') }).click()
+			await page.waitForFunction((day) => document.querySelector('#spend a[download]')?.getAttribute('href')?.includes(`from=${day}&`), today)
+			expect(await page.locator('#spend').textContent()).toContain(t('en', 'spend.range', { from: today, to: today }))
+			expect(await page.locator('#spend [data-field=cost]').first().textContent()).toMatch(/^\$0\.0000\d\d$/)
 			expect(errors).toEqual([])
 			await context.close()
 		} finally {
