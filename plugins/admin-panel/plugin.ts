@@ -17,7 +17,7 @@ export const plugin = definePlugin({
 	description: 'the operator panel at /ui (server-rendered HTML + htmx)',
 	optional: true,
 	needs: ['adminAuth', 'pool', 'storage', 'settings', 'settingsWatch', 'ring', 'now'],
-	uses: ['usage', 'quota', 'clientKeys', 'catalog', 'modelSelection', 'keyTester'],
+	uses: ['usage', 'quota', 'clientKeys', 'catalog', 'modelSelection', 'keyTester', 'pricing'],
 	setup: ({ services: s, config, loaded }) => {
 		const available = new Set<string>(['keys', 'settings', 'logs', 'storage'])
 		if (s.catalog && s.modelSelection) available.add('models')
@@ -30,7 +30,7 @@ export const plugin = definePlugin({
 			.use(settingsPage(kit, { catalog: s.settings, watch: s.settingsWatch }))
 			.use(logsPage(kit, { ring: s.ring, file: config.log.file || null }))
 			.use(storagePage(kit, { storage: s.storage, shared: !loaded.includes('storage-file') && s.storage.kind !== 'memory' }))
-		if (s.catalog && s.modelSelection) routes = routes.use(modelsPage(kit, { catalog: s.catalog, selection: s.modelSelection }))
+		if (s.catalog && s.modelSelection) routes = routes.use(modelsPage(kit, { catalog: s.catalog, selection: s.modelSelection, pricing: s.pricing }))
 		if (s.usage) routes = routes.use(usagePage(kit, { usage: s.usage, pool: s.pool, clientKeys: s.clientKeys }))
 		if (s.quota) routes = routes.use(quotasPage(kit, { quota: s.quota, pool: s.pool, catalog: s.catalog }))
 		if (s.clientKeys) routes = routes.use(clientsPage(kit, { clientKeys: s.clientKeys }))

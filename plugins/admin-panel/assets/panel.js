@@ -1,6 +1,7 @@
 // amb2api panel: countdowns between polls, the "disconnected" banner, copy buttons, log pause
 // and trimming, confirmations for links, resetting forms after a successful htmx post, the
-// theme toggle, dismissible notices, local times beside UTC ones, and the models page's filters.
+// theme toggle, dismissible notices, local times beside UTC ones, date-and-time fields in the
+// browser's zone, and the models page's filters.
 // No inline script anywhere (the CSP allows only our own files). Words come from the page
 // (data-* attributes), so this file speaks every language the server does.
 (function () {
@@ -43,6 +44,35 @@
 		})
 	}
 
+	// Date-and-time fields (a client key's expiry): the server renders them in UTC and names the zone
+	// in a hidden field; here they are shown in the browser's zone, and the form names that zone, so
+	// the server reads them back right and stores UTC.
+	var zone = ''
+	try {
+		zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ''
+	} catch (e) {}
+	function pad(n) {
+		return String(n).padStart(2, '0')
+	}
+	function zonedFields(scope) {
+		if (!zone) return
+		;(scope || document).querySelectorAll('[data-zoned]').forEach(function (box) {
+			var tz = box.querySelector('[data-zone-field]')
+			var day = box.querySelector('input[type=date]')
+			var time = box.querySelector('input[type=time]')
+			if (!tz || !day || !time || tz.value === zone) return
+			var utc = box.getAttribute('data-utc')
+			var when = utc ? new Date(utc) : null
+			if (when && !isNaN(when.getTime())) {
+				day.value = when.getFullYear() + '-' + pad(when.getMonth() + 1) + '-' + pad(when.getDate())
+				time.value = pad(when.getHours()) + ':' + pad(when.getMinutes())
+			}
+			tz.value = zone
+			var label = box.querySelector('[data-zone-label]')
+			if (label) label.textContent = label.getAttribute('data-template').replace('{zone}', zone)
+		})
+	}
+
 	function tick() {
 		var now = Date.now() + skew
 		document.querySelectorAll('[data-until]').forEach(function (el) {
@@ -55,6 +85,7 @@
 	setInterval(tick, 1000)
 	document.addEventListener('DOMContentLoaded', function () {
 		localTimes()
+		zonedFields()
 		modelsCount()
 		var invalid = document.querySelector('[aria-invalid=true]')
 		if (invalid) invalid.focus()
@@ -106,6 +137,7 @@
 			invalid.scrollIntoView({ block: 'center' })
 		}
 		localTimes()
+		zonedFields()
 		modelsCount()
 	})
 	document.addEventListener('htmx:config:request', function (e) {

@@ -155,9 +155,39 @@ describe('a zh-CN panel shows no stray English', () => {
 		h.fake.fault(KEYS[2] as string, { kind: 'status', status: 500 }, { times: 1 })
 		await h.chat({ model: 'gpt-5', messages: [{ role: 'user', content: 'hi' }] })
 		await h.chat({ model: 'no-such-model', messages: [{ role: 'user', content: 'hi' }] })
-		const created = await page('/ui/clients', { method: 'POST', htmx: true, form: { name: 'team-a', daily_limit: '5', allowed_models: 'claude-sonnet-4-6' } })
+		const created = await page('/ui/clients', {
+			method: 'POST',
+			htmx: true,
+			form: {
+				name: 'team-a',
+				daily_limit: '5',
+				allowed_models: 'claude-sonnet-4-6',
+				budget_usd: '2',
+				budget_period: 'week',
+				rpm: '30',
+				tpm: '5000',
+				expires_date: '2031-05-06',
+				expires_time: '17:45',
+				tz: 'Asia/Shanghai',
+			},
+		})
 		const clientKey = /id="created-key" readonly value="(sk-amb-[^"]+)"/.exec(created)?.[1] as string
 		await h.chat({ model: 'claude-sonnet-4-6', messages: [{ role: 'user', content: 'hi' }] }, clientKey)
+		// Money: an unpriced model's use, a price override, and refusals said at their fields.
+		// (A key with a budget refuses an unpriced model: its cost could not be held to the budget.)
+		expect((await h.chat({ model: 'qwen3-next-80b-a3b', messages: [{ role: 'user', content: 'hi' }] })).status).toBe(200)
+		const money = {
+			priceSaved: await page('/ui/models/prices', { method: 'POST', htmx: true, form: { model: 'gpt-5', action: 'save', prompt: '0.5', completions: '4' } }),
+			priceRefused: await page('/ui/models/prices', { method: 'POST', htmx: true, form: { model: 'gpt-5', action: 'save', prompt: '-1', completions: '' } }),
+			priceRemoved: await page('/ui/models/prices', { method: 'POST', htmx: true, form: { model: 'claude-sonnet-4-6', action: 'remove' } }),
+			clientPlain: await page('/ui/clients', { method: 'POST', htmx: true, form: { name: 'team-c' } }),
+			clientRefused: await page('/ui/clients', { method: 'POST', htmx: true, form: { name: 'team-b', budget_usd: '-1' } }),
+			clientZoneRefused: await page('/ui/clients', { method: 'POST', htmx: true, form: { name: 'team-b', expires_date: '2031-05-06', tz: 'Mars/Base' } }),
+			spendRange: await page('/ui/usage/spend?from=2020-01-01&to=2026-01-01', { htmx: true }),
+		}
+		expect(money.priceRefused).toContain('aria-invalid="true"')
+		expect(money.clientRefused).toContain('notice-error')
+		expect(money.spendRange).toContain('notice-error')
 		const [first, second] = [keyId(KEYS[0] as string), keyId(KEYS[1] as string)]
 		const disabled = await page(`/ui/keys/${first}/disable`, { method: 'POST', htmx: true })
 		await h.gateway.services.pool?.setStatus(second, 'banned', 'auto-ban: HTTP 401 from upstream: bad key')
@@ -169,6 +199,7 @@ describe('a zh-CN panel shows no stray English', () => {
 		const tested = await page(`/ui/keys/${keyId(KEYS[2] as string)}/test`, { method: 'POST', htmx: true })
 		await h.gateway.services.usage?.flush()
 		const rendered: Record<string, string> = {
+			...money,
 			login: await (await h.call('/ui', { auth: null, headers: { cookie: 'amb2api_lang=zh-CN' } })).text(),
 			loginRefused: await (await login(h, 'wrong', '10.0.0.7', { cookie: 'amb2api_lang=zh-CN' })).text(),
 			disabled,
@@ -186,6 +217,12 @@ describe('a zh-CN panel shows no stray English', () => {
 		for (const name of ['keys', 'models', 'usage', 'quotas', 'clients', 'settings', 'logs', 'storage']) rendered[name] = await page(`/ui/${name}`)
 		expect(rendered.keys).toContain('<html lang="zh-CN"')
 		expect(rendered.usage).toContain('team-a')
+		// The money parts are on their pages, populated: spend with an unpriced model, prices, a client's budget and expiry.
+		expect(rendered.usage).toContain('<section id="spend">')
+		expect(rendered.usage).toContain('data-unpriced')
+		expect(rendered.models).toContain('data-source="override"')
+		expect(rendered.clients).toContain('data-field="budget-left"')
+		expect(rendered.clients).toContain('datetime="2031-05-06T09:45:00.000Z"')
 		expect(rendered.tested).toContain('HTTP')
 		// The data on these pages: names, model ids and names, masked keys, setting names, plugin names, paths.
 		const settings = h.gateway.services.settings?.view() ?? []
@@ -194,6 +231,10 @@ describe('a zh-CN panel shows no stray English', () => {
 			...settings.flatMap((st) => [st.env, st.owner, String(st.stored ?? ''), Array.isArray(st.value) ? st.value.join(',') : String(st.value ?? '')]),
 			...KEYS.map(maskKey),
 			'team-a',
+			'team-b',
+			'team-c',
+			'YYYY-MM-DD',
+			'Mars/Base',
 			'bad key',
 			'claude-sonet-typo',
 			'no-such-model',
