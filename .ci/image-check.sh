@@ -52,7 +52,9 @@ BASE=$(sed -n 's/^FROM \([^ ]*\).*/\1/p' Dockerfile | head -1)
 BUN_BIN=$(command -v bun)
 CA=${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}
 MIRROR=$(sed -n 's/^URIs: *\(http[^ ]*debian\)$/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)
-MIRROR=${MIRROR:-http://deb.debian.org/debian}
+# Otherwise the classic sources.list; no mirror of our own choosing, only the one apt already uses.
+[ -n "$MIRROR" ] || MIRROR=$(sed -n 's/^deb \(http[^ ]*\) .*/\1/p' /etc/apt/sources.list 2>/dev/null | head -1)
+[ -n "$MIRROR" ] || skip "no Debian mirror configured for apt"
 SUITE=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
 
 # --- the stand-in base image ----------------------------------------------------------------

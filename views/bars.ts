@@ -37,3 +37,39 @@ ${days.map((d, i) => {
 <text x="0" y="${height + 12}" class="chart-label">${days[0]?.label ?? ''}</text><text x="${width}" y="${height + 12}" text-anchor="end" class="chart-label">${days[days.length - 1]?.label ?? ''}</text>
 </svg>`
 }
+
+/** One column of a time series: its start (epoch ms), all requests and the failed ones among them. */
+export interface MinuteBucket {
+	start: number
+	requests: number
+	errors: number
+}
+
+/**
+ * Requests per minute, oldest first: a column per bucket, its failed part stacked on top in the
+ * error colour; each column's title says the minute (UTC) and both counts (not colour alone).
+ */
+export function minuteChart(
+	title: string,
+	buckets: readonly MinuteBucket[],
+	labels: { first: string; last: string; tip: (b: MinuteBucket) => string },
+	width = 600,
+	height = 100,
+): SafeHtml {
+	const max = Math.max(1, ...buckets.map((b) => b.requests))
+	const slot = width / Math.max(1, buckets.length)
+	return html`<svg class="chart minute-chart" role="img" aria-label="${title}" viewBox="0 0 ${width} ${height + 14}" width="100%" preserveAspectRatio="xMinYMin meet">
+<title>${title}</title>
+<line x1="0" y1="${height}" x2="${width}" y2="${height}" class="chart-axis"></line>
+${buckets.map((b, i) => {
+	const h = Math.round((b.requests / max) * height)
+	const e = Math.round((b.errors / max) * height)
+	const x = Math.round(i * slot + 1)
+	const w = Math.max(1, Math.round(slot - 2))
+	return html`<g data-requests="${b.requests}" data-errors="${b.errors}"><title>${labels.tip(b)}</title><rect x="${x}" y="${height - h}" width="${w}" height="${h - e}" class="chart-bar"></rect>${
+		e > 0 ? html`<rect x="${x}" y="${height - e}" width="${w}" height="${e}" class="chart-bar-error"></rect>` : ''
+	}</g>`
+})}
+<text x="0" y="${height + 12}" class="chart-label">${labels.first}</text><text x="${width}" y="${height + 12}" text-anchor="end" class="chart-label">${labels.last}</text>
+</svg>`
+}

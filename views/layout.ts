@@ -7,6 +7,9 @@ import { html, type SafeHtml } from './html.ts'
 import { LANGS, type Lang, type MessageKey, type Translator } from './i18n/i18n.ts'
 
 export const PAGES = [
+	['overview', 'nav.overview'],
+	['requests', 'nav.requests'],
+	['performance', 'nav.performance'],
 	['keys', 'nav.keys'],
 	['models', 'nav.models'],
 	['usage', 'nav.usage'],
@@ -91,7 +94,7 @@ ${switches(shell)}
 	)}</button></form>
 </header>
 <div id="disconnected" class="banner" role="alert" hidden>${t('shell.disconnected')} <time></time>${t('shell.disconnectedStale')}</div>
-<div id="status-banner" hx-get="/ui/fragments/status" hx-trigger="every 5s" hx-swap="outerMorph"></div>
+<div ${BANNER_ATTRS}></div>
 <main id="main">
 <h1>${title}</h1>
 ${body}
@@ -105,6 +108,8 @@ const STATUS_KEYS: Record<string, MessageKey> = {
 	cooling: 'status.cooling',
 	disabled: 'status.disabled',
 	banned: 'status.banned',
+	quota_exhausted: 'status.quota_exhausted',
+	failing: 'status.failing',
 	exhausted: 'status.exhausted',
 	denied: 'status.denied',
 	unknown: 'status.unknown',
@@ -153,14 +158,45 @@ export function notice(t: Translator, message: string | null | undefined, kind: 
 	)}">×</button></div>`
 }
 
-/** The status banner fragment: storage down since ..., or nothing. */
-export function statusBanner(t: Translator, state: { healthy: boolean; since: number | null; backend: string }): string {
-	if (state.healthy) return html`<div id="status-banner" hx-get="/ui/fragments/status" hx-trigger="every 5s" hx-swap="outerMorph"></div>`.toString()
-	const since = state.since ? new Date(state.since).toISOString() : null
-	return html`<div id="status-banner" class="banner" role="alert" hx-get="/ui/fragments/status" hx-trigger="every 5s" hx-swap="outerMorph">${t(
-		'banner.storageDown',
-		{
-			backend: state.backend,
-		},
-	)}${since ? html` ${t('banner.since')} ${moment(since, `${since.slice(11, 19)} UTC`)}` : ''}${t('banner.storageDownTail')}</div>`.toString()
+/** An upstream or network incident the key pool sees. */
+export interface IncidentView {
+	cause: 'auth' | 'network'
+	since: number
+	keys: number
+	message: string
+}
+
+/** The incident sentence: its cause, since when, how many keys; the upstream's message as data. */
+export function incidentText(t: Translator, incident: IncidentView): SafeHtml {
+	const since = new Date(incident.since).toISOString()
+	return html`${t(incident.cause === 'auth' ? 'incident.auth' : 'incident.network', { keys: incident.keys })} ${t('banner.since')} ${moment(
+		since,
+		`${since.slice(11, 19)} UTC`,
+	)}${incident.message ? html` <span class="reason">${incident.message}</span>` : ''} ${t('incident.tail')}`
+}
+
+export interface BannerState {
+	healthy: boolean
+	since: number | null
+	backend: string
+	/** An upstream incident: shown on every page while it lasts. */
+	incident?: IncidentView | null
+}
+
+const BANNER_ATTRS = html`id="status-banner" hx-get="/ui/fragments/status" hx-trigger="load, every 5s" hx-swap="outerMorph"`
+
+/** The status banner fragment: storage down since ..., an upstream incident, or nothing. */
+export function statusBanner(t: Translator, state: BannerState): string {
+	const parts: SafeHtml[] = []
+	if (!state.healthy) {
+		const since = state.since ? new Date(state.since).toISOString() : null
+		parts.push(
+			html`<p data-banner="storage">${t('banner.storageDown', { backend: state.backend })}${
+				since ? html` ${t('banner.since')} ${moment(since, `${since.slice(11, 19)} UTC`)}` : ''
+			}${t('banner.storageDownTail')}</p>`,
+		)
+	}
+	if (state.incident) parts.push(html`<p data-banner="incident" data-incident="${state.incident.cause}">${incidentText(t, state.incident)}</p>`)
+	if (!parts.length) return html`<div ${BANNER_ATTRS}></div>`.toString()
+	return html`<div ${BANNER_ATTRS} class="banner" role="alert">${parts}</div>`.toString()
 }

@@ -6,7 +6,10 @@ import type { PanelKit } from './http.ts'
 import { keysPage } from './keys-page.ts'
 import { logsPage } from './logs-page.ts'
 import { modelsPage } from './models-page.ts'
+import { overviewPage } from './overview-page.ts'
+import { performancePage } from './performance-page.ts'
 import { quotasPage } from './quotas-page.ts'
+import { requestsPage } from './requests-page.ts'
 import { panelShell } from './routes.ts'
 import { settingsPage } from './settings-page.ts'
 import { storagePage } from './storage-page.ts'
@@ -17,20 +20,25 @@ export const plugin = definePlugin({
 	description: 'the operator panel at /ui (server-rendered HTML + htmx)',
 	optional: true,
 	needs: ['adminAuth', 'pool', 'storage', 'settings', 'settingsWatch', 'ring', 'now'],
-	uses: ['usage', 'quota', 'clientKeys', 'catalog', 'modelSelection', 'keyTester', 'pricing'],
+	uses: ['usage', 'quota', 'clientKeys', 'catalog', 'modelSelection', 'keyTester', 'keyTests', 'requestLog', 'requestFigures', 'pricing'],
 	setup: ({ services: s, config, loaded }) => {
-		const available = new Set<string>(['keys', 'settings', 'logs', 'storage'])
+		const available = new Set<string>(['overview', 'keys', 'settings', 'logs', 'storage'])
 		if (s.catalog && s.modelSelection) available.add('models')
 		if (s.usage) available.add('usage')
+		if (s.requestLog) available.add('requests')
+		if (s.requestFigures) available.add('performance')
 		if (s.quota) available.add('quotas')
 		if (s.clientKeys) available.add('clients')
 		const kit: PanelKit = { auth: s.adminAuth, available, now: s.now }
 		let routes: AnyElysia = panelShell(kit)
-			.use(keysPage(kit, { pool: s.pool, storage: s.storage, keyTester: s.keyTester }))
+			.use(overviewPage(kit, { pool: s.pool, storage: s.storage, ...(s.requestFigures ? { figures: s.requestFigures } : {}) }))
+			.use(keysPage(kit, { pool: s.pool, storage: s.storage, keyTests: s.keyTests, keyTester: s.keyTester, catalog: s.catalog }))
 			.use(settingsPage(kit, { catalog: s.settings, watch: s.settingsWatch }))
 			.use(logsPage(kit, { ring: s.ring, file: config.log.file || null }))
-			.use(storagePage(kit, { storage: s.storage, shared: !loaded.includes('storage-file') && s.storage.kind !== 'memory' }))
+			.use(storagePage(kit, { storage: s.storage, shared: !loaded.includes('storage-file') && s.storage.kind !== 'memory', incident: () => s.pool.incident() }))
 		if (s.catalog && s.modelSelection) routes = routes.use(modelsPage(kit, { catalog: s.catalog, selection: s.modelSelection, pricing: s.pricing }))
+		if (s.requestLog) routes = routes.use(requestsPage(kit, { requests: s.requestLog }))
+		if (s.requestFigures) routes = routes.use(performancePage(kit, { figures: s.requestFigures }))
 		if (s.usage) routes = routes.use(usagePage(kit, { usage: s.usage, pool: s.pool, clientKeys: s.clientKeys }))
 		if (s.quota) routes = routes.use(quotasPage(kit, { quota: s.quota, pool: s.pool, catalog: s.catalog }))
 		if (s.clientKeys) routes = routes.use(clientsPage(kit, { clientKeys: s.clientKeys }))

@@ -44,7 +44,7 @@ export const panelShell = (kit: PanelKit) => {
 				const session = await kit.auth.session(readCookie(request.headers.get('cookie'), SESSION_COOKIE))
 				const next = safeNext(new URL(request.url).searchParams.get('next'))
 				if (!session) return htmlResponse(loginPage(translatorFor(request), { next, theme: themeFor(request) }))
-				return new Response(null, { status: 303, headers: { location: next ?? '/ui/keys', 'cache-control': 'no-store', ...SECURITY_HEADERS } })
+				return new Response(null, { status: 303, headers: { location: next ?? '/ui/overview', 'cache-control': 'no-store', ...SECURITY_HEADERS } })
 			},
 			{ detail: { hide: true } },
 		)
@@ -70,7 +70,7 @@ export const panelShell = (kit: PanelKit) => {
 				if (site && site !== 'same-origin' && site !== 'none') return htmlResponse(loginPage(t, { error: t('login.crossSite'), theme }), 403)
 				const form = await request.formData().catch(() => null)
 				const password = form?.get('password')
-				// Back to the page asked for before the login (a deep link), else the keys.
+				// Back to the page asked for before the login (a deep link), else the overview.
 				const next = safeNext(form?.get('next'))
 				let ok = false
 				try {
@@ -84,7 +84,11 @@ export const panelShell = (kit: PanelKit) => {
 				if (!ok) return htmlResponse(loginPage(t, { error: t('login.wrong'), next, theme }), 401)
 				return new Response(null, {
 					status: 303,
-					headers: { location: next ?? '/ui/keys', 'set-cookie': cookie(request, kit.auth.issue(), Math.floor(kit.auth.ttlMs / 1000)), ...SECURITY_HEADERS },
+					headers: {
+						location: next ?? '/ui/overview',
+						'set-cookie': cookie(request, kit.auth.issue(), Math.floor(kit.auth.ttlMs / 1000)),
+						...SECURITY_HEADERS,
+					},
 				})
 			},
 			{ parse: 'none', detail: { hide: true } },

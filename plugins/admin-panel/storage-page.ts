@@ -2,13 +2,20 @@
 import { Elysia } from 'elysia'
 import type { Storage } from '../../core/storage.ts'
 import { raw } from '../../views/html.ts'
-import { statusBanner } from '../../views/layout.ts'
+import { type IncidentView, statusBanner } from '../../views/layout.ts'
 import { type StorageState, storageView } from '../../views/storage.ts'
 import { guard, message, type PanelKit, show } from './http.ts'
 
 type Observed = Storage & { readonly healthy?: boolean; readonly pending?: number }
 
-export const storagePage = (kit: PanelKit, deps: { storage: Observed; shared: boolean }) => {
+export interface StoragePageDeps {
+	storage: Observed
+	shared: boolean
+	/** The upstream incident the key pool sees, for the banner on every page. */
+	incident?: () => IncidentView | null
+}
+
+export const storagePage = (kit: PanelKit, deps: StoragePageDeps) => {
 	let downSince: number | null = null
 	const state = async (): Promise<StorageState> => {
 		let error: string | null = null
@@ -44,7 +51,13 @@ export const storagePage = (kit: PanelKit, deps: { storage: Observed; shared: bo
 				const v = await guard(kit, request)
 				if (v instanceof Response) return v
 				const s = await state()
-				return show(kit, request, v, 'storage', raw(statusBanner(v.t, { healthy: s.healthy, since: downSince, backend: s.backend })))
+				return show(
+					kit,
+					request,
+					v,
+					'storage',
+					raw(statusBanner(v.t, { healthy: s.healthy, since: downSince, backend: s.backend, incident: deps.incident?.() ?? null })),
+				)
 			},
 			{ detail: { hide: true } },
 		)

@@ -5,11 +5,19 @@ import { KeyTests } from './key-tests.ts'
 import { keyTestRoutes } from './routes.ts'
 import { HealthSchedule } from './schedule.ts'
 
+declare module '../../core/plugin.ts' {
+	interface Services {
+		/** Key tests whose results are kept with the key and learned from (the panel's test buttons). */
+		keyTests: KeyTests
+	}
+}
+
 export const plugin = definePlugin({
 	name: 'key-health',
 	description: 'key tests (/admin/keys/test), re-validation of banned and failing keys (KEY_REVALIDATE_MINUTES), the re-probe during an upstream incident',
 	optional: true,
 	needs: ['pool', 'keyTester', 'adminAuth', 'log', 'now'],
+	provides: ['keyTests'],
 	settings: {
 		revalidateMinutes: spec(
 			'KEY_REVALIDATE_MINUTES',
@@ -33,6 +41,10 @@ export const plugin = definePlugin({
 			probeMs: () => settings.incidentProbe * 1000,
 		})
 		schedule.start()
-		return { routes: keyTestRoutes({ auth: services.adminAuth, tests, tester: services.keyTester }), close: () => schedule.stop() }
+		return {
+			services: { keyTests: tests },
+			routes: keyTestRoutes({ auth: services.adminAuth, tests, tester: services.keyTester }),
+			close: () => schedule.stop(),
+		}
 	},
 })

@@ -5,6 +5,7 @@
  */
 import { int, spec } from '../../core/config.ts'
 import { definePlugin } from '../../core/plugin.ts'
+import { RequestFigures } from './figures.ts'
 import { requestLogRoutes } from './routes.ts'
 import { RequestLog } from './writer.ts'
 
@@ -12,6 +13,8 @@ declare module '../../core/plugin.ts' {
 	interface Services {
 		/** The chat core's recorder of requests, and the request log's reader. */
 		requestLog: RequestLog
+		/** The overview's and the performance page's figures (cached for the panel's polls). */
+		requestFigures: RequestFigures
 	}
 }
 
@@ -20,7 +23,7 @@ export const plugin = definePlugin({
 	description: 'one row per client request (timings, tokens, cost, masked key), batched into storage with bounded retention; /admin/requests',
 	optional: true,
 	needs: ['storage', 'log', 'now', 'adminAuth'],
-	provides: ['requestLog'],
+	provides: ['requestLog', 'requestFigures'],
 	settings: {
 		days: spec('REQUEST_LOG_DAYS', int(1, 3650), 7, 'request-log rows older than this many days are removed', 'request_log_days'),
 		maxRows: spec(
@@ -50,9 +53,10 @@ export const plugin = definePlugin({
 			retention,
 		)
 		requestLog.run()
+		const requestFigures = new RequestFigures(requestLog, retention, services.now)
 		return {
-			services: { requestLog },
-			routes: requestLogRoutes({ auth: services.adminAuth, requests: requestLog, settings: retention, now: services.now }),
+			services: { requestLog, requestFigures },
+			routes: requestLogRoutes({ auth: services.adminAuth, requests: requestLog, settings: retention, figures: requestFigures }),
 			// Rows are written in the background: let the last ones land before storage closes.
 			close: () => requestLog.close(),
 		}

@@ -5,17 +5,16 @@
 import { Elysia, t } from 'elysia'
 import { BadRequestError, NotFoundError } from '../../core/errors.ts'
 import type { LogQuery, LogRow } from '../../core/storage.ts'
-import { dayStart } from '../../core/usage-day.ts'
 import { type AdminAuth, requirePanelAuth } from '../admin-auth/admin-auth.ts'
 import { toCsv } from './csv.ts'
-import { overview, performance } from './stats.ts'
+import type { RequestFigures } from './figures.ts'
 import type { RequestLog, RequestLogSettings } from './writer.ts'
 
 export interface RequestLogRoutesDeps {
 	auth: AdminAuth
 	requests: RequestLog
 	settings: RequestLogSettings
-	now: () => number
+	figures: RequestFigures
 }
 
 const tags = ['Admin']
@@ -23,8 +22,6 @@ const security = [{ bearer: [] }]
 const PAGE_DEFAULT = 50
 const PAGE_MAX = 500
 const CSV_MAX = 10_000
-/** The figures are read again at most this often (a panel polls every 2 s per open tab). */
-const FIGURES_TTL_MS = 2000
 
 const filters = t.Object({
 	request_id: t.Optional(t.String({ maxLength: 200 })),
@@ -85,7 +82,7 @@ export function toLogQuery(q: Filters, limit: number): LogQuery {
 }
 
 /** A duration such as `15m`, `1h` or `7d`. */
-function parseWindow(value: string | undefined, maxMs: number): number {
+export function parseWindow(value: string | undefined, maxMs: number): number {
 	const match = /^(\d{1,4})([mhd])$/.exec(value ?? '1h')
 	const ms = match ? Number(match[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 'm' | 'h' | 'd'] : Number.NaN
 	if (!(ms > 0 && ms <= maxMs))
@@ -110,19 +107,6 @@ export function waterfall(row: LogRow): { stage: string; start: number; end: num
 }
 
 export const requestLogRoutes = (deps: RequestLogRoutesDeps) => {
-	const figures = new Map<string, { at: number; value: Promise<unknown> }>()
-	/** One read per `FIGURES_TTL_MS` per question, however many tabs poll. */
-	const cached = <T>(key: string, compute: () => Promise<T>): Promise<T> => {
-		const now = deps.now()
-		const hit = figures.get(key)
-		if (hit && now - hit.at < FIGURES_TTL_MS) return hit.value as Promise<T>
-		const value = compute()
-		figures.set(key, { at: now, value })
-		value.catch(() => figures.delete(key))
-		return value
-	}
-	const readAll = (from: number, to?: number) => deps.requests.query({ from, ...(to !== undefined ? { to } : {}), limit: deps.settings.maxRows })
-
 	return new Elysia({ name: 'request-log-admin', prefix: '/admin' })
 		.onTransform(requirePanelAuth(deps.auth))
 		.get(
@@ -171,14 +155,7 @@ export const requestLogRoutes = (deps: RequestLogRoutesDeps) => {
 		.get(
 			'/requests/overview',
 			function requestOverview() {
-				return cached('overview', async () => {
-					const now = deps.now()
-					const from = dayStart(now)
-					const hourAgo = now - 3_600_000
-					const [today, lastHour] = await Promise.all([readAll(from), from <= hourAgo ? Promise.resolve(null) : readAll(hourAgo)])
-					const hour = lastHour ?? today.filter((row) => row.at >= hourAgo)
-					return overview(today, hour, from, now, today.length >= deps.settings.maxRows)
-				})
+				return deps.figures.overview()
 			},
 			{
 				detail: {
@@ -193,12 +170,7 @@ export const requestLogRoutes = (deps: RequestLogRoutesDeps) => {
 		.get(
 			'/requests/performance',
 			function requestPerformance({ query }) {
-				const windowMs = parseWindow(query.window, deps.settings.days * 86_400_000)
-				return cached(`performance ${windowMs}`, async () => {
-					const now = deps.now()
-					const rows = await readAll(now - windowMs)
-					return { window_ms: windowMs, from: now - windowMs, to: now, truncated: rows.length >= deps.settings.maxRows, models: performance(rows) }
-				})
+				return deps.figures.performance(parseWindow(query.window, deps.figures.maxWindowMs))
 			},
 			{
 				query: t.Object({ window: t.Optional(t.String({ maxLength: 10 })) }),

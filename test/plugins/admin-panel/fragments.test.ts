@@ -78,7 +78,7 @@ describe('keys widget', () => {
 	test('two short keys are told apart by their ids', async () => {
 		const h = await harnesses.start({ keys: ['aa-short-1', 'aa-short-2'] })
 		const { text } = await fragment(h, await session(h), '/ui/fragments/keys')
-		expect(text.match(/aa\*\*\*/g)?.length).toBe(2)
+		expect(text.match(/<code>aa\*\*\*/g)?.length).toBe(2)
 		expect(text).toContain(`id ${(await idOf(h, 0)).slice(0, 8)}`)
 		expect(text).toContain(`id ${(await idOf(h, 1)).slice(0, 8)}`)
 	})

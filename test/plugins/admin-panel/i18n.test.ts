@@ -214,7 +214,12 @@ describe('a zh-CN panel shows no stray English', () => {
 			status: await page('/ui/fragments/status', { htmx: true }),
 			keysPoll: await page('/ui/fragments/keys', { htmx: true }),
 		}
-		for (const name of ['keys', 'models', 'usage', 'quotas', 'clients', 'settings', 'logs', 'storage']) rendered[name] = await page(`/ui/${name}`)
+		for (const name of ['overview', 'requests', 'performance', 'keys', 'models', 'usage', 'quotas', 'clients', 'settings', 'logs', 'storage'])
+			rendered[name] = await page(`/ui/${name}`)
+		await h.gateway.services.requestLog?.flush()
+		const logged = ((await (await h.admin('/admin/requests')).json()) as { data: { id: string }[] }).data[0]?.id as string
+		rendered.requestDetail = await page(`/ui/requests/${encodeURIComponent(logged)}`)
+		expect(rendered.requestDetail).toContain('data-stage="answer"')
 		expect(rendered.keys).toContain('<html lang="zh-CN"')
 		expect(rendered.usage).toContain('team-a')
 		// The money parts are on their pages, populated: spend with an unpriced model, prices, a client's budget and expiry.
@@ -261,6 +266,11 @@ describe('a zh-CN panel shows no stray English', () => {
 			'redis://',
 			'rediss://',
 			'memory',
+			// The request log's dialects are codes.
+			'openai',
+			'anthropic',
+			'gemini',
+			'responses',
 		]
 		for (const [name, markup] of Object.entries(rendered)) {
 			expect({ name, stray: strayEnglish(visibleText(markup), data) }).toEqual({ name, stray: [] })

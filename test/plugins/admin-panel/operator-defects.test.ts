@@ -241,8 +241,8 @@ describe('login from a deep link', () => {
 		expect(back.headers.get('location')).toBe('/ui/settings')
 		for (const next of ['https://evil.example/ui/keys', '//evil.example/ui/', '/admin/keys', '/ui/fragments/keys']) {
 			const away = await h.call('/ui/login', { method: 'POST', auth: null, headers: FORM, body: new URLSearchParams({ password: PANEL_PASSWORD, next }) })
-			expect(away.headers.get('location')).toBe('/ui/keys')
+			expect(away.headers.get('location')).toBe('/ui/overview')
 		}
-		expect((await login(h, PANEL_PASSWORD)).headers.get('location')).toBe('/ui/keys')
+		expect((await login(h, PANEL_PASSWORD)).headers.get('location')).toBe('/ui/overview')
 	})
 })
