@@ -7,6 +7,9 @@ import { html, type SafeHtml } from './html.ts'
 import type { Translator } from './i18n/i18n.ts'
 import { notice } from './layout.ts'
 
+/** A tool definition as the form expects it: code, the same in every language. */
+const TOOLS_EXAMPLE = '[{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {}}}}]'
+
 export const EFFORTS = ['low', 'medium', 'high'] as const
 
 /** What the operator typed, echoed back so a refused form keeps its values. */
@@ -92,7 +95,8 @@ ${models === null ? notice(t, t('playground.noCatalog'), 'error') : ''}
 <label for="pg-user">${t('playground.user')}</label>
 <textarea id="pg-user" name="user" rows="5" required${invalid(error, 'user')}>${input.user}</textarea>${fieldNote(error, 'user')}
 <label for="pg-tools">${t('playground.tools')}</label>
-<textarea id="pg-tools" name="tools" rows="4" placeholder="${t('playground.toolsHelp')}"${invalid(error, 'tools')}>${input.tools}</textarea>${fieldNote(error, 'tools')}
+<small>${t('playground.toolsHelp')} <code>${TOOLS_EXAMPLE}</code></small>
+<textarea id="pg-tools" name="tools" rows="4"${invalid(error, 'tools')}>${input.tools}</textarea>${fieldNote(error, 'tools')}
 <label><input type="checkbox" name="stream" value="1"${input.stream ? html` checked` : ''}> ${t('playground.stream')}</label>
 <p><button type="submit" class="secondary" name="do" value="preview" formaction="/ui/playground/preview" hx-post="/ui/playground/preview" hx-target="#playground-result" hx-swap="outerHTML">${t(
 		'playground.preview',
@@ -113,7 +117,7 @@ function answerView(t: Translator, a: AnswerView): SafeHtml {
 		: html`<p>${t('playground.noUsage')}</p>`
 	return html`<div class="card" data-answer>
 <h2>${t('playground.answer')}</h2>
-<p>${t('playground.answeredBy', { model: a.model })}${a.stream ? html` · ${t('playground.streamedNote')}` : ''}${a.finishReason ? html` · ${t('playground.finish', { reason: a.finishReason })}` : ''}</p>
+<p>${t('playground.answeredBy', { model: a.model })}${a.stream ? html` · ${t('playground.streamedNote')}` : ''}${a.finishReason ? html` · ${t('playground.finish')} <code>${a.finishReason}</code>` : ''}</p>
 ${a.reasoning ? html`<details><summary>${t('playground.reasoning')}</summary><pre class="wrap">${a.reasoning}</pre></details>` : ''}
 <pre class="wrap" data-content>${a.content}</pre>
 ${a.toolCalls ? html`<h3>${t('playground.toolCalls')}</h3><pre class="wrap"><code>${a.toolCalls}</code></pre>` : ''}

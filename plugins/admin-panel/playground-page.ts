@@ -101,8 +101,8 @@ function buildChat(t: Translator, input: PlaygroundInput, models: readonly strin
 		let tools: unknown
 		try {
 			tools = JSON.parse(input.tools)
-		} catch (err) {
-			return { field: 'tools', text: t('playground.toolsNotJson', { error: message(err) }) }
+		} catch {
+			return { field: 'tools', text: t('playground.toolsNotJson') }
 		}
 		if (!Array.isArray(tools)) return { field: 'tools', text: t('playground.toolsNotList') }
 		chat.tools = tools as ToolDefinition[]
