@@ -203,7 +203,10 @@ export const playgroundRoutes = (kit: PanelKit, deps: PlaygroundDeps) => {
 			status,
 		)
 	}
-	const upstreamBody = (chat: ChatRequest) => {
+	/** The first upstream body as the chat core would send it; the bare translation when the upstream client cannot tell. */
+	const upstreamBody = async (chat: ChatRequest) => {
+		const built = await deps.chat.preview(chat)
+		if (built) return built.body
 		const { modelRegion } = deps.upstream()
 		const stream = chat.stream === true
 		return toGatewayBody(chat, { model: chat.model, stream, includeUsage: stream, ...(modelRegion ? { defaultModelRegion: modelRegion } : {}) })
@@ -237,7 +240,7 @@ export const playgroundRoutes = (kit: PanelKit, deps: PlaygroundDeps) => {
 						url: endpoint,
 						// The report holds the key masked already; anything else is masked here, so a raw key never shows.
 						authorization: active ? (/^.{4}\.\.\..{4}$|^.{2}\*\*\*$/.test(active.key) ? active.key : maskKey(active.key)) : null,
-						body: JSON.stringify(upstreamBody(chat), null, 2),
+						body: JSON.stringify(await upstreamBody(chat), null, 2),
 					},
 				})
 			},
@@ -271,7 +274,7 @@ export const playgroundRoutes = (kit: PanelKit, deps: PlaygroundDeps) => {
 						}
 					}
 					const { endpoint } = deps.upstream()
-					const tier = requestTier(upstreamBody(chat).model_region, endpointTier(endpoint))
+					const tier = requestTier((await upstreamBody(chat)).model_region, endpointTier(endpoint))
 					const model = shown.model || chat.model
 					const cost = shown.rawUsage && deps.pricing ? deps.pricing.costOf(model, shown.rawUsage, tier) : null
 					const { rawUsage: _, ...view } = shown

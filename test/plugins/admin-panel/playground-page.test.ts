@@ -1,7 +1,6 @@
 /** The playground: the form, the upstream body before sending (key masked), a send through the pool logged as "panel"; errors at the field; hostile text escaped. */
 import { afterEach, describe, expect, test } from 'bun:test'
 import { maskKey } from '../../../core/secrets.ts'
-import { toGatewayBody } from '../../../plugins/assembly-client/request.ts'
 import { harnessSet, KEYS } from '../../support.ts'
 import { session } from './panel-support.ts'
 import { flushLog, fragment, XSS } from './pages-support.ts'
@@ -18,6 +17,16 @@ const BASE = {
 	top_p: '0.9',
 	reasoning_effort: 'low',
 }
+/** The JSON body shown in the preview. */
+const previewBody = (text: string) =>
+	JSON.parse(
+		(/content-type: application\/json\n\n([\s\S]*?)<\/code>/.exec(text)?.[1] as string)
+			.replace(/&quot;/g, '"')
+			.replace(/&#39;/g, "'")
+			.replace(/&lt;/g, '<')
+			.replace(/&gt;/g, '>')
+			.replace(/&amp;/g, '&'),
+	) as Record<string, unknown>
 const chatCalls = (h: { fake: { requests: { path: string }[] } }) => h.fake.requests.filter((r) => r.path.endsWith('/chat/completions'))
 
 describe('playground page', () => {
@@ -31,31 +40,31 @@ describe('playground page', () => {
 		expect(text).toContain('id="playground-result"')
 	})
 
-	test('preview: the exact upstream body and a masked key; nothing is sent', async () => {
+	test('preview: the exact body the upstream then receives, and a masked key; the preview itself sends nothing', async () => {
 		const h = await harnesses.start()
 		const s = await session(h)
-		const before = chatCalls(h).length
 		const { status, text } = await fragment(h, s, '/ui/playground/preview', { method: 'POST', form: BASE })
 		expect(status).toBe(200)
-		const expected = toGatewayBody(
-			{
-				model: 'claude-sonnet-4-6',
-				messages: [
-					{ role: 'system', content: 'be brief' },
-					{ role: 'user', content: 'hello there' },
-				],
-				temperature: 0.5,
-				max_tokens: 64,
-				top_p: 0.9,
-				reasoning: { effort: 'low' },
-			},
-			{ model: 'claude-sonnet-4-6', stream: false, includeUsage: false },
-		)
-		const shown = /content-type: application\/json\n\n([\s\S]*?)<\/code>/.exec(text)?.[1] as string
-		expect(JSON.parse(shown.replace(/&quot;/g, '"').replace(/&amp;/g, '&'))).toEqual(expected)
+		expect(chatCalls(h).length).toBe(0)
+		const previewed = previewBody(text)
+		// Not only the translation: the Claude rule that drops top_p beside temperature applies too.
+		expect(previewed.top_p).toBeUndefined()
+		expect(previewed.reasoning).toEqual({ effort: 'low' })
 		expect(KEYS.some((k) => text.includes(`authorization: ${maskKey(k)}`))).toBe(true)
 		for (const k of KEYS) expect(text).not.toContain(k)
-		expect(chatCalls(h).length).toBe(before)
+		await fragment(h, s, '/ui/playground/send', { method: 'POST', form: BASE })
+		expect((chatCalls(h)[0] as unknown as { body: unknown }).body).toEqual(previewed)
+	})
+
+	test('preview of a fake-streamed request: the plain upstream call it really makes', async () => {
+		const h = await harnesses.start({ env: { FAKE_STREAM_ENABLED: 'true' } })
+		const s = await session(h)
+		const form = { ...BASE, stream: '1' }
+		const previewed = previewBody((await fragment(h, s, '/ui/playground/preview', { method: 'POST', form })).text)
+		expect(previewed.stream).toBeUndefined()
+		const sent = await fragment(h, s, '/ui/playground/send', { method: 'POST', form })
+		expect(sent.text).toContain('Echo: hello there')
+		expect((chatCalls(h)[0] as unknown as { body: unknown }).body).toEqual(previewed)
 	})
 
 	test('send, not streamed: the answer, its usage and cost; counted and logged with the client "panel"', async () => {
