@@ -20,7 +20,7 @@ const BASE = {
 /** The JSON body shown in the preview. */
 const previewBody = (text: string) =>
 	JSON.parse(
-		(/content-type: application\/json\n\n([\s\S]*?)<\/code>/.exec(text)?.[1] as string)
+		(/content-type: application\/json\n\n([\s\S]*?)<\/code>/.exec(text)?.[1] ?? '')
 			.replace(/&quot;/g, '"')
 			.replace(/&#39;/g, "'")
 			.replace(/&lt;/g, '<')
