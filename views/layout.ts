@@ -15,6 +15,7 @@ export const PAGES = [
 	['usage', 'nav.usage'],
 	['quotas', 'nav.quotas'],
 	['clients', 'nav.clients'],
+	['playground', 'nav.playground'],
 	['settings', 'nav.settings'],
 	['logs', 'nav.logs'],
 	['storage', 'nav.storage'],

@@ -5,8 +5,11 @@
  */
 import type { PasswordCheck } from '../../core/secrets.ts'
 
-/** The caller of a `/v1` request. `ticket`: the admitted request's reservation, settled by its usage. */
-export type Principal = { kind: 'password' } | { kind: 'client'; id: string; name: string; ticket?: SpendTicket }
+/**
+ * The caller of a `/v1` request. `ticket`: the admitted request's reservation, settled by its usage.
+ * `panel`: the operator's playground, behind the panel login; no client key, so nothing to admit.
+ */
+export type Principal = { kind: 'password' } | { kind: 'panel' } | { kind: 'client'; id: string; name: string; ticket?: SpendTicket }
 
 /**
  * What an admitted request reserved of a client key's budget and tokens-per-minute, settled with

@@ -23,7 +23,8 @@ import { bodyErrorStatus, toChatCompletion } from './response.ts'
 import type { Usage } from '../chat-core/chat-completion.ts'
 import { completionToStream, translateStream } from './stream.ts'
 import { KeysExhaustedError, type KeyPool, type Lease, type Outcome } from '../rate-limits/key-pool.ts'
-import type { ModelCatalog } from './model-catalog.ts'
+import type { ModelCatalog, ModelInfo } from './model-catalog.ts'
+import type { ChatRequest } from '../chat-core/chat-request.ts'
 import type { Answer, ChatCall, ChatResult } from '../chat-core/upstream-call.ts'
 import type { RequestEvent, UsageRecorder } from '../usage-stats/events.ts'
 import { readLimitHeaders } from '../rate-limits/rate-window.ts'
@@ -132,6 +133,29 @@ export class AssemblyClient {
 		this.endpointTier = endpointTier(options.endpoint)
 	}
 
+	/**
+	 * The body the first attempt would send for `request`, built exactly as `chat` builds it
+	 * (translation, provider rules, max_tokens filling and clamping, the prompt-cache marker); nothing is sent.
+	 */
+	async preview(request: ChatRequest): Promise<Record<string, unknown>> {
+		return this.gatewayBody(request, await this.deps.catalog.info(request.model)).gatewayBody
+	}
+
+	private gatewayBody(request: ChatRequest, info: Readonly<ModelInfo> | null, note?: ChatCall['note']) {
+		const model = request.model
+		const stream = request.stream === true
+		const includeUsage = stream && (request.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true
+		const gatewayBody = toGatewayBody(request, { model, stream, includeUsage, defaultModelRegion: this.options.modelRegion ?? undefined })
+		const dropped = applyProviderRules(gatewayBody)
+		if (dropped.length > 0) note?.({ provider_rules_dropped: dropped })
+		const filled = fillMaxTokens(gatewayBody, this.options.maxTokensMode ?? 'off', info?.maxCompletionTokens)
+		if (filled !== null) note?.({ max_tokens_filled: filled })
+		const asked = clampMaxTokens(gatewayBody, info?.maxCompletionTokens)
+		if (asked !== null) note?.({ max_tokens_clamped: { asked, sent: gatewayBody.max_tokens } })
+		const { affinity } = applyPromptCache(gatewayBody, this.options.promptCache ?? { mode: 'off', ttl: '5m' })
+		return { gatewayBody, affinity }
+	}
+
 	async chat({ request, signal, principal = { kind: 'password' }, requestId, trace, note }: ChatCall): Promise<ChatResult> {
 		const model = request.model
 		const wantsStream = request.stream === true
@@ -149,14 +173,7 @@ export class AssemblyClient {
 		// A streamed request reaching the client streams natively: the chat core's pipeline already
 		// fake-streams the models the catalog does not list `stream` for (docs/upstream-api.md §5.1).
 		const native = wantsStream
-		const gatewayBody = toGatewayBody(request, { model, stream: native, includeUsage, defaultModelRegion: this.options.modelRegion ?? undefined })
-		const dropped = applyProviderRules(gatewayBody)
-		if (dropped.length > 0) note?.({ provider_rules_dropped: dropped })
-		const filled = fillMaxTokens(gatewayBody, this.options.maxTokensMode ?? 'off', info?.maxCompletionTokens)
-		if (filled !== null) note?.({ max_tokens_filled: filled })
-		const asked = clampMaxTokens(gatewayBody, info?.maxCompletionTokens)
-		if (asked !== null) note?.({ max_tokens_clamped: { asked, sent: gatewayBody.max_tokens } })
-		const { affinity } = applyPromptCache(gatewayBody, this.options.promptCache ?? { mode: 'off', ttl: '5m' })
+		const { gatewayBody, affinity } = this.gatewayBody(request, info, note)
 		let body = JSON.stringify(gatewayBody)
 		// The other encoding of a tool history, tried once on the two Bedrock errors it avoids.
 		let reencoded = !Array.isArray(gatewayBody.messages) || !hasToolHistory(gatewayBody.messages as Record<string, unknown>[])

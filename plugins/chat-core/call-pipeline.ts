@@ -81,6 +81,7 @@ async function admitAndCall(
 	const notes: Record<string, unknown> = { model: chat.model, stream: chat.stream === true }
 	if (options.log) Object.assign(notes, options.log)
 	if (principal.kind === 'client') notes.client = principal.name
+	else if (principal.kind === 'panel') notes.client = 'panel'
 	annotate(request, notes)
 	// Every model the request can reach (a malformed fallbacks[].model is a 400 for everyone).
 	const fallbacks = fallbackModels(chat)

@@ -56,6 +56,11 @@ export class ChatCore {
 		)
 	}
 
+	/** The first upstream body this request would send, and its streaming modes; nothing is sent (see ChatPipeline.preview). */
+	preview(chat: ChatRequest): ReturnType<ChatPipeline['preview']> {
+		return this.deps.pipeline.preview(chat)
+	}
+
 	/** The model list with the prefixed variants the operator enabled. */
 	listModels(ids: readonly string[]): string[] {
 		return this.deps.pipeline.listModels(ids)

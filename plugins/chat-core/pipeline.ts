@@ -12,7 +12,7 @@
  */
 import type { ChatRequest } from './chat-request.ts'
 import type { ChatCall, ChatResult, StreamCapabilities, UpstreamChat } from './upstream-call.ts'
-import { type CallResult, completeWithoutTruncation, streamWithoutTruncation } from './anti-truncation.ts'
+import { type CallResult, completeWithoutTruncation, streamWithoutTruncation, withMarkerInstruction } from './anti-truncation.ts'
 import { type FakeAnswer, type HeartbeatStyle, fakeStream } from './fake-stream.ts'
 import { withKeepAlive } from './keepalive.ts'
 import { readModelPrefixes, withPrefixedVariants } from './model-prefix.ts'
@@ -131,6 +131,30 @@ export class ChatPipeline {
 			body = result.body
 		}
 		return done({ kind: 'stream', body: call.keepAlive === false ? body : this.keepAlive(body) })
+	}
+
+	/**
+	 * The upstream body of the first call `chat` would make for this request (model prefix removed,
+	 * a fake stream's plain call, anti-truncation's marker instruction), with the modes; nothing is
+	 * sent. Null when the upstream client cannot build bodies without sending.
+	 */
+	async preview(call: ChatRequest): Promise<{ body: Record<string, unknown>; modes: ModeChoice } | null> {
+		const client = this.deps.client
+		if (!client.preview) return null
+		const modes = await this.choose(call)
+		const request: ChatRequest = modes.model === call.model ? call : { ...call, model: modes.model }
+		let first: ChatRequest = request
+		if (modes.stream === 'fake') {
+			first = { ...request, stream: false }
+			delete first.stream_options
+		}
+		// The same first request as completeWithoutTruncation / streamWithoutTruncation build.
+		if (modes.antiTruncation)
+			first =
+				modes.stream === 'real'
+					? withMarkerInstruction({ ...first, stream: true, stream_options: { ...(first.stream_options ?? {}), include_usage: true } })
+					: withMarkerInstruction({ ...first, stream: false })
+		return { body: await client.preview(first), modes }
 	}
 
 	/** Keep-alive comments on an SSE byte stream that sends whole events, at the configured interval. */

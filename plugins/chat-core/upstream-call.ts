@@ -30,6 +30,8 @@ export type ChatResult = Answer & { masked: string; attempts: number; keyChoice?
 /** The upstream as the pipeline uses it. */
 export interface UpstreamChat {
 	chat(call: ChatCall): Promise<ChatResult>
+	/** The body the first upstream attempt would send for this request; nothing is sent. */
+	preview?(request: ChatRequest): Promise<Record<string, unknown>>
 }
 
 /** What the pipeline needs of the model catalog: whether a model streams natively. */

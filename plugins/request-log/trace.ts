@@ -72,7 +72,7 @@ export class Trace implements RequestTrace {
 		this.at = now
 		this.requestId = requestIdOf(request)
 		this.url = request.url
-		this.client = principal.kind === 'client' ? principal.name : null
+		this.client = principal.kind === 'client' ? principal.name : principal.kind === 'panel' ? 'panel' : null
 		this.model = chat.model
 		this.stream = chat.stream === true
 	}

@@ -214,7 +214,20 @@ describe('a zh-CN panel shows no stray English', () => {
 			status: await page('/ui/fragments/status', { htmx: true }),
 			keysPoll: await page('/ui/fragments/keys', { htmx: true }),
 		}
-		for (const name of ['overview', 'requests', 'performance', 'keys', 'models', 'usage', 'quotas', 'clients', 'settings', 'logs', 'storage'])
+		const playgroundForm = {
+			model: 'claude-sonnet-4-6',
+			user: 'hello-world',
+			system: 'be-brief',
+			temperature: '0.5',
+			max_tokens: '64',
+			top_p: '0.9',
+			reasoning_effort: 'low',
+		}
+		rendered.playgroundPreview = await page('/ui/playground/preview', { method: 'POST', htmx: true, form: playgroundForm })
+		rendered.playgroundSent = await page('/ui/playground/send', { method: 'POST', htmx: true, form: { ...playgroundForm, stream: '1' } })
+		rendered.playgroundRefused = await page('/ui/playground/send', { method: 'POST', form: { ...playgroundForm, tools: '[oops-oops' } })
+		expect(rendered.playgroundSent).toContain('data-cost')
+		for (const name of ['overview', 'requests', 'performance', 'keys', 'models', 'usage', 'quotas', 'clients', 'playground', 'settings', 'logs', 'storage'])
 			rendered[name] = await page(`/ui/${name}`)
 		await h.gateway.services.requestLog?.flush()
 		const logged = ((await (await h.admin('/admin/requests')).json()) as { data: { id: string }[] }).data[0]?.id as string
@@ -266,6 +279,10 @@ describe('a zh-CN panel shows no stray English', () => {
 			'redis://',
 			'rediss://',
 			'memory',
+			// The playground's answer is the fake's echo of the message.
+			'Echo: hello-world',
+			// The request log's client column for a request sent from the playground.
+			'panel',
 			// The request log's dialects are codes.
 			'openai',
 			'anthropic',

@@ -6,7 +6,9 @@
  * client key and use it, filter and choose models, add a model quota (the entry row empties),
  * see a refused setting beside the Save button, change a setting and see it take effect, see a
  * new log line arrive, an empty filter, dark mode and its toggle, the language switch, stop the
- * server and see the banner. Button names come from the message catalogue, so the test reads
+ * server and see the banner; preview and send a streamed request in the playground and find it in
+ * the request log as the client "panel"; every page (overview, request log, performance and
+ * playground included) at 390 px without overflow. Button names come from the message catalogue, so the test reads
  * each language as an operator would. Screenshots of each page go to test/screenshots/
  * (git-ignored); with PANEL_DOCS_SHOTS=1 those of both languages also go to docs/.
  */
@@ -23,7 +25,7 @@ const SHOTS = join(import.meta.dir, '../../screenshots')
 const DOCS = join(import.meta.dir, '../../../docs')
 /** PANEL_DOCS_SHOTS=1 refreshes the screenshots in docs/ (kept out of ordinary runs: they would change tracked files). */
 const docs = process.env.PANEL_DOCS_SHOTS === '1'
-const PAGES = ['keys', 'models', 'usage', 'quotas', 'clients', 'settings', 'logs', 'storage'] as const
+const PAGES = ['overview', 'requests', 'performance', 'keys', 'models', 'usage', 'quotas', 'clients', 'playground', 'settings', 'logs', 'storage'] as const
 
 let browser: Browser
 
@@ -236,6 +238,37 @@ async function operatorSession(h: Harness, lang: Lang, m: (key: MessageKey, vars
 	await page.getByRole('button', { name: m('logs.filter') }).click()
 	await page.getByText(m('logs.empty')).waitFor()
 	expect((await page.locator('#log-lines').boundingBox())?.height ?? 999).toBeLessThan(80)
+
+	// The playground: preview the upstream body (key masked), then send a streamed request through the pool.
+	await page.goto(`${base}/ui/playground`)
+	await page.getByLabel(m('playground.model'), { exact: true }).selectOption('claude-sonnet-4-6')
+	await page.getByLabel(m('playground.user'), { exact: true }).fill('browser playground')
+	await page.getByLabel(m('playground.stream'), { exact: true }).check()
+	await page.getByRole('button', { name: m('playground.preview') }).click()
+	await page.getByText(m('playground.upstreamRequest')).waitFor()
+	const preview = (await page.locator('[data-preview] code').textContent()) ?? ''
+	expect(preview).toContain('"stream": true')
+	expect(preview).toContain('"content": "browser playground"')
+	for (const key of KEYS) expect(preview).not.toContain(key)
+	const calls = h.fake.requests.length
+	await page.getByRole('button', { name: m('playground.send') }).click()
+	await page.locator('[data-answer] [data-content]', { hasText: 'Echo: browser playground' }).waitFor()
+	expect(await page.locator('[data-answer]').textContent()).toContain(m('playground.streamedNote'))
+	expect(await page.locator('[data-cost]').textContent()).toMatch(/^\$\d|^[^$]+$/)
+	// The form keeps what was typed.
+	expect(await page.getByLabel(m('playground.user'), { exact: true }).inputValue()).toBe('browser playground')
+	const sent = h.fake.requests.slice(calls).find((r) => r.path.endsWith('/chat/completions'))
+	expect(sent?.body?.stream).toBe(true)
+	await shot(page, 'playground-sent')
+	// The request log lists it with the client "panel"; the overview and the performance page count it.
+	await h.gateway.services.requestLog?.flush()
+	await page.goto(`${base}/ui/requests?client=panel`)
+	await page.locator('#requests tbody tr').first().waitFor()
+	expect(await page.locator('#requests tbody').textContent()).toContain('panel')
+	await page.goto(`${base}/ui/overview`)
+	await page.locator('#overview').waitFor()
+	await page.goto(`${base}/ui/performance?window=15m`)
+	await page.locator('#performance tr[data-model="claude-sonnet-4-6"]').waitFor()
 
 	// Every page at 390 px: no horizontal overflow, a compact navigation, the settings' values in view.
 	await page.setViewportSize({ width: 390, height: 844 })
