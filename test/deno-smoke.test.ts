@@ -112,16 +112,23 @@ describe('Deno runtime smoke test', () => {
 		})()
 		expect(alive).toBe(false)
 		const { readdirSync, readlinkSync } = await import('node:fs')
-		const orphans = readdirSync('/proc')
-			.filter((p) => /^\d+$/.test(p))
-			.filter((p) => {
-				try {
-					// Anything still running in the runtime's working directory.
-					return readlinkSync(`/proc/${p}/cwd`) === dir
-				} catch {
-					return false
-				}
-			})
+		// Anything still running in the runtime's working directory, given a moment to finish
+		// exiting (an orphan of the npm wrapper stayed for good; a child on its way out does not).
+		const inDir = () =>
+			readdirSync('/proc')
+				.filter((p) => /^\d+$/.test(p))
+				.filter((p) => {
+					try {
+						return readlinkSync(`/proc/${p}/cwd`) === dir
+					} catch {
+						return false
+					}
+				})
+		let orphans = inDir()
+		for (let i = 0; i < 30 && orphans.length > 0; i++) {
+			await Bun.sleep(100)
+			orphans = inDir()
+		}
 		expect(orphans).toEqual([])
 	})
 })

@@ -127,7 +127,7 @@ function strayEnglish(texts: string[], data: string[]): string[] {
 	for (let text of texts) {
 		for (const d of sorted) text = text.split(d).join(' ')
 		// Identifiers with _ (cache_control, max_tokens), host names and paths are codes, kept whole.
-		for (const word of text.match(/[A-Za-z0-9][A-Za-z0-9_.\/'-]*[A-Za-z0-9]|[A-Za-z0-9]/g) ?? []) {
+		for (const word of text.match(/[A-Za-z0-9][A-Za-z0-9_./'-]*[A-Za-z0-9]|[A-Za-z0-9]/g) ?? []) {
 			if (/[_./]/.test(word)) continue
 			if (ALLOWED.has(word) || /\d/.test(word) || /^[A-Z0-9_]+$/.test(word) || /^[a-z0-9_-]+-[a-z0-9_-]+$/.test(word)) continue
 			stray.add(word)
