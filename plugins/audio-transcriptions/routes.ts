@@ -6,16 +6,16 @@
  * response format asked for.
  */
 import { Elysia } from 'elysia'
-import { AuthenticationError, GatewayError } from '../../core/errors.ts'
+import { GatewayError } from '../../core/errors.ts'
 import { requestIdOf } from '../../core/request-id.ts'
 import { annotate } from '../../core/request-log.ts'
-import { bearerToken } from '../../core/secrets.ts'
 import type { ApiAuthenticator } from '../api-auth/api-auth.ts'
 import type { ConcurrencyLimit } from '../chat-core/concurrency-limit.ts'
 import { toOpenAITranscription } from './openai-transcription.ts'
 import { resolveSpeechModel } from './speech-models.ts'
 import type { Transcriber } from './transcriber.ts'
 import { readTranscriptionForm } from './transcription-form.ts'
+import { bearerCaller } from '../api-auth/bearer-caller.ts'
 
 export const TRANSCRIPTIONS_PATH = '/v1/audio/transcriptions'
 
@@ -32,12 +32,7 @@ export interface TranscriptionRoutesDeps {
 export const transcriptionRoutes = (deps: TranscriptionRoutesDeps) =>
 	new Elysia({ name: 'audio-transcriptions' })
 		.resolve(async function authenticateCaller({ headers, request }) {
-			const token = bearerToken(headers.authorization)
-			if (!token) throw new AuthenticationError('Missing API key. Send "Authorization: Bearer <API password or client key>".', 'missing_api_key')
-			// With the request: wrong tokens are throttled per address, as on every /v1 route.
-			const principal = await deps.auth.authenticate(token, request)
-			if (!principal) throw new AuthenticationError()
-			return { principal }
+			return { principal: await bearerCaller(deps.auth, headers, request) }
 		})
 		.post(
 			TRANSCRIPTIONS_PATH,

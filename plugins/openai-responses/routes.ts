@@ -5,14 +5,13 @@
  */
 import { Elysia } from 'elysia'
 import type { OpenAPIV3 } from 'openapi-types'
-import { AuthenticationError } from '../../core/errors.ts'
-import { bearerToken } from '../../core/secrets.ts'
 import type { ApiAuthenticator } from '../api-auth/api-auth.ts'
 import type { ChatCore } from '../chat-core/chat-core.ts'
 import { SSE_HEADERS } from '../../core/sse.ts'
 import { toChatRequest } from './request.ts'
 import { newItemId, toResponse } from './response.ts'
 import { toResponsesStream } from './stream.ts'
+import { bearerCaller } from '../api-auth/bearer-caller.ts'
 
 export interface OpenAIResponsesDeps {
 	/** The chat core: body limits, admission, the pipeline. */
@@ -49,11 +48,7 @@ const requestSchema: OpenAPIV3.SchemaObject = {
 export const openaiResponses = (deps: OpenAIResponsesDeps) =>
 	new Elysia({ name: 'openai-responses' })
 		.resolve(async function authenticateCaller({ headers, request }) {
-			const token = bearerToken(headers.authorization)
-			if (!token) throw new AuthenticationError('Missing API key. Send "Authorization: Bearer <API password or client key>".', 'missing_api_key')
-			const principal = await deps.auth.authenticate(token, request)
-			if (!principal) throw new AuthenticationError()
-			return { principal }
+			return { principal: await bearerCaller(deps.auth, headers, request) }
 		})
 		.post(
 			'/v1/responses',

@@ -4,16 +4,15 @@
  * (openai-schema.ts), so errors name the offending `param` the way OpenAI does.
  */
 import { Elysia } from 'elysia'
-import { AuthenticationError } from '../../core/errors.ts'
 import { isSaneId } from '../../core/request-id.ts'
 import { annotate } from '../../core/request-log.ts'
-import { bearerToken } from '../../core/secrets.ts'
 import type { ApiAuthenticator } from '../api-auth/api-auth.ts'
 import type { ModelCatalog } from '../assembly-client/model-catalog.ts'
 import type { ChatCore } from '../chat-core/chat-core.ts'
 import { parseChatRequest } from '../chat-core/chat-request.ts'
 import { SSE_HEADERS } from '../../core/sse.ts'
 import { detectFormat, geminiToChat } from './gemini-format.ts'
+import { bearerCaller } from '../api-auth/bearer-caller.ts'
 
 export interface OpenAIRouterDeps {
 	/** The chat core: body limits, admission, the pipeline. */
@@ -47,12 +46,7 @@ function anthropicModelList(ids: string[]) {
 export const openaiRouter = (deps: OpenAIRouterDeps) =>
 	new Elysia({ name: 'openai-router' })
 		.resolve(async function authenticateCaller({ headers, request }) {
-			// Anthropic clients (listing models) send `x-api-key`.
-			const token = bearerToken(headers.authorization) ?? (headers['x-api-key']?.trim() || null)
-			if (!token) throw new AuthenticationError('Missing API key. Send "Authorization: Bearer <API password or client key>".', 'missing_api_key')
-			const principal = await deps.auth.authenticate(token, request)
-			if (!principal) throw new AuthenticationError()
-			return { principal }
+			return { principal: await bearerCaller(deps.auth, headers, request, { apiKeyHeader: true }) }
 		})
 		.get(
 			'/v1/models',
