@@ -63,7 +63,9 @@ export const settingsPage = (kit: PanelKit, deps: { catalog: SettingsCatalog; wa
 					}
 					const changed = await deps.watch.save(patch)
 					// Named as the operator knows them: the environment names.
-					const names = changed.map((stored) => current.get(stored)?.env ?? stored)
+					// Only what this form changed: the watch also reports a stored value another page or
+					// instance changed meanwhile (the Models page's selection), which this form did not touch.
+					const names = changed.filter((stored) => stored in patch).map((stored) => current.get(stored)?.env ?? stored)
 					extra = { message: names.length ? v.t('settings.saved', { names: names.join(', ') }) : v.t('settings.nothing') }
 				} catch (err) {
 					const setting = err instanceof GatewayError && err.param ? current.get(err.param) : undefined
