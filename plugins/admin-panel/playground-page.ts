@@ -25,6 +25,7 @@ import type { ModelCatalog } from '../assembly-client/model-catalog.ts'
 import type { ChatCore } from '../chat-core/chat-core.ts'
 import { readUsage, type Usage } from '../chat-core/chat-completion.ts'
 import { type ChatRequest, parseChatRequest, type ToolDefinition } from '../chat-core/chat-request.ts'
+import { checkNestingDepth } from '../chat-core/nesting-depth.ts'
 import type { PriceBook } from '../pricing/price-book.ts'
 import { endpointTier, requestTier } from '../pricing/tier.ts'
 import type { KeyReport } from '../rate-limits/pool-types.ts'
@@ -112,7 +113,13 @@ function buildChat(t: Translator, input: PlaygroundInput, models: readonly strin
 		chat.stream_options = { include_usage: true }
 	}
 	try {
-		// The same checks as a /v1 request: a tool without a name or a bad schema is refused here, at the field.
+		// The same checks as a /v1 request (ChatCore.readBody bounds nesting there; the tools JSON
+		// typed here gets the same bound): a tool without a name or a bad schema is refused at the field.
+		try {
+			checkNestingDepth(chat as unknown as Record<string, unknown>)
+		} catch {
+			return { field: 'tools', text: t('playground.toolsTooDeep') }
+		}
 		return parseChatRequest(chat)
 	} catch (err) {
 		return { field: input.tools.trim() ? 'tools' : 'user', text: message(err) }

@@ -561,5 +561,6 @@ export const en = {
 	'playground.badEffort': 'Choose low, medium or high.',
 	'playground.toolsNotJson': 'Tools are not valid JSON.',
 	'playground.toolsNotList': 'Tools must be a JSON array of tool definitions.',
+	'playground.toolsTooDeep': 'Tools are nested deeper than 64 levels.',
 	'playground.failed': 'The request failed: {error}',
 } as const

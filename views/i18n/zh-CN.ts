@@ -544,5 +544,6 @@ export const zhCN: Catalogue = {
 	'playground.badEffort': '请选择 low、medium 或 high。',
 	'playground.toolsNotJson': '工具不是有效的 JSON。',
 	'playground.toolsNotList': '工具必须是由工具定义组成的 JSON 数组。',
+	'playground.toolsTooDeep': '工具的嵌套超过 64 层。',
 	'playground.failed': '请求失败：{error}',
 }

@@ -120,6 +120,17 @@ describe('playground page', () => {
 		expect(chatCalls(h).length).toBe(0)
 	})
 
+	test('tools nested 5,000 levels: a 400 at the field, as on /v1, never a stack overflow; nothing is sent', async () => {
+		const h = await harnesses.start()
+		const s = await session(h)
+		const deep = `${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`
+		const tools = `[{"type":"function","function":{"name":"f","parameters":${deep}}}]`
+		const { status, text } = await fragment(h, s, '/ui/playground/send', { method: 'POST', form: { ...BASE, tools } })
+		expect(status).toBe(400)
+		expect(text).toContain('Tools are nested deeper than 64 levels.')
+		expect(chatCalls(h).length).toBe(0)
+	})
+
 	test('error: every key failing upstream is shown as a failure, not a blank page', async () => {
 		const h = await harnesses.start({ env: { MAX_RETRIES: '0' } })
 		const s = await session(h)
